@@ -1,0 +1,114 @@
+"""REST API v1: one NinjaAPI, RFC 9457 problem documents for every error."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from opentill.common.problems import Problem, problem_document
+from opentill.identity.auth import API_AUTH
+
+logger = logging.getLogger("opentill.api")
+
+api = NinjaAPI(
+    title="OpenTill API",
+    version="1",
+    description="POS sessions, orders, cash close and accounting. See API.md for the contract.",
+    auth=API_AUTH,
+    urls_namespace="api-v1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def problem_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
+    response = api.create_response(request, body, status=body["status"])
+    response["Content-Type"] = "application/problem+json"
+    return response
+
+
+@api.exception_handler(Problem)
+def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
+    return problem_response(request, exc.as_dict())
+
+
+@api.exception_handler(ValidationError)
+def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "invalid"))} for e in exc.errors
+    ]
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+    return problem_response(
+        request, problem_document("validation_error", detail or "Invalid input.", errors=errors)
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(
+        request,
+        problem_document(
+            "unauthorized", "Send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)."
+        ),
+    )
+
+
+@api.exception_handler(AuthorizationError)
+def _unauthorized(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return problem_response(request, problem_document("forbidden", str(exc)))
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return problem_response(
+        request, problem_document("forbidden", str(exc) or "You may not do this.")
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {
+        400: "malformed_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+    }
+    return problem_response(
+        request,
+        problem_document(
+            code.get(exc.status_code, "malformed_request"), str(exc), status=exc.status_code
+        ),
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, problem_document("not_found", str(exc) or "Not found."))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unexpected error on %s %s", request.method, request.path)
+    return problem_response(
+        request,
+        problem_document("server_error", "An unexpected error occurred; it has been logged."),
+    )
+
+
+def _routers() -> None:
+    from opentill.catalog.api import router as catalog_router
+    from opentill.identity.api import router as identity_router
+    from opentill.orders.api import router as orders_router
+    from opentill.pos.api import router as pos_router
+
+    for router in (identity_router, pos_router, catalog_router, orders_router):
+        api.add_router("/", router)
+
+
+_routers()

@@ -1,0 +1,91 @@
+"""Model fields that store exact decimals as integers in minor units.
+
+SQLite has no exact decimal type (``NUMERIC`` values become floats), so money, quantities
+and rates are stored as ``BIGINT`` scaled by ``10**places``; SUM() is then exact on SQLite
+and PostgreSQL alike, and Python always sees ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from opentill.money import MONEY_PLACES, QUANTITY_PLACES, RATE_PLACES, from_minor, to_minor
+
+
+class ScaledDecimalField(models.BigIntegerField):
+    """A ``Decimal`` with a fixed number of decimals, stored as a scaled integer."""
+
+    description = "Exact decimal stored as an integer in minor units"
+
+    def __init__(self, *args: Any, places: int = MONEY_PLACES, **kwargs: Any) -> None:
+        self.places = places
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["places"] = self.places
+        return name, path, args, kwargs
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return from_minor(int(value), self.places)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        try:
+            return Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValidationError(f"{value!r} is not a decimal number") from exc
+
+    def get_prep_value(self, value: Any) -> int | None:
+        if value is None:
+            return None
+        if hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = Decimal(value)
+        if isinstance(value, float):
+            raise TypeError("floats are not accepted for exact amounts")
+        value = self.to_python(value)
+        assert value is not None
+        return to_minor(value, self.places)
+
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        defaults = {
+            "form_class": forms.DecimalField,
+            "decimal_places": self.places,
+            "max_digits": 15 + self.places,
+        }
+        defaults.update(kwargs)
+        return models.Field.formfield(self, **defaults)
+
+
+class MoneyField(ScaledDecimalField):
+    """An amount of money with two decimals."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("places", MONEY_PLACES)
+        super().__init__(*args, **kwargs)
+
+
+class QuantityField(ScaledDecimalField):
+    """A quantity with three decimals (kg, litres, pieces)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("places", QUANTITY_PLACES)
+        super().__init__(*args, **kwargs)
+
+
+class RateField(ScaledDecimalField):
+    """A percentage such as a tax rate or a discount, four decimals."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("places", RATE_PLACES)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,34 @@
+"""Invoices and credit notes, individual or consolidated at close."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from opentill.common.fields import MoneyField
+
+
+class Invoice(models.Model):
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice"
+        CREDIT_NOTE = "credit_note", "Credit note"
+
+    number = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    consolidated = models.BooleanField(default=False)
+    customer = models.ForeignKey(
+        "catalog.Customer", on_delete=models.PROTECT, related_name="invoices"
+    )
+    session = models.ForeignKey("pos.Session", on_delete=models.PROTECT, related_name="invoices")
+    net_total = MoneyField(help_text="Positive amount of the document")
+    tax_total = MoneyField()
+    total = MoneyField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="invoice_total_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -1,0 +1,263 @@
+"""Profiles and sessions: list, create, open, read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from opentill.common.problems import Problem
+from opentill.common.schemas import Money
+from opentill.money import fmt
+from opentill.pos import selectors, services
+from opentill.pos.counting import CountInput, DenominationRow
+from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
+
+router = Router(tags=["sessions"])
+
+
+# --- wire schemas -----------------------------------------------------------------------
+
+
+class PaymentMethodOut(Schema):
+    id: int
+    name: str
+    kind: str
+    countable: bool
+
+
+class CurrentSessionOut(Schema):
+    id: int
+    name: str
+    state: str
+    user: str
+
+
+class ProfileOut(Schema):
+    id: int
+    name: str
+    store: str
+    currency: str
+    opening_control: bool
+    blind_close: bool
+    max_difference: str
+    payment_methods: list[PaymentMethodOut]
+    current_session: CurrentSessionOut | None
+
+
+class DenominationIn(Schema):
+    value: Money
+    quantity: int = Field(..., ge=0, le=1_000_000)
+
+
+class OpeningCountIn(Schema):
+    payment_method: int
+    amount: Money | None = None
+    denominations: list[DenominationIn] | None = None
+
+
+class OpenIn(Schema):
+    counts: list[OpeningCountIn] = []
+    notes: str = Field("", max_length=2000)
+
+
+class OpeningOut(Schema):
+    payment_method: int
+    name: str
+    expected: str
+    counted: str
+    difference: str
+
+
+class MethodAmountOut(Schema):
+    payment_method: int
+    name: str
+    amount: str
+
+
+class SessionOut(Schema):
+    id: int
+    name: str
+    profile: int
+    profile_name: str
+    user: str
+    user_id: int
+    state: str
+    rescue: bool
+    opened_at: datetime | None
+    closed_at: datetime | None
+    opening: list[OpeningOut]
+    order_count: int
+    sales_total: str
+    payments: list[MethodAmountOut]
+
+
+class SessionPage(Schema):
+    items: list[SessionOut]
+    count: int
+
+
+# --- presenters ---------------------------------------------------------------------------
+
+
+def profile_out(profile: PosProfile, current: Session | None) -> dict[str, Any]:
+    return {
+        "id": profile.pk,
+        "name": profile.name,
+        "store": profile.store.name,
+        "currency": profile.store.company.currency,
+        "opening_control": profile.opening_control,
+        "blind_close": profile.blind_close,
+        "max_difference": fmt(profile.max_difference),
+        "payment_methods": [
+            {"id": m.pk, "name": m.name, "kind": m.kind, "countable": m.countable}
+            for m in profile.payment_methods.all()
+        ],
+        "current_session": None
+        if current is None
+        else {
+            "id": current.pk,
+            "name": current.name,
+            "state": current.state,
+            "user": current.user.get_username(),
+        },
+    }
+
+
+def sessions_out(sessions: list[Session]) -> list[dict[str, Any]]:
+    """Serialise sessions with their figures, aggregated in a few queries for the whole page."""
+    ids = [s.pk for s in sessions]
+    sales = selectors.session_sales(session_ids=ids)
+    payments = selectors.session_payments(session_ids=ids)
+    openings: dict[int, list[dict[str, Any]]] = {}
+    for count in SessionCount.objects.filter(
+        session_id__in=ids, stage=SessionCount.Stage.OPENING
+    ).select_related("payment_method"):
+        openings.setdefault(count.session_id, []).append(
+            {
+                "payment_method": count.payment_method_id,
+                "name": count.payment_method.name,
+                "expected": fmt(count.expected),
+                "counted": fmt(count.counted),
+                "difference": fmt(count.difference),
+            }
+        )
+    method_names = dict(
+        PaymentMethod.objects.filter(profile_id__in={s.profile_id for s in sessions}).values_list(
+            "pk", "name"
+        )
+    )
+    result = []
+    for s in sessions:
+        n, total = sales.get(s.pk, (0, None))
+        result.append(
+            {
+                "id": s.pk,
+                "name": s.name,
+                "profile": s.profile_id,
+                "profile_name": s.profile.name,
+                "user": s.user.get_username(),
+                "user_id": s.user_id,
+                "state": s.state,
+                "rescue": s.rescue,
+                "opened_at": s.opened_at,
+                "closed_at": s.closed_at,
+                "opening": openings.get(s.pk, []),
+                "order_count": n,
+                "sales_total": fmt(total) if total is not None else "0.00",
+                "payments": [
+                    {
+                        "payment_method": mid,
+                        "name": method_names.get(mid, ""),
+                        "amount": fmt(amount),
+                    }
+                    for mid, amount in sorted(payments.get(s.pk, {}).items())
+                ],
+            }
+        )
+    return result
+
+
+def session_out(session: Session) -> dict[str, Any]:
+    return sessions_out([session])[0]
+
+
+def session_for_read(session_id: int, user: Any) -> Session:
+    session = (
+        Session.objects.select_related("profile__store__company", "user")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise Problem("not_found", f"Session {session_id} does not exist.")
+    if not selectors.session_may_read(session=session, user=user):
+        raise Problem("not_session_owner", f"Session {session.name} belongs to another user.")
+    return session
+
+
+def profile_for_use(profile_id: int, user: Any) -> PosProfile:
+    profile = (
+        PosProfile.objects.select_related("store__company")
+        .filter(pk=profile_id, active=True)
+        .first()
+    )
+    if profile is None:
+        raise Problem("not_found", f"Profile {profile_id} does not exist.")
+    return profile
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+
+@router.get("/profiles", response=list[ProfileOut])
+def profile_list(request: HttpRequest) -> list[dict[str, Any]]:
+    profiles = selectors.profiles_for_user(user=request.user)
+    current = selectors.current_sessions(profile_ids=[p.pk for p in profiles])
+    return [profile_out(p, current.get(p.pk)) for p in profiles]
+
+
+@router.post("/profiles/{profile_id}/sessions", response={201: SessionOut})
+def session_create(request: HttpRequest, profile_id: int) -> tuple[int, dict[str, Any]]:
+    profile = profile_for_use(profile_id, request.user)
+    session = services.session_create(profile=profile, user=request.user)
+    return 201, session_out(session)
+
+
+@router.post("/sessions/{session_id}/open", response=SessionOut)
+def session_open(request: HttpRequest, session_id: int, body: OpenIn) -> dict[str, Any]:
+    session_for_read(session_id, request.user)
+    counts = [
+        CountInput(
+            payment_method_id=c.payment_method,
+            counted=c.amount,
+            denominations=tuple(
+                DenominationRow(d.value, d.quantity) for d in c.denominations or []
+            ),
+        )
+        for c in body.counts
+    ]
+    session = services.session_open(
+        session_id=session_id, user=request.user, counts=counts, notes=body.notes
+    )
+    return session_out(session)
+
+
+@router.get("/sessions", response=SessionPage)
+def session_list(
+    request: HttpRequest,
+    profile: int | None = None,
+    state: Session.State | None = None,
+    user: str | None = None,
+    limit: int = Field(50, ge=1, le=500),
+    offset: int = Field(0, ge=0),
+) -> dict[str, Any]:
+    qs = selectors.session_list(user=request.user, profile=profile, state=state, username=user)
+    page = list(qs[offset : offset + limit])
+    return {"items": sessions_out(page), "count": qs.count()}
+
+
+@router.get("/sessions/{session_id}", response=SessionOut)
+def session_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    return session_out(session_for_read(session_id, request.user))

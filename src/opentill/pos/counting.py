@@ -1,0 +1,52 @@
+"""Counted amounts, by total or by denomination. Pure: no Django."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from opentill.money import ZERO, fmt, quantize
+
+
+class CountError(ValueError):
+    """A count whose total and denomination rows disagree, or that uses an unknown coin."""
+
+
+@dataclass(frozen=True)
+class DenominationRow:
+    value: Decimal
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CountInput:
+    payment_method_id: int
+    counted: Decimal | None
+    denominations: tuple[DenominationRow, ...] = field(default_factory=tuple)
+    keep: Decimal | None = None
+
+
+def denominations_total(rows: Iterable[DenominationRow]) -> Decimal:
+    return quantize(sum((row.value * row.quantity for row in rows), ZERO))
+
+
+def resolve_counted(count: CountInput, *, allowed_values: Sequence[Decimal] = ()) -> Decimal:
+    """The counted amount: the given total, or the sum of the denomination rows; both must
+    agree when both are given. ``allowed_values`` (when not empty) are the method's coins and
+    notes."""
+    if allowed_values:
+        allowed = set(allowed_values)
+        for row in count.denominations:
+            if row.value not in allowed:
+                raise CountError(f"{fmt(row.value)} is not a denomination of this payment method")
+    if count.denominations:
+        summed = denominations_total(count.denominations)
+        if count.counted is not None and count.counted != summed:
+            raise CountError(
+                f"counted {fmt(count.counted)} differs from the denominations' sum {fmt(summed)}"
+            )
+        return summed
+    if count.counted is None:
+        raise CountError("give the counted amount or the denomination rows")
+    return count.counted

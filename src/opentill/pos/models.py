@@ -1,0 +1,293 @@
+"""POS profiles, their payment methods, sessions, counts and cash moves."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from opentill.common.fields import MoneyField
+
+
+class PosProfile(models.Model):
+    """A till: its payment methods and the rules its sessions follow."""
+
+    class PostingMode(models.TextChoices):
+        PER_SESSION = "per_session", "One journal entry per session"
+        PER_ORDER = "per_order", "One journal entry per order (real time)"
+
+    class StockMode(models.TextChoices):
+        REAL_TIME = "real_time", "Move stock when the order is synced"
+        AT_CLOSE = "at_close", "Move stock at close"
+
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="profiles")
+    name = models.CharField(max_length=100)
+    code = models.SlugField(
+        max_length=20, unique=True, help_text="Prefix of session names, e.g. TILL1"
+    )
+    opening_control = models.BooleanField(default=True)
+    blind_close = models.BooleanField(
+        default=False, help_text="Hide expected amounts from cashiers at close"
+    )
+    max_difference = MoneyField(
+        default=Decimal("0.00"), help_text="Maximum authorised difference per method"
+    )
+    posting_mode = models.CharField(
+        max_length=12, choices=PostingMode.choices, default=PostingMode.PER_SESSION
+    )
+    invoicing_rule = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Entry point name in opentill.invoicing_rules; blank: the setting",
+    )
+    stock_mode = models.CharField(
+        max_length=10, choices=StockMode.choices, default=StockMode.REAL_TIME
+    )
+    allowed_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="pos_profiles",
+        help_text="Cashiers who may use this till; empty: every cashier",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "POS profile"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_difference__gte=0),
+                name="profile_max_difference_non_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PaymentMethod(models.Model):
+    class Kind(models.TextChoices):
+        CASH = "cash", "Cash"
+        CARD = "card", "Card"
+        OTHER = "other", "Other"
+
+    class KeepPolicy(models.TextChoices):
+        NONE = "none", "Keep nothing"
+        ALL = "all", "Keep everything"
+        FIXED = "fixed", "Keep a fixed amount"
+        VARIABLE = "variable", "Keep an amount chosen at close"
+
+    profile = models.ForeignKey(
+        PosProfile, on_delete=models.PROTECT, related_name="payment_methods"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sequence = models.PositiveIntegerField(default=10)
+    financial_account = models.OneToOneField(
+        "accounting.FinancialAccount",
+        on_delete=models.PROTECT,
+        related_name="payment_method",
+        help_text="Its own account: one account never serves two payment methods",
+    )
+    cash_difference_gl_item = models.ForeignKey(
+        "accounting.GLItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set: the method is counted at close and differences are booked on this item",
+    )
+    keep_policy = models.CharField(
+        max_length=10, choices=KeepPolicy.choices, default=KeepPolicy.NONE
+    )
+    keep_amount = MoneyField(default=Decimal("0.00"), help_text="For the fixed policy")
+    close_destination = models.ForeignKey(
+        "accounting.FinancialAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where counted minus kept goes at close",
+    )
+    transfer_gl_item = models.ForeignKey(
+        "accounting.GLItem", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    drop_gl_item = models.ForeignKey(
+        "accounting.GLItem", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    deposit_gl_item = models.ForeignKey(
+        "accounting.GLItem", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["profile", "sequence", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "name"], name="payment_method_name_per_profile"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(keep_amount__gte=0), name="payment_method_keep_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.profile_id})"
+
+    @property
+    def countable(self) -> bool:
+        return self.cash_difference_gl_item_id is not None
+
+
+class Denomination(models.Model):
+    class Kind(models.TextChoices):
+        COIN = "coin", "Coin"
+        NOTE = "note", "Note"
+
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.CASCADE, related_name="denominations"
+    )
+    value = MoneyField()
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["payment_method", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment_method", "value"], name="denomination_unique_value"
+            ),
+            models.CheckConstraint(condition=models.Q(value__gt=0), name="denomination_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value}"
+
+
+class Session(models.Model):
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        OPENING_CONTROL = "opening_control", "Opening control"
+        IN_PROGRESS = "in_progress", "In progress"
+        CLOSING_CONTROL = "closing_control", "Closing control"
+        CLOSED = "closed", "Closed"
+
+    ACTIVE_STATES = (State.NEW, State.OPENING_CONTROL, State.IN_PROGRESS, State.CLOSING_CONTROL)
+
+    profile = models.ForeignKey(PosProfile, on_delete=models.PROTECT, related_name="sessions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pos_sessions"
+    )
+    name = models.CharField(max_length=60, unique=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.NEW)
+    rescue = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closing_started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opening_notes = models.TextField(blank=True)
+    closing_notes = models.TextField(blank=True)
+    force_close_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # Two terminals racing to open the same till cannot both win.
+            models.UniqueConstraint(
+                fields=["profile"],
+                condition=~models.Q(state="closed") & models.Q(rescue=False),
+                name="one_active_session_per_profile",
+            ),
+            models.UniqueConstraint(
+                fields=["profile"],
+                condition=~models.Q(state="closed") & models.Q(rescue=True),
+                name="one_open_rescue_session_per_profile",
+            ),
+        ]
+        indexes = [models.Index(fields=["profile", "state"], name="session_profile_state")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.state != self.State.CLOSED
+
+
+class SessionCount(models.Model):
+    """A counted amount of one payment method at opening, a partial close (X) or the close."""
+
+    class Stage(models.TextChoices):
+        OPENING = "opening", "Opening"
+        PARTIAL = "partial", "Partial close (X)"
+        CLOSING = "closing", "Closing"
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="counts")
+    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    expected = MoneyField()
+    counted = MoneyField()
+    difference = MoneyField()
+    keep = MoneyField(null=True, blank=True)
+    transferred = MoneyField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "payment_method", "stage"],
+                condition=~models.Q(stage="partial"),
+                name="one_opening_and_closing_count_per_method",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.payment_method_id}: {self.counted}"
+
+
+class CountDenomination(models.Model):
+    """One row of a count by denomination: ``quantity`` coins or notes of ``value``."""
+
+    count = models.ForeignKey(SessionCount, on_delete=models.CASCADE, related_name="denominations")
+    value = MoneyField()
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-value"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.value}"
+
+
+class CashMove(models.Model):
+    """A drop (cash out to a destination) or a deposit (cash in from a source)."""
+
+    class Kind(models.TextChoices):
+        DROP = "drop", "Drop"
+        DEPOSIT = "deposit", "Deposit"
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="cash_moves")
+    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    amount = MoneyField()
+    destination = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="cash_move_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"

@@ -1,0 +1,126 @@
+"""Reads of profiles and sessions: what the API and back office show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from opentill.accounting.selectors import account_balances
+from opentill.identity.roles import is_manager
+from opentill.money import ZERO
+from opentill.orders.models import Order, Payment
+from opentill.pos.access import profile_may_use
+from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
+
+SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
+
+
+def profiles_for_user(*, user: Any) -> list[PosProfile]:
+    """Active profiles the user may use, with methods and current session preloaded."""
+    profiles = (
+        PosProfile.objects.filter(active=True)
+        .select_related("store__company")
+        .prefetch_related("payment_methods", "allowed_users")
+        .order_by("name")
+    )
+    return [p for p in profiles if profile_may_use(p, user)]
+
+
+def current_sessions(*, profile_ids: Iterable[int]) -> dict[int, Session]:
+    """The active (non-rescue) session of each profile that has one."""
+    sessions = (
+        Session.objects.filter(profile_id__in=list(profile_ids), rescue=False)
+        .exclude(state=Session.State.CLOSED)
+        .select_related("user")
+    )
+    return {s.profile_id: s for s in sessions}
+
+
+def session_list(
+    *, user: Any, profile: int | None = None, state: str | None = None, username: str | None = None
+) -> QuerySet[Session]:
+    """Sessions visible to ``user``: a cashier's own, every session for managers and accountants."""
+    qs = Session.objects.select_related("profile", "user").order_by("-id")
+    if not is_manager(user) and not _reads_all(user):
+        qs = qs.filter(user=user)
+    if profile is not None:
+        qs = qs.filter(profile_id=profile)
+    if state:
+        qs = qs.filter(state=state)
+    if username:
+        qs = qs.filter(user__username=username)
+    return qs
+
+
+def _reads_all(user: Any) -> bool:
+    from opentill.identity.roles import is_accountant
+
+    return is_accountant(user)
+
+
+def session_may_read(*, session: Session, user: Any) -> bool:
+    return session.user_id == user.pk or is_manager(user) or _reads_all(user)
+
+
+def session_payments(*, session_ids: Iterable[int]) -> dict[int, dict[int, Decimal]]:
+    """Payments per session and payment method (refunds included, negative)."""
+    result: dict[int, dict[int, Decimal]] = {}
+    rows = (
+        Payment.objects.filter(session_id__in=list(session_ids))
+        .exclude(order__state=Order.State.VOID)
+        .values("session_id", "payment_method_id")
+        .annotate(amount=Sum("amount"))
+        .values_list("session_id", "payment_method_id", "amount")
+    )
+    for session_id, method_id, amount in rows:
+        result.setdefault(session_id, {})[method_id] = amount
+    return result
+
+
+def session_sales(*, session_ids: Iterable[int]) -> dict[int, tuple[int, Decimal]]:
+    """(order count, sales total) of each session's paid and invoiced orders."""
+    rows = (
+        Order.objects.filter(session_id__in=list(session_ids), state__in=SOLD_STATES)
+        .values("session_id")
+        .annotate(n=Count("id"), total=Sum("amount_due"))
+        .values_list("session_id", "n", "total")
+    )
+    return {sid: (n, total or ZERO) for sid, n, total in rows}
+
+
+def session_expected_amounts(*, session: Session) -> dict[int, Decimal]:
+    """Expected amount of each payment method: the balance of its financial account."""
+    methods = list(session.profile.payment_methods.all())
+    balances = account_balances(account_ids=[m.financial_account_id for m in methods])
+    return {m.pk: balances[m.financial_account_id] for m in methods}
+
+
+def session_counts(*, session: Session, stage: str) -> list[SessionCount]:
+    return list(
+        session.counts.filter(stage=stage)
+        .select_related("payment_method")
+        .prefetch_related("denominations")
+    )
+
+
+def session_pending_orders(*, session: Session) -> QuerySet[Order]:
+    return Order.objects.filter(session=session, state=Order.State.DRAFT).order_by("id")
+
+
+def session_draft_count(*, session_id: int) -> int:
+    return Order.objects.filter(session_id=session_id, state=Order.State.DRAFT).count()
+
+
+def method_ids(*, profile: PosProfile) -> list[int]:
+    return list(PaymentMethod.objects.filter(profile=profile).values_list("pk", flat=True))
+
+
+def session_by_filter(**filters: Any) -> Session | None:
+    return (
+        Session.objects.select_related("profile__store__company", "user")
+        .filter(Q(**filters))
+        .first()
+    )

@@ -1,0 +1,241 @@
+"""Session lifecycle writes: create, open with a counted float, rescue sessions.
+
+Each service is one transaction. The close lives in ``opentill.pos.closing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from opentill.accounting.models import FinancialTransaction
+from opentill.accounting.selectors import account_balances
+from opentill.accounting.services import transaction_create
+from opentill.common.problems import Problem
+from opentill.common.services import sequence_next
+from opentill.money import fmt
+from opentill.pos.access import profile_check_access, session_check_actor, session_check_state
+from opentill.pos.counting import CountError, CountInput, resolve_counted
+from opentill.pos.models import (
+    CountDenomination,
+    PaymentMethod,
+    PosProfile,
+    Session,
+    SessionCount,
+)
+
+
+def _session_name(profile: PosProfile) -> str:
+    year = timezone.localdate().year
+    number = sequence_next(key=f"session:{profile.pk}:{year}")
+    return f"{profile.code.upper()}/{year}/{number:04d}"
+
+
+def _active_session(profile: PosProfile) -> Session | None:
+    return (
+        Session.objects.select_related("user")
+        .filter(profile=profile, rescue=False)
+        .exclude(state=Session.State.CLOSED)
+        .first()
+    )
+
+
+def _already_open(profile: PosProfile, session: Session | None) -> Problem:
+    extra: dict[str, Any] = {}
+    detail = f"The profile {profile.name!r} already has an active session."
+    if session is not None:
+        extra["session"] = {
+            "id": session.pk,
+            "name": session.name,
+            "state": session.state,
+            "user": session.user.get_username(),
+        }
+        detail = f"The profile {profile.name!r} already has session {session.name} ({session.state}) of {session.user.get_username()}."
+    return Problem("session_already_open", detail, extra=extra)
+
+
+def session_create(*, profile: PosProfile, user: Any) -> Session:
+    """Start a session on ``profile`` for ``user``: ``opening_control`` when the profile
+    counts its float, else ``in_progress``. The partial unique index decides races."""
+    profile_check_access(profile, user)
+    existing = _active_session(profile)
+    if existing is not None:
+        raise _already_open(profile, existing)
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            session = Session(profile=profile, user=user, name=_session_name(profile))
+            if profile.opening_control:
+                session.state = Session.State.OPENING_CONTROL
+            else:
+                session.state = Session.State.IN_PROGRESS
+                session.opened_at = now
+            session.save()
+    except IntegrityError:
+        raise _already_open(profile, _active_session(profile)) from None
+    return session
+
+
+def rescue_session_get_or_create(*, profile: PosProfile, user: Any) -> Session:
+    """The profile's open rescue session for late orders, created when there is none.
+
+    Called inside the caller's transaction; on PostgreSQL a concurrent creator makes the
+    partial unique index fail, and the savepoint lets us read the winner's session.
+    """
+    existing = (
+        Session.objects.filter(profile=profile, rescue=True)
+        .exclude(state=Session.State.CLOSED)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Session.objects.create(
+                profile=profile,
+                user=user,
+                name=_session_name(profile) + "-R",
+                rescue=True,
+                state=Session.State.IN_PROGRESS,
+                opened_at=timezone.now(),
+            )
+    except IntegrityError:
+        return (
+            Session.objects.filter(profile=profile, rescue=True)
+            .exclude(state=Session.State.CLOSED)
+            .get()
+        )
+
+
+def _validated_counts(
+    *, methods: Sequence[PaymentMethod], counts: Sequence[CountInput], require: bool
+) -> dict[int, tuple[PaymentMethod, CountInput, Any]]:
+    """Map payment method id → (method, count input, counted amount) for the countable
+    methods, refusing unknown, non-countable, duplicate and (when ``require``) missing ones."""
+    by_id = {m.pk: m for m in methods}
+    result: dict[int, tuple[PaymentMethod, CountInput, Any]] = {}
+    errors = []
+    for index, count in enumerate(counts):
+        method = by_id.get(count.payment_method_id)
+        loc = ["body", "counts", index]
+        if method is None:
+            raise Problem(
+                "unknown_payment_method",
+                f"Payment method {count.payment_method_id} is not a method of this profile.",
+            )
+        if count.payment_method_id in result:
+            errors.append(
+                {"loc": [*loc, "payment_method"], "msg": f"{method.name} is counted twice"}
+            )
+            continue
+        if not method.countable:
+            errors.append(
+                {"loc": [*loc, "payment_method"], "msg": f"{method.name} is not countable"}
+            )
+            continue
+        try:
+            counted = resolve_counted(
+                count, allowed_values=[d.value for d in method.denominations.all()]
+            )
+        except CountError as exc:
+            errors.append({"loc": loc, "msg": str(exc)})
+            continue
+        if counted < 0:
+            errors.append({"loc": loc, "msg": "a counted amount cannot be negative"})
+            continue
+        result[method.pk] = (method, count, counted)
+    if errors:
+        raise Problem("validation_error", "; ".join(e["msg"] for e in errors), errors=errors)
+    if require:
+        missing = [m.name for m in methods if m.countable and m.pk not in result]
+        if missing:
+            raise Problem("count_missing", f"Count required for: {', '.join(missing)}.")
+    return result
+
+
+def count_store(
+    *,
+    session: Session,
+    stage: str,
+    method: PaymentMethod,
+    count: CountInput,
+    expected: Any,
+    counted: Any,
+    user: Any,
+    keep: Any = None,
+    transferred: Any = None,
+) -> SessionCount:
+    """Store a count and its denomination rows."""
+    row = SessionCount.objects.create(
+        session=session,
+        payment_method=method,
+        stage=stage,
+        expected=expected,
+        counted=counted,
+        difference=counted - expected,
+        keep=keep,
+        transferred=transferred,
+        created_by=user,
+    )
+    if count.denominations:
+        CountDenomination.objects.bulk_create(
+            CountDenomination(count=row, value=d.value, quantity=d.quantity)
+            for d in count.denominations
+        )
+    return row
+
+
+def session_open(
+    *, session_id: int, user: Any, counts: Sequence[CountInput], notes: str = ""
+) -> Session:
+    """Record the opening count of every countable method and start selling.
+
+    Expected opening = the method's account balance (the cash kept at the last close); a
+    difference is booked on the method's cash-difference G/L item, so from now on the
+    drawer's balance is the counted float.
+    """
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update().select_related("profile", "user").get(pk=session_id)
+        )
+        session_check_actor(session, user)
+        session_check_state(
+            session, Session.State.NEW, Session.State.OPENING_CONTROL, action="open the session"
+        )
+        methods = list(
+            session.profile.payment_methods.prefetch_related("denominations").select_related(
+                "cash_difference_gl_item"
+            )
+        )
+        validated = _validated_counts(
+            methods=methods, counts=counts, require=session.profile.opening_control
+        )
+        balances = account_balances(account_ids=[m.financial_account_id for m in methods])
+        for method, count, counted in validated.values():
+            expected = balances[method.financial_account_id]
+            count_store(
+                session=session,
+                stage=SessionCount.Stage.OPENING,
+                method=method,
+                count=count,
+                expected=expected,
+                counted=counted,
+                user=user,
+            )
+            if counted != expected:
+                transaction_create(
+                    account_id=method.financial_account_id,
+                    kind=FinancialTransaction.Kind.OPENING_DIFFERENCE,
+                    amount=counted - expected,
+                    gl_item=method.cash_difference_gl_item,
+                    comment=f"{session.name} opening: expected {fmt(expected)}, counted {fmt(counted)}",
+                    session_id=session.pk,
+                )
+        session.state = Session.State.IN_PROGRESS
+        session.opened_at = timezone.now()
+        session.opening_notes = notes
+        session.save(update_fields=["state", "opened_at", "opening_notes"])
+    return session

@@ -1,0 +1,57 @@
+"""The legal entity and its shops."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from opentill.common.fields import MoneyField
+
+
+class Company(models.Model):
+    class TaxRounding(models.TextChoices):
+        PER_LINE = "per_line", "Per line"
+        PER_TOTAL = "per_total", "Per total"
+
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="EUR")
+    locale = models.CharField(max_length=20, default="en-IE")
+    time_zone = models.CharField(max_length=64, default="Europe/Brussels")
+    prices_include_tax = models.BooleanField(default=True)
+    cash_rounding = MoneyField(
+        default=Decimal("0.01"), help_text="Cash amounts due are rounded to a multiple of this step"
+    )
+    tax_rounding = models.CharField(
+        max_length=10, choices=TaxRounding.choices, default=TaxRounding.PER_LINE
+    )
+    rounding_account = models.ForeignKey(
+        "accounting.LedgerAccount",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    walk_in_customer = models.ForeignKey(
+        "catalog.Customer", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name_plural = "companies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cash_rounding__gt=0), name="company_cash_rounding_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Store(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="stores")
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name

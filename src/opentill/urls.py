@@ -1,0 +1,54 @@
+"""URL map: API v1, back office, health."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import path
+
+from opentill.api import api
+from opentill.common.problems import problem_document
+
+admin.site.site_header = "OpenTill back office"
+admin.site.site_title = "OpenTill"
+admin.site.index_title = "POS, configuration and accounting"
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("/admin/")
+
+
+urlpatterns = [
+    path("", home),
+    path("health", health),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+
+def _api_or_default(request: HttpRequest, code: str, detail: str, default):
+    if request.path.startswith("/api/"):
+        body = problem_document(code, detail)
+        return JsonResponse(body, status=body["status"], content_type="application/problem+json")
+    return default
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return _api_or_default(request, "not_found", f"No endpoint at {request.path}.", None)
+    return page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    from django.views.defaults import server_error
+
+    if request.path.startswith("/api/"):
+        return _api_or_default(request, "server_error", "An unexpected error occurred.", None)
+    return server_error(request)
