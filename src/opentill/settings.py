@@ -100,7 +100,7 @@ def _database() -> dict:
             ),
         }
         config["TEST"] = {"NAME": str(DATA_DIR / "test_opentill.sqlite3")}
-    return config
+    return dict(config)
 
 
 DATABASES = {"default": _database()}
@@ -115,6 +115,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -82,7 +82,7 @@ class ReconciliationAdmin(_ReadOnly):
 class JournalLineInline(admin.TabularInline):
     model = JournalLine
     fields = ["account", "debit", "credit", "label"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
     extra = 0
     can_delete = False
 

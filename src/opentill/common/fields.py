@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.expressions import Combinable
 
 from opentill.money import MONEY_PLACES, QUANTITY_PLACES, RATE_PLACES, from_minor, to_minor
 
@@ -21,6 +22,9 @@ class ScaledDecimalField(models.BigIntegerField):
     """A ``Decimal`` with a fixed number of decimals, stored as a scaled integer."""
 
     description = "Exact decimal stored as an integer in minor units"
+    # Tell django-stubs what Python sees: a Decimal, not the stored integer.
+    _pyi_private_set_type: Decimal | int | str | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def __init__(self, *args: Any, places: int = MONEY_PLACES, **kwargs: Any) -> None:
         self.places = places
@@ -58,7 +62,7 @@ class ScaledDecimalField(models.BigIntegerField):
         return to_minor(value, self.places)
 
     def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
-        defaults = {
+        defaults: dict[str, Any] = {
             "form_class": forms.DecimalField,
             "decimal_places": self.places,
             "max_digits": 15 + self.places,

@@ -15,7 +15,7 @@ class OrderLineInline(admin.TabularInline):
         "tax_amount",
         "total",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
     extra = 0
     can_delete = False
 
@@ -23,7 +23,7 @@ class OrderLineInline(admin.TabularInline):
 class PaymentInline(admin.TabularInline):
     model = Payment
     fields = ["payment_method", "amount"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
     extra = 0
     can_delete = False
 

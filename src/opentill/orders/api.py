@@ -16,7 +16,7 @@ from opentill.orders.models import Order
 
 router = Router(tags=["orders"])
 
-_ORDER_IN_SCHEMA = {
+_ORDER_IN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["uuid", "lines"],
     "properties": {

@@ -70,7 +70,7 @@ class SessionCountInline(admin.TabularInline):
         "created_by",
         "created_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
     extra = 0
     can_delete = False
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import Money
@@ -219,10 +219,10 @@ def profile_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/profiles/{profile_id}/sessions", response={201: SessionOut})
-def session_create(request: HttpRequest, profile_id: int) -> tuple[int, dict[str, Any]]:
+def session_create(request: HttpRequest, profile_id: int) -> Status:
     profile = profile_for_use(profile_id, request.user)
     session = services.session_create(profile=profile, user=request.user)
-    return 201, session_out(session)
+    return Status(201, session_out(session))
 
 
 @router.post("/sessions/{session_id}/open", response=SessionOut)
@@ -250,8 +250,8 @@ def session_list(
     profile: int | None = None,
     state: Session.State | None = None,
     user: str | None = None,
-    limit: int = Field(50, ge=1, le=500),
-    offset: int = Field(0, ge=0),
+    limit: Annotated[int, Field(ge=1, le=500)] = 50,
+    offset: Annotated[int, Field(ge=0)] = 0,
 ) -> dict[str, Any]:
     qs = selectors.session_list(user=request.user, profile=profile, state=state, username=user)
     page = list(qs[offset : offset + limit])

@@ -117,7 +117,7 @@ def _validated_counts(
     methods, refusing unknown, non-countable, duplicate and (when ``require``) missing ones."""
     by_id = {m.pk: m for m in methods}
     result: dict[int, tuple[PaymentMethod, CountInput, Any]] = {}
-    errors = []
+    errors: list[dict[str, Any]] = []
     for index, count in enumerate(counts):
         method = by_id.get(count.payment_method_id)
         loc = ["body", "counts", index]
