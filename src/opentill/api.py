@@ -102,12 +102,23 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _routers() -> None:
+    from opentill.accounting.api import router as accounting_router
     from opentill.catalog.api import router as catalog_router
     from opentill.identity.api import router as identity_router
+    from opentill.invoicing.api import router as invoicing_router
     from opentill.orders.api import router as orders_router
     from opentill.pos.api import router as pos_router
+    from opentill.reports.api import router as reports_router
 
-    for router in (identity_router, pos_router, catalog_router, orders_router):
+    for router in (
+        identity_router,
+        pos_router,
+        catalog_router,
+        orders_router,
+        accounting_router,
+        invoicing_router,
+        reports_router,
+    ):
         api.add_router("/", router)
 
 

@@ -17,8 +17,9 @@ RATE_PLACES = 4
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
-# Plain decimal notation only: no exponent, no sign on zero, no thousands separators.
-_NUMBER = re.compile(r"^(?P<sign>-)?(?P<int>\d{1,13})(?:\.(?P<frac>\d+))?$")
+# Plain decimal notation only: no exponent, no sign on zero, no thousands separators, ASCII
+# digits only (``\d`` would also accept e.g. Arabic-Indic digits, which ``Decimal`` reads).
+_NUMBER = re.compile(r"^(?P<sign>-)?(?P<int>[0-9]{1,13})(?:\.(?P<frac>[0-9]+))?$")
 
 
 class AmountError(ValueError):

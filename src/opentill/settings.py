@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "opentill.pos",
     "opentill.orders",
     "opentill.invoicing",
+    "opentill.reports",
 ]
 
 MIDDLEWARE = [

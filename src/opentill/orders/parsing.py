@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,13 @@ from opentill.money import QUANTITY_PLACES, RATE_PLACES, AmountError, parse_deci
 
 MAX_LINES = 500
 MAX_PAYMENTS = 20
+# Ids are 64-bit database integers: a larger number is refused here rather than overflowing
+# the database driver.
+MAX_ID = 2**63 - 1
+# Bounds that keep every line amount (quantity × unit price, below 10**15) and its minor
+# units inside a 64-bit integer column; amounts themselves are bounded by parse_decimal.
+MAX_QUANTITY = Decimal(1_000_000)
+MAX_UNIT_PRICE = Decimal(1_000_000_000)
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class _Collector:
 
 
 def _id(value: Any, loc: list[Any], errors: _Collector, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         errors.add(loc, f"{what} must be a positive integer id")
         return 0
     return value
@@ -116,7 +123,10 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
             created_at = datetime.fromisoformat(raw_created)
             if created_at.tzinfo is None:
                 errors.add(["created_at"], "created_at needs a UTC offset (RFC 3339)")
-        except ValueError:
+            else:
+                # A time whose UTC equivalent leaves years 1..9999 cannot be stored.
+                created_at.astimezone(UTC)
+        except (ValueError, OverflowError):
             errors.add(
                 ["created_at"],
                 "created_at must be an RFC 3339 time such as 2026-11-21T10:02:03+01:00",
@@ -143,8 +153,8 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
     elif len(raw_lines) > MAX_LINES:
         errors.add(["lines"], f"at most {MAX_LINES} lines per order")
         raw_lines = []
-    for index, line in enumerate(raw_lines):
-        loc = ["lines", index]
+    for line_index, line in enumerate(raw_lines):
+        loc = ["lines", line_index]
         if not isinstance(line, dict):
             errors.add(loc, "a line must be an object")
             continue
@@ -160,6 +170,8 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
             allow_zero=False,
             what="quantity",
         )
+        if abs(quantity) >= MAX_QUANTITY:
+            errors.add([*loc, "quantity"], f"quantity must be below {MAX_QUANTITY} in size")
         unit_price = None
         if line.get("unit_price") is not None:
             unit_price = _decimal(
@@ -169,6 +181,8 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
                 allow_negative=False,
                 what="unit_price",
             )
+            if unit_price >= MAX_UNIT_PRICE:
+                errors.add([*loc, "unit_price"], f"unit_price must be below {MAX_UNIT_PRICE}")
         discount = Decimal(0)
         if line.get("discount_percent") is not None:
             discount = _decimal(
@@ -193,8 +207,8 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
     if len(raw_payments) > MAX_PAYMENTS:
         errors.add(["payments"], f"at most {MAX_PAYMENTS} payments per order")
         raw_payments = []
-    for index, payment in enumerate(raw_payments):
-        loc = ["payments", index]
+    for pay_index, payment in enumerate(raw_payments):
+        loc = ["payments", pay_index]
         if not isinstance(payment, dict):
             errors.add(loc, "a payment must be an object")
             continue

@@ -1,14 +1,125 @@
-"""What happens to freshly synced orders besides storing them (real-time posting, invoices)."""
+"""Accounting of sold orders: postings per session (aggregated in SQL) or per order."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
-from opentill.orders.models import Order
-from opentill.pos.models import Session
+from django.db.models import Sum
+
+from opentill.accounting.journal import Posting, sales_postings
+from opentill.accounting.models import JournalEntry
+from opentill.accounting.services import journal_entry_create
+from opentill.common.problems import Problem
+from opentill.money import RATE_PLACES, ZERO, fmt
+from opentill.orders.models import Order, OrderLine, Payment
+from opentill.pos.models import PosProfile, Session
+
+SOLD = (Order.State.PAID, Order.State.INVOICED)
 
 
-def orders_after_sync(*, orders: Sequence[Order], session: Session) -> None:
-    """Hook run in the sync transaction; real-time journal entries and individual invoices
-    are added by the close and invoicing contexts."""
-    return None
+def _rate_label(prefix: str, rate: Decimal) -> str:
+    text = fmt(rate, RATE_PLACES) or "0"
+    return f"{prefix} {text.rstrip('0').rstrip('.')}%"
+
+
+def _rounding_account(session: Session, amount: Decimal) -> list[tuple[int, Decimal]]:
+    if amount == 0:
+        return []
+    account_id = session.profile.store.company.rounding_account_id
+    if account_id is None:
+        raise Problem(
+            "invalid_state", "Cash rounding happened but the company has no rounding account."
+        )
+    return [(account_id, amount)]
+
+
+def session_sales_postings(*, session: Session) -> list[Posting]:
+    """Sales per income account and tax rate, taxes, cash rounding and payments per method of
+    the session's sold orders: a handful of GROUP BY queries, lines independent of volume."""
+    lines = OrderLine.objects.filter(order__session=session, order__state__in=SOLD)
+    sales = [
+        (account, _rate_label("Sales", rate), net)
+        for account, rate, net in lines.values("income_account_id", "tax_rate")
+        .annotate(net=Sum("net"))
+        .order_by("income_account_id", "tax_rate")
+        .values_list("income_account_id", "tax_rate", "net")
+    ]
+    taxes = [
+        (account, _rate_label("VAT", rate), tax)
+        for account, rate, tax in lines.values("tax__account_id", "tax_rate")
+        .annotate(tax=Sum("tax_amount"))
+        .order_by("tax__account_id", "tax_rate")
+        .values_list("tax__account_id", "tax_rate", "tax")
+    ]
+    rounding = (
+        Order.objects.filter(session=session, state__in=SOLD).aggregate(r=Sum("rounding"))["r"]
+        or ZERO
+    )
+    payments = [
+        (account, name, amount)
+        for account, name, amount in Payment.objects.filter(session=session, order__state__in=SOLD)
+        .values("payment_method__financial_account__ledger_account_id", "payment_method__name")
+        .annotate(amount=Sum("amount"))
+        .order_by("payment_method__name")
+        .values_list(
+            "payment_method__financial_account__ledger_account_id", "payment_method__name", "amount"
+        )
+    ]
+    return sales_postings(
+        sales=sales, taxes=taxes, rounding=_rounding_account(session, rounding), payments=payments
+    )
+
+
+def _order_postings(
+    order: Order, lines: Sequence[OrderLine], payments: Sequence[Payment], session: Session
+) -> list[Posting]:
+    return sales_postings(
+        sales=[
+            (line.income_account_id, _rate_label("Sales", line.tax_rate), line.net)
+            for line in lines
+        ],
+        taxes=[
+            (line.tax.account_id, _rate_label("VAT", line.tax_rate), line.tax_amount)
+            for line in lines
+        ],
+        rounding=_rounding_account(session, order.rounding),
+        payments=[
+            (p.payment_method.financial_account.ledger_account_id, p.payment_method.name, p.amount)
+            for p in payments
+        ],
+    )
+
+
+def orders_after_sync(
+    *,
+    orders: Sequence[Order],
+    session: Session,
+    lines: Sequence[OrderLine],
+    payments: Sequence[Payment],
+) -> None:
+    """Run in the sync transaction: individual invoices for orders that ask for one, and a
+    journal entry per paid order when the profile posts in real time."""
+    from opentill.invoicing.services import invoices_for_orders
+
+    invoices_for_orders(orders=orders, session=session)
+    if session.profile.posting_mode != PosProfile.PostingMode.PER_ORDER:
+        return
+    lines_of: dict[int, list[OrderLine]] = {}
+    payments_of: dict[int, list[Payment]] = {}
+    for line in lines:
+        lines_of.setdefault(line.order.pk, []).append(line)
+    for payment in payments:
+        payments_of.setdefault(payment.order.pk, []).append(payment)
+    for order in orders:
+        if order.state not in SOLD:
+            continue
+        journal_entry_create(
+            kind=JournalEntry.Kind.ORDER,
+            reference=f"{session.name} order {order.uuid}",
+            postings=_order_postings(
+                order, lines_of.get(order.pk, []), payments_of.get(order.pk, []), session
+            ),
+            session_id=session.pk,
+            order_id=order.pk,
+        )

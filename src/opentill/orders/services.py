@@ -58,7 +58,9 @@ class _Catalog:
                 "pk", flat=True
             )
         )
-        self.methods: dict[int, PaymentMethod] = {m.pk: m for m in profile.payment_methods.all()}
+        self.methods: dict[int, PaymentMethod] = {
+            m.pk: m for m in profile.payment_methods.select_related("financial_account")
+        }
 
 
 def _build(
@@ -206,13 +208,16 @@ def _insert(built: Sequence[_Built], *, session: Session) -> None:
                     order=line.order,
                 )
                 for line in lines
-                if line.product.stock_tracked and line.order.state == Order.State.PAID
+                if line.product.stock_tracked
+                and line.order.state in (Order.State.PAID, Order.State.INVOICED)
             ],
             batch_size=2000,
         )
     from opentill.orders.posting import orders_after_sync
 
-    orders_after_sync(orders=[b.order for b in built], session=session)
+    orders_after_sync(
+        orders=[b.order for b in built], session=session, lines=lines, payments=payments
+    )
 
 
 def _forget_ids(built: _Built) -> None:
@@ -245,7 +250,7 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
 
     with transaction.atomic():
         requested = (
-            Session.objects.select_for_update()
+            Session.objects.select_for_update(of=("self",))
             .select_related("profile__store__company", "user")
             .filter(pk=session_id)
             .first()
@@ -323,7 +328,7 @@ def order_void(*, uuid: Any, user: Any, reason: str) -> Order:
     """Void a pending (draft) ticket; paid orders are corrected by refunds, not voided."""
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))
             .select_related("session__user")
             .filter(uuid=uuid)
             .first()
@@ -331,7 +336,9 @@ def order_void(*, uuid: Any, user: Any, reason: str) -> Order:
         if order is None:
             raise Problem("not_found", f"Order {uuid} does not exist.")
         session = (
-            Session.objects.select_for_update().select_related("user").get(pk=order.session_id)
+            Session.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(pk=order.session_id)
         )
         session_check_actor(session, user)
         if order.state != Order.State.DRAFT:

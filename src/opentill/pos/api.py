@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import Money
-from opentill.money import fmt
-from opentill.pos import selectors, services
+from opentill.identity.roles import is_manager
+from opentill.money import ZERO, fmt
+from opentill.pos import closing, selectors, services
+from opentill.pos.access import profile_may_use
 from opentill.pos.counting import CountInput, DenominationRow
-from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
+from opentill.pos.destinations import destinations_for
+from opentill.pos.models import CashMove, PaymentMethod, PosProfile, Session, SessionCount
 
 router = Router(tags=["sessions"])
 
@@ -261,3 +265,266 @@ def session_list(
 @router.get("/sessions/{session_id}", response=SessionOut)
 def session_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
     return session_out(session_for_read(session_id, request.user))
+
+
+# --- closing -------------------------------------------------------------------------------
+
+
+class PendingOrderOut(Schema):
+    uuid: str
+    total: str
+    created_at: datetime
+
+
+class ClosingLineOut(Schema):
+    payment_method: int
+    name: str
+    kind: str
+    countable: bool
+    expected: str | None = None
+    keep_policy: str
+    keep_amount: str
+
+
+class ClosingOut(Schema):
+    session: int
+    state: str
+    blind: bool
+    pending_orders: list[PendingOrderOut]
+    lines: list[ClosingLineOut]
+    expected_total: str | None = None
+    max_difference: str
+
+
+class CloseCountIn(Schema):
+    payment_method: int
+    counted: Money | None = None
+    keep: Money | None = None
+    denominations: list[DenominationIn] | None = None
+
+
+class CloseIn(Schema):
+    counts: list[CloseCountIn] = []
+    notes: str = Field("", max_length=2000)
+
+
+class ValidateIn(Schema):
+    notes: str = Field("", max_length=2000)
+
+
+class ForceCloseIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=2000)
+    counts: list[CloseCountIn] | None = None
+
+
+class DifferenceOut(Schema):
+    payment_method: int
+    name: str
+    expected: str
+    counted: str
+    difference: str
+    keep: str
+    transferred: str
+
+
+class ClosedSessionOut(SessionOut):
+    differences: list[DifferenceOut]
+    needs_approval: bool
+
+
+class DropIn(Schema):
+    payment_method: int
+    amount: Money
+    destination: str = ""
+    reason: str = Field("", max_length=255)
+
+
+class PartialCloseIn(Schema):
+    counts: list[CloseCountIn] = []
+    drop: DropIn | None = None
+
+
+class CashMoveIn(Schema):
+    kind: str = Field(..., pattern="^(drop|deposit)$")
+    payment_method: int
+    amount: Money
+    destination: str = Field("", max_length=200)
+    reason: str = Field("", max_length=255)
+
+
+class CashMoveOut(Schema):
+    id: int
+    session: int
+    kind: str
+    payment_method: int
+    amount: str
+    destination: str
+    reason: str
+    created_at: datetime
+    created_by: str
+
+
+class DestinationsOut(Schema):
+    drop: list[str]
+    deposit: list[str]
+
+
+def _counts(items: list[CloseCountIn] | None) -> list[CountInput]:
+    return [
+        CountInput(
+            payment_method_id=c.payment_method,
+            counted=c.counted,
+            denominations=tuple(
+                DenominationRow(d.value, d.quantity) for d in c.denominations or []
+            ),
+            keep=c.keep,
+        )
+        for c in items or []
+    ]
+
+
+def closed_out(result: closing.CloseResult) -> dict[str, Any]:
+    body = session_out(result.session)
+    body["differences"] = [
+        {
+            "payment_method": m.method_id,
+            "name": m.name,
+            "expected": fmt(m.expected),
+            "counted": fmt(m.counted),
+            "difference": fmt(m.difference),
+            "keep": fmt(m.keep),
+            "transferred": fmt(m.transfer),
+        }
+        for m in result.plan.methods
+    ]
+    body["needs_approval"] = result.session.state == Session.State.CLOSING_CONTROL
+    return body
+
+
+def cash_move_out(move: CashMove) -> dict[str, Any]:
+    return {
+        "id": move.pk,
+        "session": move.session_id,
+        "kind": move.kind,
+        "payment_method": move.payment_method_id,
+        "amount": fmt(move.amount),
+        "destination": move.destination,
+        "reason": move.reason,
+        "created_at": move.created_at,
+        "created_by": move.created_by.get_username(),
+    }
+
+
+@router.get("/sessions/{session_id}/closing", response=ClosingOut)
+def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = session_for_read(session_id, request.user)
+    blind = session.profile.blind_close and not is_manager(request.user)
+    expected = selectors.session_expected_amounts(session=session)
+    lines = []
+    for m in session.profile.payment_methods.all():
+        line: dict[str, Any] = {
+            "payment_method": m.pk,
+            "name": m.name,
+            "kind": m.kind,
+            "countable": m.countable,
+            "keep_policy": m.keep_policy,
+            "keep_amount": fmt(m.keep_amount),
+        }
+        if not blind:
+            line["expected"] = fmt(expected[m.pk])
+        lines.append(line)
+    return {
+        "session": session.pk,
+        "state": session.state,
+        "blind": blind,
+        "pending_orders": [
+            {"uuid": str(o.uuid), "total": fmt(o.total), "created_at": o.created_at}
+            for o in selectors.session_pending_orders(session=session)
+        ],
+        "lines": lines,
+        "expected_total": None if blind else fmt(sum(expected.values(), ZERO)),
+        "max_difference": fmt(session.profile.max_difference),
+    }
+
+
+@router.post("/sessions/{session_id}/close", response=ClosedSessionOut)
+def session_close(request: HttpRequest, session_id: int, body: CloseIn) -> dict[str, Any]:
+    result = closing.session_close(
+        session_id=session_id, user=request.user, counts=_counts(body.counts), notes=body.notes
+    )
+    return closed_out(result)
+
+
+@router.post("/sessions/{session_id}/validate-closing", response=ClosedSessionOut)
+def session_validate_closing(
+    request: HttpRequest, session_id: int, body: ValidateIn
+) -> dict[str, Any]:
+    return closed_out(
+        closing.session_validate_closing(session_id=session_id, user=request.user, notes=body.notes)
+    )
+
+
+@router.post("/sessions/{session_id}/force-close", response=ClosedSessionOut)
+def session_force_close(
+    request: HttpRequest, session_id: int, body: ForceCloseIn
+) -> dict[str, Any]:
+    counts = _counts(body.counts) if body.counts is not None else None
+    return closed_out(
+        closing.session_force_close(
+            session_id=session_id, user=request.user, reason=body.reason, counts=counts
+        )
+    )
+
+
+@router.post("/sessions/{session_id}/partial-close", response=dict[str, Any])
+def session_partial_close(
+    request: HttpRequest, session_id: int, body: PartialCloseIn
+) -> dict[str, Any]:
+    from opentill.reports.selectors import session_report
+
+    with transaction.atomic():
+        if body.drop is not None:
+            services.cash_move_create(
+                session_id=session_id,
+                user=request.user,
+                kind="drop",
+                payment_method_id=body.drop.payment_method,
+                amount=body.drop.amount,
+                destination=body.drop.destination,
+                reason=body.drop.reason or "Partial close",
+            )
+        closing.session_partial_close(
+            session_id=session_id, user=request.user, counts=_counts(body.counts)
+        )
+    return session_report(session=session_for_read(session_id, request.user), user=request.user)
+
+
+@router.post("/sessions/{session_id}/cash-moves", response={201: CashMoveOut})
+def cash_move_create(request: HttpRequest, session_id: int, body: CashMoveIn) -> Status:
+    move = services.cash_move_create(
+        session_id=session_id,
+        user=request.user,
+        kind=body.kind,
+        payment_method_id=body.payment_method,
+        amount=body.amount,
+        destination=body.destination,
+        reason=body.reason,
+    )
+    return Status(201, cash_move_out(move))
+
+
+@router.get("/sessions/{session_id}/cash-moves", response=list[CashMoveOut])
+def cash_move_list(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
+    session = session_for_read(session_id, request.user)
+    return [cash_move_out(m) for m in session.cash_moves.select_related("created_by")]
+
+
+@router.get("/profiles/{profile_id}/cash-move-destinations", response=DestinationsOut)
+def cash_move_destinations(request: HttpRequest, profile_id: int) -> dict[str, Any]:
+    profile = profile_for_use(profile_id, request.user)
+    if not profile_may_use(profile, request.user):
+        raise Problem("forbidden", f"You may not use the profile {profile.name!r}.")
+    return {
+        kind: [d.name for d in destinations_for(profile=profile, kind=kind)]
+        for kind in ("drop", "deposit")
+    }

@@ -277,6 +277,13 @@ class CashMove(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     amount = MoneyField()
     destination = models.CharField(max_length=200, blank=True)
+    destination_account = models.ForeignKey(
+        "accounting.FinancialAccount",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     reason = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -291,3 +298,31 @@ class CashMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+class CashMoveDestination(models.Model):
+    """A place a drop goes to (safe, bank bag…) or a deposit comes from, per profile."""
+
+    profile = models.ForeignKey(
+        PosProfile, on_delete=models.CASCADE, related_name="cash_move_destinations"
+    )
+    kind = models.CharField(max_length=8, choices=CashMove.Kind.choices)
+    name = models.CharField(max_length=100)
+    financial_account = models.ForeignKey(
+        "accounting.FinancialAccount",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the inverse transaction is written",
+    )
+    sequence = models.PositiveIntegerField(default=10)
+
+    class Meta:
+        ordering = ["profile", "kind", "sequence", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "kind", "name"], name="cash_move_destination_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"

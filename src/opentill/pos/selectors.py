@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
-from opentill.accounting.selectors import account_balances
+from opentill.accounting.models import FinancialTransaction, Reconciliation
 from opentill.identity.roles import is_manager
 from opentill.money import ZERO
 from opentill.orders.models import Order, Payment
 from opentill.pos.access import profile_may_use
-from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
+from opentill.pos.models import PosProfile, Session, SessionCount
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
 
@@ -92,10 +92,47 @@ def session_sales(*, session_ids: Iterable[int]) -> dict[int, tuple[int, Decimal
 
 
 def session_expected_amounts(*, session: Session) -> dict[int, Decimal]:
-    """Expected amount of each payment method: the balance of its financial account."""
+    """Expected amount of each payment method of the session's profile.
+
+    It is the balance of the method's financial account as this session sees it: the end
+    balance of the account's last reconciliation (the cash kept at the last close) plus the
+    pending transactions of this session (payments, refunds, drops, deposits, opening
+    difference). Pending transactions of the profile's rescue session are left out, and a
+    rescue session sees only its own. Two small aggregate queries, whatever the size.
+    """
     methods = list(session.profile.payment_methods.all())
-    balances = account_balances(account_ids=[m.financial_account_id for m in methods])
-    return {m.pk: balances[m.financial_account_id] for m in methods}
+    account_ids = [m.financial_account_id for m in methods]
+    start = {account_id: ZERO for account_id in account_ids}
+    if not session.rescue:
+        start.update(last_reconciled_balances(account_ids=account_ids))
+    pending = FinancialTransaction.objects.filter(
+        account_id__in=account_ids, reconciliation__isnull=True
+    )
+    if session.rescue:
+        pending = pending.filter(session=session)
+    else:
+        pending = pending.filter(Q(session=session) | Q(session__isnull=True))
+    sums = dict(
+        pending.values("account_id").annotate(s=Sum("amount")).values_list("account_id", "s")
+    )
+    return {
+        m.pk: start[m.financial_account_id] + (sums.get(m.financial_account_id) or ZERO)
+        for m in methods
+    }
+
+
+def last_reconciled_balances(*, account_ids: Iterable[int]) -> dict[int, Decimal]:
+    """End balance of each account's latest reconciliation."""
+    ids = list(account_ids)
+    latest = (
+        Reconciliation.objects.filter(account_id__in=ids)
+        .values("account_id")
+        .annotate(last=Max("id"))
+    )
+    rows = Reconciliation.objects.filter(pk__in=[row["last"] for row in latest]).values_list(
+        "account_id", "end_balance"
+    )
+    return dict(rows)
 
 
 def session_counts(*, session: Session, stage: str) -> list[SessionCount]:
@@ -112,15 +149,3 @@ def session_pending_orders(*, session: Session) -> QuerySet[Order]:
 
 def session_draft_count(*, session_id: int) -> int:
     return Order.objects.filter(session_id=session_id, state=Order.State.DRAFT).count()
-
-
-def method_ids(*, profile: PosProfile) -> list[int]:
-    return list(PaymentMethod.objects.filter(profile=profile).values_list("pk", flat=True))
-
-
-def session_by_filter(**filters: Any) -> Session | None:
-    return (
-        Session.objects.select_related("profile__store__company", "user")
-        .filter(Q(**filters))
-        .first()
-    )

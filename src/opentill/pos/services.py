@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opentill.accounting.models import FinancialTransaction
-from opentill.accounting.selectors import account_balances
 from opentill.accounting.services import transaction_create
 from opentill.common.problems import Problem
 from opentill.common.services import sequence_next
@@ -20,12 +19,14 @@ from opentill.money import fmt
 from opentill.pos.access import profile_check_access, session_check_actor, session_check_state
 from opentill.pos.counting import CountError, CountInput, resolve_counted
 from opentill.pos.models import (
+    CashMove,
     CountDenomination,
     PaymentMethod,
     PosProfile,
     Session,
     SessionCount,
 )
+from opentill.pos.selectors import session_expected_amounts
 
 
 def _session_name(profile: PosProfile) -> str:
@@ -199,7 +200,9 @@ def session_open(
     """
     with transaction.atomic():
         session = (
-            Session.objects.select_for_update().select_related("profile", "user").get(pk=session_id)
+            Session.objects.select_for_update(of=("self",))
+            .select_related("profile", "user")
+            .get(pk=session_id)
         )
         session_check_actor(session, user)
         session_check_state(
@@ -213,9 +216,9 @@ def session_open(
         validated = _validated_counts(
             methods=methods, counts=counts, require=session.profile.opening_control
         )
-        balances = account_balances(account_ids=[m.financial_account_id for m in methods])
+        expected_amounts = session_expected_amounts(session=session)
         for method, count, counted in validated.values():
-            expected = balances[method.financial_account_id]
+            expected = expected_amounts[method.pk]
             count_store(
                 session=session,
                 stage=SessionCount.Stage.OPENING,
@@ -239,3 +242,120 @@ def session_open(
         session.opening_notes = notes
         session.save(update_fields=["state", "opened_at", "opening_notes"])
     return session
+
+
+def cash_move_create(
+    *,
+    session_id: int,
+    user: Any,
+    kind: str,
+    payment_method_id: int,
+    amount: Any,
+    destination: str = "",
+    reason: str = "",
+) -> CashMove:
+    """A drop (cash out to a destination) or a deposit (change in from a source).
+
+    Writes the move on the method's account with its drop or deposit G/L item, and the
+    inverse transaction on the destination's (source's) account; the destination's name goes
+    into the comment. A drop above what the drawer holds is refused.
+    """
+    from opentill.pos.destinations import destinations_for
+
+    if kind not in (CashMove.Kind.DROP, CashMove.Kind.DEPOSIT):
+        raise Problem(
+            "validation_error",
+            "kind must be 'drop' or 'deposit'.",
+            errors=[{"loc": ["body", "kind"], "msg": "drop or deposit"}],
+        )
+    if amount <= 0:
+        raise Problem(
+            "validation_error",
+            "The amount must be positive.",
+            errors=[{"loc": ["body", "amount"], "msg": "must be > 0"}],
+        )
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("profile", "user")
+            .filter(pk=session_id)
+            .first()
+        )
+        if session is None:
+            raise Problem("not_found", f"Session {session_id} does not exist.")
+        session_check_actor(session, user)
+        session_check_state(session, Session.State.IN_PROGRESS, action="move cash")
+        method = (
+            session.profile.payment_methods.select_related(
+                "close_destination", "drop_gl_item", "deposit_gl_item"
+            )
+            .filter(pk=payment_method_id)
+            .first()
+        )
+        if method is None:
+            raise Problem(
+                "unknown_payment_method",
+                f"Payment method {payment_method_id} is not a method of this profile.",
+            )
+        gl_item = method.drop_gl_item if kind == CashMove.Kind.DROP else method.deposit_gl_item
+        if gl_item is None:
+            raise Problem(
+                "validation_error",
+                f"{method.name} has no G/L item for cash {kind}s.",
+                errors=[{"loc": ["body", "payment_method"], "msg": f"no {kind} G/L item"}],
+            )
+        options = destinations_for(profile=session.profile, kind=kind, method=method)
+        if not options:
+            raise Problem(
+                "validation_error", f"No {kind} destination is configured for this profile."
+            )
+        chosen = (
+            next((d for d in options if d.name == destination), None) if destination else options[0]
+        )
+        if chosen is None:
+            raise Problem(
+                "validation_error",
+                f"Unknown {kind} destination {destination!r}; choose one of: {', '.join(d.name for d in options)}.",
+                errors=[{"loc": ["body", "destination"], "msg": "unknown destination"}],
+            )
+        if chosen.financial_account_id == method.financial_account_id:
+            raise Problem("validation_error", "A cash move cannot go to the drawer's own account.")
+        if kind == CashMove.Kind.DROP:
+            available = session_expected_amounts(session=session)[method.pk]
+            if amount > available:
+                raise Problem(
+                    "insufficient_cash",
+                    f"Cannot drop {fmt(amount)}: the drawer holds {fmt(available)} of {method.name}.",
+                    extra={"available": fmt(available)},
+                )
+        sign = -1 if kind == CashMove.Kind.DROP else 1
+        preposition = "to" if kind == CashMove.Kind.DROP else "from"
+        comment = f"{session.name} {kind} {preposition} {chosen.name}" + (
+            f": {reason}" if reason else ""
+        )
+        transaction_create(
+            account_id=method.financial_account_id,
+            kind=kind,
+            amount=sign * amount,
+            gl_item=gl_item,
+            comment=comment,
+            session_id=session.pk,
+        )
+        transaction_create(
+            account_id=chosen.financial_account_id,
+            kind=kind,
+            amount=-sign * amount,
+            gl_item=gl_item,
+            comment=comment,
+            session_id=session.pk,
+        )
+        return CashMove.objects.create(
+            session=session,
+            payment_method=method,
+            kind=kind,
+            amount=amount,
+            destination=chosen.name,
+            destination_account_id=chosen.financial_account_id,
+            reason=reason[:255],
+            created_by=user,
+        )

@@ -1,0 +1,59 @@
+"""Invoices of a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from opentill.invoicing.models import Invoice
+from opentill.money import fmt
+from opentill.orders.models import Order
+from opentill.pos.api import session_for_read
+
+router = Router(tags=["invoicing"])
+
+
+class InvoiceOut(Schema):
+    id: int
+    number: str
+    kind: str
+    consolidated: bool
+    customer: int
+    customer_name: str
+    net_total: str
+    tax_total: str
+    total: str
+    orders: list[str]
+
+
+def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
+    uuids: dict[int, list[str]] = {}
+    for invoice_id, uuid in (
+        Order.objects.filter(invoice__in=invoices).values_list("invoice_id", "uuid").order_by("id")
+    ):
+        uuids.setdefault(invoice_id, []).append(str(uuid))
+    return [
+        {
+            "id": i.pk,
+            "number": i.number,
+            "kind": i.kind,
+            "consolidated": i.consolidated,
+            "customer": i.customer_id,
+            "customer_name": i.customer.name,
+            "net_total": fmt(i.net_total),
+            "tax_total": fmt(i.tax_total),
+            "total": fmt(i.total),
+            "orders": uuids.get(i.pk, []),
+        }
+        for i in invoices
+    ]
+
+
+@router.get("/sessions/{session_id}/invoices", response=list[InvoiceOut])
+def session_invoices(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
+    session = session_for_read(session_id, request.user)
+    return invoices_out(
+        list(Invoice.objects.filter(session=session).select_related("customer").order_by("id"))
+    )

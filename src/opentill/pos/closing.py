@@ -1,0 +1,426 @@
+"""How a session is closed: closing data, close, validate, force close, partial close (X).
+
+Every close goes through :func:`_post`, one database transaction that books the closing
+plan (``closing_plan.plan_close``), reconciles the accounts, consolidates invoices, posts
+the journal entry, moves stock when deferred and marks the session closed. The session row
+is locked first and its state checked again, so a second close (even a simultaneous one)
+finds it closed and posts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from opentill.accounting.journal import Posting
+from opentill.accounting.models import FinancialTransaction, JournalEntry
+from opentill.accounting.services import journal_entry_create, reconciliation_create
+from opentill.catalog.models import StockMove
+from opentill.common.problems import Problem
+from opentill.identity.roles import is_manager
+from opentill.invoicing.rules import RuleNotFound
+from opentill.invoicing.services import invoices_consolidate
+from opentill.orders.models import Order, OrderLine
+from opentill.orders.posting import SOLD, session_sales_postings
+from opentill.pos.access import session_check_actor, session_check_state
+from opentill.pos.closing_plan import ClosingError, ClosingPlan, MethodInput, plan_close
+from opentill.pos.counting import CountError, CountInput, resolve_counted
+from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
+from opentill.pos.selectors import session_expected_amounts
+from opentill.pos.services import count_store
+
+# Kinds of financial transaction whose counterpart is their G/L item's account; the others
+# (transfers, drops, deposits) have both legs in the session and balance themselves.
+_GL_COUNTERPART = (
+    FinancialTransaction.Kind.DIFFERENCE,
+    FinancialTransaction.Kind.OPENING_DIFFERENCE,
+    FinancialTransaction.Kind.ADJUSTMENT,
+)
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    session: Session
+    plan: ClosingPlan
+
+
+def _lock(session_id: int) -> Session:
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("profile__store__company", "user")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise Problem("not_found", f"Session {session_id} does not exist.")
+    return session
+
+
+def _methods(profile: PosProfile) -> list[PaymentMethod]:
+    return list(
+        profile.payment_methods.select_related(
+            "financial_account", "close_destination"
+        ).prefetch_related("denominations")
+    )
+
+
+def _check_no_drafts(session: Session) -> None:
+    drafts = list(
+        Order.objects.filter(session=session, state=Order.State.DRAFT).values_list(
+            "uuid", flat=True
+        )[:20]
+    )
+    if drafts:
+        raise Problem(
+            "pending_orders",
+            f"Session {session.name} still has draft orders; void them or pay them first.",
+            extra={"pending_orders": [str(u) for u in drafts]},
+        )
+
+
+def _method_inputs(
+    methods: Sequence[PaymentMethod],
+    expected: dict[int, Decimal],
+    counts: Sequence[CountInput],
+    *,
+    take_expected: bool = False,
+) -> tuple[list[MethodInput], dict[int, CountInput]]:
+    """Match the counts to the profile's methods; ``take_expected``: uncounted countable
+    methods are taken as expected (force close, rescue close)."""
+    by_id = {m.pk: m for m in methods}
+    given: dict[int, CountInput] = {}
+    counted: dict[int, Decimal] = {}
+    errors = []
+    for index, count in enumerate(counts):
+        method = by_id.get(count.payment_method_id)
+        if method is None:
+            raise Problem(
+                "unknown_payment_method",
+                f"Payment method {count.payment_method_id} is not a method of this profile.",
+            )
+        loc = ["body", "counts", index]
+        if method.pk in given:
+            errors.append({"loc": loc, "msg": f"{method.name} is counted twice"})
+            continue
+        given[method.pk] = count
+        if count.counted is None and not count.denominations:
+            continue  # only a keep for a non-countable method, or nothing
+        if not method.countable:
+            errors.append(
+                {"loc": loc, "msg": f"{method.name} is not countable; it is taken as expected"}
+            )
+            continue
+        try:
+            counted[method.pk] = resolve_counted(
+                count, allowed_values=[d.value for d in method.denominations.all()]
+            )
+        except CountError as exc:
+            errors.append({"loc": loc, "msg": str(exc)})
+    if errors:
+        raise Problem("validation_error", "; ".join(e["msg"] for e in errors), errors=errors)
+    inputs = []
+    for m in methods:
+        value = counted.get(m.pk)
+        if value is None and take_expected and m.countable:
+            value = expected[m.pk]
+        inputs.append(
+            MethodInput(
+                method_id=m.pk,
+                name=m.name,
+                account_id=m.financial_account_id,
+                countable=m.countable,
+                expected=expected[m.pk],
+                counted=value,
+                keep_policy=m.keep_policy,
+                keep_amount=m.keep_amount,
+                keep_requested=given[m.pk].keep if m.pk in given else None,
+                destination_account_id=m.close_destination_id,
+                difference_gl_item_id=m.cash_difference_gl_item_id,
+                transfer_gl_item_id=m.transfer_gl_item_id,
+            )
+        )
+    return inputs, given
+
+
+def _plan(session: Session, inputs: Sequence[MethodInput], *, manager: bool) -> ClosingPlan:
+    try:
+        return plan_close(
+            inputs,
+            session_name=session.name,
+            max_difference=session.profile.max_difference,
+            approver_is_manager=manager,
+            keep_nothing=session.rescue,
+        )
+    except ClosingError as exc:
+        raise Problem(exc.code, str(exc)) from None
+
+
+def _store_counts(
+    session: Session,
+    plan: ClosingPlan,
+    methods: Sequence[PaymentMethod],
+    given: dict[int, CountInput],
+    user: Any,
+) -> None:
+    SessionCount.objects.filter(session=session, stage=SessionCount.Stage.CLOSING).delete()
+    by_id = {m.pk: m for m in methods}
+    for result in plan.methods:
+        count_store(
+            session=session,
+            stage=SessionCount.Stage.CLOSING,
+            method=by_id[result.method_id],
+            count=given.get(result.method_id) or CountInput(result.method_id, result.counted),
+            expected=result.expected,
+            counted=result.counted,
+            keep=result.keep,
+            transferred=result.transfer,
+            user=user,
+        )
+
+
+def _movement_postings(session: Session) -> list[Posting]:
+    """Postings of the session's non-payment transactions, aggregated per account and kind."""
+    postings: list[Posting] = []
+    labels = dict(FinancialTransaction.Kind.choices)
+    grouped = (
+        FinancialTransaction.objects.filter(session=session)
+        .exclude(kind=FinancialTransaction.Kind.PAYMENT)
+        .values("kind", "account__ledger_account_id", "gl_item__account_id")
+        .annotate(total=Sum("amount"))
+        .order_by("kind", "account__ledger_account_id", "gl_item__account_id")
+        .values_list("kind", "account__ledger_account_id", "gl_item__account_id", "total")
+    )
+    for kind, ledger_id, gl_account_id, total in grouped:
+        label = labels.get(kind, kind)
+        postings.append(Posting(ledger_id, label, total))
+        if kind in _GL_COUNTERPART:
+            if gl_account_id is None:
+                raise Problem("invalid_state", f"A {label.lower()} has no G/L item to book it on.")
+            postings.append(Posting(gl_account_id, label, -total))
+    return postings
+
+
+def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
+    """Book the plan: transactions, reconciliations, invoices, journal entry, stock, state."""
+    FinancialTransaction.objects.bulk_create(
+        FinancialTransaction(
+            account_id=t.account_id,
+            kind=t.kind,
+            amount=t.amount,
+            gl_item_id=t.gl_item_id,
+            comment=t.comment[:255],
+            session=session,
+        )
+        for t in plan.transactions
+    )
+    session_scope = (
+        Q(session=session) if session.rescue else Q(session=session) | Q(session__isnull=True)
+    )
+    method_accounts = {m.account_id for m in plan.transactions} | set(
+        session.profile.payment_methods.values_list("financial_account_id", flat=True)
+    )
+    destination_accounts = set(
+        FinancialTransaction.objects.filter(session=session, reconciliation__isnull=True)
+        .exclude(account_id__in=method_accounts)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    for account_id in sorted(method_accounts):
+        reconciliation_create(
+            account_id=account_id,
+            transactions=FinancialTransaction.objects.filter(session_scope),
+            session_id=session.pk,
+        )
+    for account_id in sorted(destination_accounts):
+        reconciliation_create(
+            account_id=account_id,
+            transactions=FinancialTransaction.objects.filter(session=session),
+            session_id=session.pk,
+        )
+
+    try:
+        invoices_consolidate(session=session)
+    except RuleNotFound as exc:
+        raise Problem("invalid_state", str(exc)) from None
+
+    postings = _movement_postings(session)
+    if session.profile.posting_mode == PosProfile.PostingMode.PER_SESSION:
+        postings = session_sales_postings(session=session) + postings
+    journal_entry_create(
+        kind=JournalEntry.Kind.SESSION,
+        reference=f"{session.name} close",
+        postings=postings,
+        session_id=session.pk,
+    )
+
+    if session.profile.stock_mode == PosProfile.StockMode.AT_CLOSE:
+        moved = (
+            OrderLine.objects.filter(
+                order__session=session, order__state__in=SOLD, product__stock_tracked=True
+            )
+            .values("product_id")
+            .annotate(quantity=Sum("quantity"))
+            .order_by("product_id")
+            .values_list("product_id", "quantity")
+        )
+        StockMove.objects.bulk_create(
+            StockMove(
+                store_id=session.profile.store_id,
+                product_id=product_id,
+                quantity=-quantity,
+                session=session,
+            )
+            for product_id, quantity in moved
+            if quantity
+        )
+
+    session.state = Session.State.CLOSED
+    session.closed_at = timezone.now()
+    session.closed_by = user
+    session.save(
+        update_fields=[
+            "state",
+            "closed_at",
+            "closed_by",
+            "closing_notes",
+            "closing_started_at",
+            "force_close_reason",
+        ]
+    )
+
+
+def session_close(
+    *, session_id: int, user: Any, counts: Sequence[CountInput], notes: str = ""
+) -> CloseResult:
+    """Count and close. Leaves the session in ``closing_control`` (nothing posted) when a
+    difference exceeds the profile's maximum and the user is not a manager."""
+    with transaction.atomic():
+        session = _lock(session_id)
+        session_check_actor(session, user)
+        session_check_state(session, Session.State.IN_PROGRESS, action="close the session")
+        _check_no_drafts(session)
+        methods = _methods(session.profile)
+        inputs, given = _method_inputs(methods, session_expected_amounts(session=session), counts)
+        plan = _plan(session, inputs, manager=is_manager(user))
+        _store_counts(session, plan, methods, given, user)
+        session.closing_started_at = timezone.now()
+        session.closing_notes = notes
+        if plan.needs_approval:
+            session.state = Session.State.CLOSING_CONTROL
+            session.save(update_fields=["state", "closing_started_at", "closing_notes"])
+        else:
+            _post(session, plan, user)
+    return CloseResult(session, plan)
+
+
+def _stored_inputs(
+    session: Session, methods: Sequence[PaymentMethod]
+) -> tuple[list[MethodInput], dict[int, CountInput]]:
+    stored = {
+        c.payment_method_id: c for c in session.counts.filter(stage=SessionCount.Stage.CLOSING)
+    }
+    counts = [
+        CountInput(
+            payment_method_id=c.payment_method_id,
+            counted=c.counted if c.payment_method.countable else None,
+            keep=c.keep,
+        )
+        for c in stored.values()
+    ]
+    return _method_inputs(
+        methods, session_expected_amounts(session=session), counts, take_expected=True
+    )
+
+
+def session_validate_closing(*, session_id: int, user: Any, notes: str = "") -> CloseResult:
+    """A manager approves the counts of a session waiting in ``closing_control`` and posts it."""
+    with transaction.atomic():
+        session = _lock(session_id)
+        if not is_manager(user):
+            raise Problem("forbidden", "Only a manager may validate a closing.")
+        session_check_state(session, Session.State.CLOSING_CONTROL, action="validate the closing")
+        methods = _methods(session.profile)
+        inputs, _ = _stored_inputs(session, methods)
+        plan = _plan(session, inputs, manager=True)
+        if notes:
+            session.closing_notes = "\n".join(
+                filter(None, [session.closing_notes, f"Validated: {notes}"])
+            )
+        _post(session, plan, user)
+    return CloseResult(session, plan)
+
+
+def session_force_close(
+    *, session_id: int, user: Any, reason: str, counts: Sequence[CountInput] | None = None
+) -> CloseResult:
+    """A manager closes a session that cannot be closed normally (crashed terminal, stuck
+    closing): pending tickets are voided, uncounted methods are taken as expected."""
+    if not reason.strip():
+        raise Problem(
+            "validation_error",
+            "A reason is required to force-close a session.",
+            errors=[{"loc": ["body", "reason"], "msg": "required"}],
+        )
+    with transaction.atomic():
+        session = _lock(session_id)
+        if not is_manager(user):
+            raise Problem("forbidden", "Only a manager may force-close a session.")
+        session_check_state(
+            session,
+            Session.State.OPENING_CONTROL,
+            Session.State.IN_PROGRESS,
+            Session.State.CLOSING_CONTROL,
+            action="force-close the session",
+        )
+        Order.objects.filter(session=session, state=Order.State.DRAFT).update(
+            state=Order.State.VOID, void_reason=f"Force close: {reason}"[:255]
+        )
+        methods = _methods(session.profile)
+        if counts is None and session.state == Session.State.CLOSING_CONTROL:
+            inputs, given = _stored_inputs(session, methods)
+        else:
+            inputs, given = _method_inputs(
+                methods, session_expected_amounts(session=session), counts or [], take_expected=True
+            )
+        plan = _plan(session, inputs, manager=True)
+        _store_counts(session, plan, methods, given, user)
+        session.closing_started_at = session.closing_started_at or timezone.now()
+        session.force_close_reason = reason
+        _post(session, plan, user)
+    return CloseResult(session, plan)
+
+
+def session_partial_close(
+    *, session_id: int, user: Any, counts: Sequence[CountInput]
+) -> list[SessionCount]:
+    """X: record counts of some or all countable methods without ending the session."""
+    with transaction.atomic():
+        session = _lock(session_id)
+        session_check_actor(session, user)
+        session_check_state(session, Session.State.IN_PROGRESS, action="take a partial close")
+        methods = _methods(session.profile)
+        expected = session_expected_amounts(session=session)
+        inputs, given = _method_inputs(methods, expected, counts)
+        by_id = {m.pk: m for m in methods}
+        rows = []
+        for item in inputs:
+            if item.counted is None or not item.countable:
+                continue
+            rows.append(
+                count_store(
+                    session=session,
+                    stage=SessionCount.Stage.PARTIAL,
+                    method=by_id[item.method_id],
+                    count=given[item.method_id],
+                    expected=item.expected,
+                    counted=item.counted,
+                    user=user,
+                )
+            )
+    return rows

@@ -1,0 +1,201 @@
+"""The closing plan: what a cash close books, computed from plain values. Pure: no Django.
+
+Given, per payment method, what the system expects and what was counted, it decides the
+difference, the cash to keep, the transfer to the close destination, whether a manager
+must approve, and the financial transactions to write. ``opentill.pos.closing`` loads the
+inputs, calls :func:`plan_close` and writes the result in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from opentill.money import ZERO, fmt
+
+KEEP_NONE = "none"
+KEEP_ALL = "all"
+KEEP_FIXED = "fixed"
+KEEP_VARIABLE = "variable"
+
+
+class ClosingError(ValueError):
+    """Counts that cannot be closed: a missing count, a keep above what was counted…"""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class MethodInput:
+    method_id: int
+    name: str
+    account_id: int
+    countable: bool
+    expected: Decimal
+    counted: Decimal | None  # None: not counted (taken as expected when not countable)
+    keep_policy: str
+    keep_amount: Decimal  # for the fixed policy
+    keep_requested: Decimal | None  # for the variable policy
+    destination_account_id: int | None
+    difference_gl_item_id: int | None
+    transfer_gl_item_id: int | None
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    method_id: int
+    name: str
+    countable: bool
+    expected: Decimal
+    counted: Decimal
+    difference: Decimal
+    keep: Decimal
+    transfer: Decimal
+
+
+@dataclass(frozen=True)
+class PlannedTransaction:
+    account_id: int
+    kind: str  # "difference" or "transfer"
+    amount: Decimal  # positive deposit, negative withdrawal
+    gl_item_id: int | None
+    comment: str
+    method_id: int
+
+
+@dataclass(frozen=True)
+class ClosingPlan:
+    methods: tuple[MethodResult, ...]
+    transactions: tuple[PlannedTransaction, ...]
+    needs_approval: bool
+    over_limit: tuple[int, ...]  # method ids whose difference exceeds the maximum
+
+    @property
+    def expected_total(self) -> Decimal:
+        return sum((m.expected for m in self.methods), ZERO)
+
+    @property
+    def counted_total(self) -> Decimal:
+        return sum((m.counted for m in self.methods), ZERO)
+
+    @property
+    def difference_total(self) -> Decimal:
+        return sum((m.difference for m in self.methods), ZERO)
+
+
+def cash_to_keep(
+    *, policy: str, counted: Decimal, fixed: Decimal, requested: Decimal | None, name: str = ""
+) -> Decimal:
+    """How much of ``counted`` stays in the drawer as the next session's float."""
+    if policy == KEEP_NONE:
+        return ZERO
+    if policy == KEEP_ALL:
+        return counted
+    if policy == KEEP_FIXED:
+        return max(ZERO, min(fixed, counted))
+    if policy == KEEP_VARIABLE:
+        keep = requested if requested is not None else ZERO
+        if keep < 0:
+            raise ClosingError("validation_error", f"{name}: cash to keep cannot be negative")
+        if keep > counted:
+            raise ClosingError(
+                "keep_exceeds_counted",
+                f"{name}: cannot keep {fmt(keep)}, only {fmt(counted)} was counted",
+            )
+        return keep
+    raise ClosingError("validation_error", f"{name}: unknown cash-to-keep policy {policy!r}")
+
+
+def plan_close(
+    methods: Sequence[MethodInput],
+    *,
+    session_name: str,
+    max_difference: Decimal,
+    approver_is_manager: bool,
+    keep_nothing: bool = False,
+) -> ClosingPlan:
+    """Decide every figure of the close.
+
+    ``keep_nothing`` is set for rescue sessions: their late payments are transferred whole,
+    so they never change the float the next session expects.
+    """
+    results: list[MethodResult] = []
+    transactions: list[PlannedTransaction] = []
+    over: list[int] = []
+    for m in methods:
+        if m.countable:
+            if m.counted is None:
+                raise ClosingError("count_missing", f"{m.name} must be counted")
+            if m.counted < 0:
+                raise ClosingError(
+                    "validation_error", f"{m.name}: a counted amount cannot be negative"
+                )
+            counted = m.counted
+        else:
+            # Not countable (card, voucher): informational, taken as expected.
+            counted = m.expected
+        difference = counted - m.expected
+        if m.destination_account_id is None:
+            keep = counted  # nowhere to transfer to: everything stays
+        elif keep_nothing:
+            keep = ZERO
+        else:
+            keep = cash_to_keep(
+                policy=m.keep_policy,
+                counted=counted,
+                fixed=m.keep_amount,
+                requested=m.keep_requested,
+                name=m.name,
+            )
+        transfer = counted - keep
+        if abs(difference) > max_difference:
+            over.append(m.method_id)
+        if difference != 0:
+            transactions.append(
+                PlannedTransaction(
+                    account_id=m.account_id,
+                    kind="difference",
+                    amount=difference,
+                    gl_item_id=m.difference_gl_item_id,
+                    comment=f"{session_name} close: expected {fmt(m.expected)}, counted {fmt(counted)}",
+                    method_id=m.method_id,
+                )
+            )
+        if transfer != 0 and m.destination_account_id is not None:
+            comment = f"{session_name} close: {m.name} transfer"
+            transactions.append(
+                PlannedTransaction(
+                    m.account_id, "transfer", -transfer, m.transfer_gl_item_id, comment, m.method_id
+                )
+            )
+            transactions.append(
+                PlannedTransaction(
+                    m.destination_account_id,
+                    "transfer",
+                    transfer,
+                    m.transfer_gl_item_id,
+                    comment,
+                    m.method_id,
+                )
+            )
+        results.append(
+            MethodResult(
+                method_id=m.method_id,
+                name=m.name,
+                countable=m.countable,
+                expected=m.expected,
+                counted=counted,
+                difference=difference,
+                keep=keep,
+                transfer=transfer,
+            )
+        )
+    return ClosingPlan(
+        methods=tuple(results),
+        transactions=tuple(transactions),
+        needs_approval=bool(over) and not approver_is_manager,
+        over_limit=tuple(over),
+    )
