@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "opentill.orders",
     "opentill.invoicing",
     "opentill.reports",
+    "opentill.audit",
 ]
 
 MIDDLEWARE = [

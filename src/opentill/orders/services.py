@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opentill.accounting.models import FinancialTransaction
+from opentill.audit.models import AuditEvent
+from opentill.audit.services import audit_record
 from opentill.catalog.models import Customer, Product, StockMove
 from opentill.common.problems import Problem
 from opentill.money import ZERO, fmt
@@ -316,6 +318,20 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
                     results[b.index] = SyncResult(
                         uuid=str(b.order.uuid), status="duplicate", session=other
                     )
+        rescued = [
+            str(b.order.uuid)
+            for b in built
+            if results[b.index] is None and created_status == "rescued"
+        ]
+        if rescued:
+            audit_record(
+                user=user,
+                action=AuditEvent.Action.ORDERS_RESCUED,
+                obj=target,
+                session_id=target.pk,
+                after={"requested_session": requested.pk, "orders": rescued},
+                detail=f"{len(rescued)} order(s) for {requested.name} ({requested.state}) stored in {target.name}",
+            )
         for b in built:
             if results[b.index] is None:
                 results[b.index] = SyncResult(
@@ -350,4 +366,13 @@ def order_void(*, uuid: Any, user: Any, reason: str) -> Order:
         order.state = Order.State.VOID
         order.void_reason = reason[:255]
         order.save(update_fields=["state", "void_reason"])
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.ORDER_VOIDED,
+            obj=order,
+            session_id=session.pk,
+            before={"state": Order.State.DRAFT, "total": order.total},
+            after={"state": order.state},
+            detail=reason,
+        )
     return order

@@ -21,6 +21,8 @@ from django.utils import timezone
 from opentill.accounting.journal import Posting
 from opentill.accounting.models import FinancialTransaction, JournalEntry
 from opentill.accounting.services import journal_entry_create, reconciliation_create
+from opentill.audit.models import AuditEvent
+from opentill.audit.services import audit_record
 from opentill.catalog.models import StockMove
 from opentill.common.problems import Problem
 from opentill.identity.roles import is_manager
@@ -206,6 +208,32 @@ def _movement_postings(session: Session) -> list[Posting]:
     return postings
 
 
+def _audit(
+    session: Session, user: Any, action: str, before: str, plan: ClosingPlan, detail: str
+) -> None:
+    audit_record(
+        user=user,
+        action=action,
+        obj=session,
+        session_id=session.pk,
+        before={"state": before},
+        after={
+            "state": session.state,
+            "counts": {
+                m.name: {
+                    "expected": m.expected,
+                    "counted": m.counted,
+                    "difference": m.difference,
+                    "keep": m.keep,
+                    "transferred": m.transfer,
+                }
+                for m in plan.methods
+            },
+        },
+        detail=detail,
+    )
+
+
 def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
     """Book the plan: transactions, reconciliations, invoices, journal entry, stock, state."""
     FinancialTransaction.objects.bulk_create(
@@ -314,8 +342,11 @@ def session_close(
         if plan.needs_approval:
             session.state = Session.State.CLOSING_CONTROL
             session.save(update_fields=["state", "closing_started_at", "closing_notes"])
+            action = AuditEvent.Action.SESSION_CLOSING_CONTROL
         else:
             _post(session, plan, user)
+            action = AuditEvent.Action.SESSION_CLOSED
+        _audit(session, user, action, Session.State.IN_PROGRESS, plan, notes)
     return CloseResult(session, plan)
 
 
@@ -353,6 +384,14 @@ def session_validate_closing(*, session_id: int, user: Any, notes: str = "") -> 
                 filter(None, [session.closing_notes, f"Validated: {notes}"])
             )
         _post(session, plan, user)
+        _audit(
+            session,
+            user,
+            AuditEvent.Action.SESSION_VALIDATED,
+            Session.State.CLOSING_CONTROL,
+            plan,
+            notes,
+        )
     return CloseResult(session, plan)
 
 
@@ -392,7 +431,9 @@ def session_force_close(
         _store_counts(session, plan, methods, given, user)
         session.closing_started_at = session.closing_started_at or timezone.now()
         session.force_close_reason = reason
+        before = session.state
         _post(session, plan, user)
+        _audit(session, user, AuditEvent.Action.SESSION_FORCE_CLOSED, before, plan, reason)
     return CloseResult(session, plan)
 
 
@@ -423,4 +464,13 @@ def session_partial_close(
                     user=user,
                 )
             )
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.SESSION_COUNTED,
+            obj=session,
+            session_id=session.pk,
+            after={
+                r.payment_method.name: {"expected": r.expected, "counted": r.counted} for r in rows
+            },
+        )
     return rows

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from opentill.accounting.models import FinancialTransaction
 from opentill.accounting.services import transaction_create
+from opentill.audit.models import AuditEvent
+from opentill.audit.services import audit_record
 from opentill.common.problems import Problem
 from opentill.common.services import sequence_next
 from opentill.money import fmt
@@ -75,6 +77,13 @@ def session_create(*, profile: PosProfile, user: Any) -> Session:
                 session.state = Session.State.IN_PROGRESS
                 session.opened_at = now
             session.save()
+            audit_record(
+                user=user,
+                action=AuditEvent.Action.SESSION_CREATED,
+                obj=session,
+                session_id=session.pk,
+                after={"state": session.state, "profile": profile.pk, "user": user.pk},
+            )
     except IntegrityError:
         raise _already_open(profile, _active_session(profile)) from None
     return session
@@ -237,10 +246,26 @@ def session_open(
                     comment=f"{session.name} opening: expected {fmt(expected)}, counted {fmt(counted)}",
                     session_id=session.pk,
                 )
+        before = session.state
         session.state = Session.State.IN_PROGRESS
         session.opened_at = timezone.now()
         session.opening_notes = notes
         session.save(update_fields=["state", "opened_at", "opening_notes"])
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.SESSION_OPENED,
+            obj=session,
+            session_id=session.pk,
+            before={"state": before},
+            after={
+                "state": session.state,
+                "counts": {
+                    method.name: {"expected": expected_amounts[method.pk], "counted": counted}
+                    for method, _, counted in validated.values()
+                },
+            },
+            detail=notes,
+        )
     return session
 
 
@@ -349,7 +374,7 @@ def cash_move_create(
             comment=comment,
             session_id=session.pk,
         )
-        return CashMove.objects.create(
+        move = CashMove.objects.create(
             session=session,
             payment_method=method,
             kind=kind,
@@ -359,3 +384,17 @@ def cash_move_create(
             reason=reason[:255],
             created_by=user,
         )
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.CASH_MOVED,
+            obj=move,
+            session_id=session.pk,
+            after={
+                "kind": kind,
+                "payment_method": method.name,
+                "amount": amount,
+                "destination": chosen.name,
+            },
+            detail=reason,
+        )
+        return move
