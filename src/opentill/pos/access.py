@@ -1,17 +1,38 @@
-"""Who may use a profile and act on a session (enforced by every service)."""
+"""Who may use a profile and act on a session (enforced by every service and the back office)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from opentill.common.problems import Problem
-from opentill.identity.roles import is_cashier, is_manager
+from opentill.identity.roles import is_accountant, is_cashier, is_manager
 from opentill.pos.models import PosProfile, Session
 
 
+def managed_store_ids(user: Any) -> set[int] | None:
+    """Stores a manager manages: those that list them, or every store (None) when none does."""
+    cached = getattr(user, "_opentill_stores", False)
+    if cached is not False:
+        return cached
+    ids = set(user.managed_stores.values_list("pk", flat=True)) if user.is_authenticated else set()
+    result = ids or None
+    user._opentill_stores = result
+    return result
+
+
+def manages_store(user: Any, store_id: int) -> bool:
+    if not is_manager(user):
+        return False
+    if user.is_superuser:
+        return True
+    stores = managed_store_ids(user)
+    return stores is None or store_id in stores
+
+
 def profile_may_use(profile: PosProfile, user: Any) -> bool:
-    """Managers use every till; cashiers those that list them, or every till that lists nobody."""
-    if is_manager(user):
+    """Managers use every till of their stores; cashiers those that list them, or every till
+    that lists nobody."""
+    if manages_store(user, profile.store_id):
         return True
     if not is_cashier(user):
         return False
@@ -24,13 +45,28 @@ def profile_check_access(profile: PosProfile, user: Any) -> None:
         raise Problem("forbidden", f"You may not use the profile {profile.name!r}.")
 
 
+def session_may_act(session: Session, user: Any) -> bool:
+    return session.user_id == user.pk or manages_store(user, session.profile.store_id)
+
+
+def session_may_read(session: Session, user: Any) -> bool:
+    """Its cashier, the managers of its store and accountants read a session."""
+    return session_may_act(session, user) or is_accountant(user)
+
+
 def session_check_actor(session: Session, user: Any) -> None:
-    """Only the session's user, or a manager, may sell, move cash or close."""
-    if session.user_id != user.pk and not is_manager(user):
+    """Only the session's user, or a manager of its store, may sell, move cash or close."""
+    if not session_may_act(session, user):
         raise Problem(
             "not_session_owner",
             f"Session {session.name} belongs to {session.user.get_username()}; only they or a manager may act on it.",
         )
+
+
+def session_check_manager(session: Session, user: Any, *, action: str) -> None:
+    """Privileged session actions (validate a closing, force-close): managers of its store."""
+    if not manages_store(user, session.profile.store_id):
+        raise Problem("forbidden", f"Only a manager of {session.profile.store.name} may {action}.")
 
 
 def session_check_state(session: Session, *states: str, action: str) -> None:

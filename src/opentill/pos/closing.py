@@ -25,12 +25,16 @@ from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record
 from opentill.catalog.models import StockMove
 from opentill.common.problems import Problem
-from opentill.identity.roles import is_manager
 from opentill.invoicing.rules import RuleNotFound
 from opentill.invoicing.services import invoices_consolidate
 from opentill.orders.models import Order, OrderLine
 from opentill.orders.posting import SOLD, session_sales_postings
-from opentill.pos.access import session_check_actor, session_check_state
+from opentill.pos.access import (
+    manages_store,
+    session_check_actor,
+    session_check_manager,
+    session_check_state,
+)
 from opentill.pos.closing_plan import ClosingError, ClosingPlan, MethodInput, plan_close
 from opentill.pos.counting import CountError, CountInput, resolve_counted
 from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
@@ -335,7 +339,7 @@ def session_close(
         _check_no_drafts(session)
         methods = _methods(session.profile)
         inputs, given = _method_inputs(methods, session_expected_amounts(session=session), counts)
-        plan = _plan(session, inputs, manager=is_manager(user))
+        plan = _plan(session, inputs, manager=manages_store(user, session.profile.store_id))
         _store_counts(session, plan, methods, given, user)
         session.closing_started_at = timezone.now()
         session.closing_notes = notes
@@ -373,8 +377,7 @@ def session_validate_closing(*, session_id: int, user: Any, notes: str = "") -> 
     """A manager approves the counts of a session waiting in ``closing_control`` and posts it."""
     with transaction.atomic():
         session = _lock(session_id)
-        if not is_manager(user):
-            raise Problem("forbidden", "Only a manager may validate a closing.")
+        session_check_manager(session, user, action="validate a closing")
         session_check_state(session, Session.State.CLOSING_CONTROL, action="validate the closing")
         methods = _methods(session.profile)
         inputs, _ = _stored_inputs(session, methods)
@@ -408,8 +411,7 @@ def session_force_close(
         )
     with transaction.atomic():
         session = _lock(session_id)
-        if not is_manager(user):
-            raise Problem("forbidden", "Only a manager may force-close a session.")
+        session_check_manager(session, user, action="force-close a session")
         session_check_state(
             session,
             Session.State.OPENING_CONTROL,

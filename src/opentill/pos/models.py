@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from opentill.common.fields import MoneyField
@@ -138,6 +140,57 @@ class PaymentMethod(models.Model):
     def countable(self) -> bool:
         return self.cash_difference_gl_item_id is not None
 
+    def _profile_has_active_session(self, profile_id: int | None) -> bool:
+        if profile_id is None:
+            return False
+        return (
+            Session.objects.filter(profile_id=profile_id)
+            .exclude(state=Session.State.CLOSED)
+            .exists()
+        )
+
+    def clean(self) -> None:
+        """What a session expects must not change under it: no new, moved or re-accounted
+        payment method while its profile has an active session."""
+        super().clean()
+        if self.pk is None:
+            if self._profile_has_active_session(self.profile_id):
+                raise ValidationError(
+                    "The profile has an active session: add payment methods after it is closed."
+                )
+            return
+        old = (
+            PaymentMethod.objects.filter(pk=self.pk)
+            .values("profile_id", "financial_account_id")
+            .first()
+        )
+        if old is None:
+            return
+        changed = (
+            old["profile_id"] != self.profile_id
+            or old["financial_account_id"] != self.financial_account_id
+        )
+        if changed and (
+            self._profile_has_active_session(old["profile_id"])
+            or self._profile_has_active_session(self.profile_id)
+        ):
+            raise ValidationError(
+                {
+                    "financial_account": "The profile has an active session: change the method after it is closed."
+                }
+            )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self._profile_has_active_session(self.profile_id):
+            raise ValidationError(
+                "The profile has an active session: remove payment methods after it is closed."
+            )
+        return super().delete(*args, **kwargs)
+
 
 class Denomination(models.Model):
     class Kind(models.TextChoices):
@@ -193,6 +246,10 @@ class Session(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        permissions = [
+            ("validate_closing", "Can validate a closing that waits for a manager"),
+            ("force_close", "Can force-close a session"),
+        ]
         constraints = [
             # Two terminals racing to open the same till cannot both win.
             models.UniqueConstraint(

@@ -9,10 +9,11 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from opentill.accounting.models import FinancialTransaction, Reconciliation
-from opentill.identity.roles import is_manager
+from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import ZERO
 from opentill.orders.models import Order, Payment
-from opentill.pos.access import profile_may_use
+from opentill.pos.access import managed_store_ids, profile_may_use
+from opentill.pos.access import session_may_read as _may_read
 from opentill.pos.models import PosProfile, Session, SessionCount
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
@@ -43,9 +44,14 @@ def session_list(
     *, user: Any, profile: int | None = None, state: str | None = None, username: str | None = None
 ) -> QuerySet[Session]:
     """Sessions visible to ``user``: a cashier's own, every session for managers and accountants."""
-    qs = Session.objects.select_related("profile", "user").order_by("-id")
-    if not is_manager(user) and not _reads_all(user):
-        qs = qs.filter(user=user)
+    qs = Session.objects.select_related("profile__store", "user").order_by("-id")
+    if not is_accountant(user):
+        if is_manager(user):
+            stores = None if user.is_superuser else managed_store_ids(user)
+            if stores is not None:
+                qs = qs.filter(Q(profile__store_id__in=stores) | Q(user=user))
+        else:
+            qs = qs.filter(user=user)
     if profile is not None:
         qs = qs.filter(profile_id=profile)
     if state:
@@ -53,16 +59,6 @@ def session_list(
     if username:
         qs = qs.filter(user__username=username)
     return qs
-
-
-def _reads_all(user: Any) -> bool:
-    from opentill.identity.roles import is_accountant
-
-    return is_accountant(user)
-
-
-def session_may_read(*, session: Session, user: Any) -> bool:
-    return session.user_id == user.pk or is_manager(user) or _reads_all(user)
 
 
 def session_payments(*, session_ids: Iterable[int]) -> dict[int, dict[int, Decimal]]:
@@ -149,3 +145,8 @@ def session_pending_orders(*, session: Session) -> QuerySet[Order]:
 
 def session_draft_count(*, session_id: int) -> int:
     return Order.objects.filter(session_id=session_id, state=Order.State.DRAFT).count()
+
+
+def session_may_read(*, session: Session, user: Any) -> bool:
+    """Its cashier, the managers of its store and accountants read a session."""
+    return _may_read(session, user)

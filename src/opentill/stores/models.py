@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 
 from opentill.common.fields import MoneyField
@@ -52,6 +53,12 @@ class Store(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="stores")
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="managed_stores",
+        help_text="Managers of this store. A manager listed in no store manages every store.",
+    )
 
     def __str__(self) -> str:
         return self.name
