@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("migrate", help="create or update the database tables")
 
+    from opentill.bench import add_arguments as bench_arguments
+
+    bench_arguments(
+        sub.add_parser("bench", help="sync many orders through a fresh server, close, measure")
+    )
+
     cu = sub.add_parser("createuser", help="create or update a user with roles")
     cu.add_argument("username")
     cu.add_argument(
@@ -81,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--superuser", action="store_true")
 
     args = parser.parse_args(argv)
+    if args.command == "bench":  # runs the server in a subprocess: no Django here
+        from opentill.bench import run as bench_run
+
+        return bench_run(args)
     _django()
     from django.conf import settings
 

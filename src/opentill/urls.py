@@ -10,10 +10,6 @@ from django.urls import path
 from opentill.api import api
 from opentill.common.problems import problem_document
 
-admin.site.site_header = "OpenTill back office"
-admin.site.site_title = "OpenTill"
-admin.site.index_title = "POS, configuration and accounting"
-
 
 def health(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from opentill.accounting.models import (
     FinancialAccount,
@@ -10,47 +13,41 @@ from opentill.accounting.models import (
     Reconciliation,
 )
 from opentill.accounting.selectors import account_balances
+from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(LedgerAccount)
-class LedgerAccountAdmin(admin.ModelAdmin):
+class LedgerAccountAdmin(AuditedAdmin):
     list_display = ["code", "name", "kind"]
     search_fields = ["code", "name"]
+    list_filter = ["kind"]
 
 
 @admin.register(GLItem)
-class GLItemAdmin(admin.ModelAdmin):
+class GLItemAdmin(AuditedAdmin):
     list_display = ["name", "account"]
 
 
 @admin.register(FinancialAccount)
-class FinancialAccountAdmin(admin.ModelAdmin):
+class FinancialAccountAdmin(AuditedAdmin):
     list_display = ["name", "kind", "ledger_account", "balance"]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        self._balances = account_balances(account_ids=qs.values_list("pk", flat=True))
-        return qs
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        self._balances = account_balances(
+            account_ids=FinancialAccount.objects.values_list("pk", flat=True)
+        )
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="Balance")
-    def balance(self, obj: FinancialAccount):
-        return getattr(self, "_balances", {}).get(obj.pk)
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def balance(self, obj: FinancialAccount) -> Any:
+        balances = getattr(self, "_balances", None) or account_balances(account_ids=[obj.pk])
+        return balances.get(obj.pk)
 
 
 @admin.register(FinancialTransaction)
-class FinancialTransactionAdmin(_ReadOnly):
+class FinancialTransactionAdmin(ReadOnlyAdmin):
     list_display = [
+        "id",
         "created_at",
         "account",
         "kind",
@@ -62,11 +59,18 @@ class FinancialTransactionAdmin(_ReadOnly):
         "comment",
     ]
     list_filter = ["account", "kind"]
+    search_fields = ["comment", "session__name"]
     list_select_related = ["account", "gl_item", "session", "reconciliation"]
 
 
+class ReconciledTransactionInline(ReadOnlyInline):
+    model = FinancialTransaction
+    fields = ["created_at", "kind", "amount", "gl_item", "session", "comment"]
+    readonly_fields = fields  # type: ignore[assignment]
+
+
 @admin.register(Reconciliation)
-class ReconciliationAdmin(_ReadOnly):
+class ReconciliationAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "account",
@@ -77,21 +81,21 @@ class ReconciliationAdmin(_ReadOnly):
         "created_at",
     ]
     list_filter = ["account"]
+    list_select_related = ["account", "session"]
+    inlines = [ReconciledTransactionInline]
 
 
-class JournalLineInline(admin.TabularInline):
+class JournalLineInline(ReadOnlyInline):
     model = JournalLine
-    fields = ["account", "debit", "credit", "label"]
+    fields = ["account", "label", "debit", "credit"]
     readonly_fields = fields  # type: ignore[assignment]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    show_change_link = False
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(_ReadOnly):
+class JournalEntryAdmin(ReadOnlyAdmin):
     list_display = ["id", "date", "reference", "kind", "session", "order"]
     list_filter = ["kind", "date"]
+    search_fields = ["reference", "session__name"]
+    list_select_related = ["session", "order"]
     inlines = [JournalLineInline]

@@ -1,35 +1,34 @@
 from django.contrib import admin
 
 from opentill.catalog.models import Category, Customer, Product, StockMove, Tax
+from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(Tax)
-class TaxAdmin(admin.ModelAdmin):
+class TaxAdmin(AuditedAdmin):
     list_display = ["name", "rate", "account", "company"]
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin):
     list_display = ["name", "sequence"]
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdmin):
     list_display = ["sku", "name", "price", "tax", "category", "barcode", "stock_tracked", "active"]
     list_filter = ["category", "tax", "active", "stock_tracked"]
     search_fields = ["sku", "name", "barcode"]
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedAdmin):
     list_display = ["name", "email", "tax_id", "is_walk_in"]
     search_fields = ["name", "email", "tax_id"]
 
 
 @admin.register(StockMove)
-class StockMoveAdmin(admin.ModelAdmin):
+class StockMoveAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "store", "product", "quantity", "session", "order"]
     list_filter = ["store"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    list_select_related = ["store", "product", "session", "order"]

@@ -38,19 +38,21 @@ def _walk_in(session: Session) -> int:
 
 def invoices_for_orders(*, orders: Sequence[Order], session: Session) -> list[Invoice]:
     """An individual invoice (or credit note) for each synced order asking for one."""
-    walk_in = None
+    walk_in: int | None = None
     created = []
     for order in orders:
         if not order.to_invoice or order.state != Order.State.PAID:
             continue
-        if order.customer_id is None and walk_in is None:
-            walk_in = _walk_in(session)
+        customer_id = order.customer_id
+        if customer_id is None:
+            walk_in = walk_in or _walk_in(session)
+            customer_id = walk_in
         kind = CREDIT_NOTE if order.total < 0 else INVOICE
         invoice = Invoice.objects.create(
             number=_number(kind),
             kind=kind,
             consolidated=False,
-            customer_id=order.customer_id or walk_in,
+            customer_id=customer_id,
             session=session,
             net_total=abs(order.net_total),
             tax_total=abs(order.tax_total),

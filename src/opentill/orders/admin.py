@@ -1,9 +1,10 @@
 from django.contrib import admin
 
+from opentill.common.admin import ReadOnlyAdmin, ReadOnlyInline
 from opentill.orders.models import Order, OrderLine, Payment
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = [
         "product",
@@ -16,45 +17,38 @@ class OrderLineInline(admin.TabularInline):
         "total",
     ]
     readonly_fields = fields  # type: ignore[assignment]
-    extra = 0
-    can_delete = False
+    show_change_link = False
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyInline):
     model = Payment
     fields = ["payment_method", "amount"]
     readonly_fields = fields  # type: ignore[assignment]
-    extra = 0
-    can_delete = False
+    show_change_link = False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = ["uuid", "session", "state", "customer", "total", "amount_due", "created_at"]
-    list_filter = ["state", "session__profile"]
-    search_fields = ["uuid", "session__name"]
-    list_select_related = ["session", "customer"]
-    readonly_fields = [f.name for f in Order._meta.fields]
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = [
+        "uuid",
+        "session",
+        "state",
+        "customer",
+        "total",
+        "amount_due",
+        "invoice",
+        "created_at",
+    ]
+    list_filter = ["state", "session__profile", "to_invoice"]
+    search_fields = ["uuid", "session__name", "customer__name"]
+    list_select_related = ["session", "customer", "invoice"]
+    date_hierarchy = "created_at"
     inlines = [OrderLineInline, PaymentInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["order", "session", "payment_method", "amount"]
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order", "session", "payment_method", "amount"]
     list_filter = ["payment_method"]
+    search_fields = ["order__uuid", "session__name"]
     list_select_related = ["order", "session", "payment_method"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

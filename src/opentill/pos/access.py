@@ -11,8 +11,8 @@ from opentill.pos.models import PosProfile, Session
 
 def managed_store_ids(user: Any) -> set[int] | None:
     """Stores a manager manages: those that list them, or every store (None) when none does."""
-    cached = getattr(user, "_opentill_stores", False)
-    if cached is not False:
+    if hasattr(user, "_opentill_stores"):
+        cached: set[int] | None = user._opentill_stores
         return cached
     ids = set(user.managed_stores.values_list("pk", flat=True)) if user.is_authenticated else set()
     result = ids or None

@@ -1,13 +1,34 @@
-from django.contrib import admin
+"""POS back office: configuration pages and the session page with its actions."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from opentill.accounting.models import JournalEntry, Reconciliation
+from opentill.audit.models import AuditEvent
+from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin
+from opentill.common.problems import Problem
+from opentill.identity.roles import is_accountant, is_manager
+from opentill.orders.models import Order
+from opentill.pos import closing
+from opentill.pos.access import managed_store_ids, manages_store
 from opentill.pos.models import (
     CashMove,
+    CashMoveDestination,
     Denomination,
     PaymentMethod,
     PosProfile,
     Session,
-    SessionCount,
 )
+from opentill.reports.selectors import session_report
 
 
 class PaymentMethodInline(admin.StackedInline):
@@ -16,8 +37,13 @@ class PaymentMethodInline(admin.StackedInline):
     fk_name = "profile"
 
 
+class CashMoveDestinationInline(admin.TabularInline):
+    model = CashMoveDestination
+    extra = 0
+
+
 @admin.register(PosProfile)
-class PosProfileAdmin(admin.ModelAdmin):
+class PosProfileAdmin(AuditedAdmin):
     list_display = [
         "name",
         "code",
@@ -26,10 +52,12 @@ class PosProfileAdmin(admin.ModelAdmin):
         "blind_close",
         "max_difference",
         "posting_mode",
+        "stock_mode",
         "active",
     ]
+    list_filter = ["store", "active"]
     filter_horizontal = ["allowed_users"]
-    inlines = [PaymentMethodInline]
+    inlines = [PaymentMethodInline, CashMoveDestinationInline]
 
 
 class DenominationInline(admin.TabularInline):
@@ -38,7 +66,7 @@ class DenominationInline(admin.TabularInline):
 
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(admin.ModelAdmin):
+class PaymentMethodAdmin(AuditedAdmin):
     list_display = [
         "name",
         "profile",
@@ -57,45 +85,29 @@ class PaymentMethodAdmin(admin.ModelAdmin):
         return obj.countable
 
 
-class SessionCountInline(admin.TabularInline):
-    model = SessionCount
-    fields = [
-        "stage",
-        "payment_method",
-        "expected",
-        "counted",
-        "difference",
-        "keep",
-        "transferred",
-        "created_by",
-        "created_at",
-    ]
-    readonly_fields = fields  # type: ignore[assignment]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+@admin.register(Denomination)
+class DenominationAdmin(AuditedAdmin):
+    list_display = ["payment_method", "value", "kind"]
+    list_filter = ["payment_method__profile", "kind"]
 
 
-@admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
-    list_display = ["name", "profile", "user", "state", "rescue", "opened_at", "closed_at"]
-    list_filter = ["state", "profile", "rescue", "user"]
-    search_fields = ["name", "user__username"]
-    date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Session._meta.fields]
-    inlines = [SessionCountInline]
+@admin.register(CashMoveDestination)
+class CashMoveDestinationAdmin(AuditedAdmin):
+    list_display = ["profile", "kind", "name", "financial_account", "sequence"]
+    list_filter = ["profile", "kind"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+def _scoped(request: HttpRequest, qs: QuerySet[Any], store_path: str) -> QuerySet[Any]:
+    """Managers see their stores' records; accountants and superusers see everything."""
+    user = request.user
+    if user.is_superuser or is_accountant(user) or not is_manager(user):
+        return qs
+    stores = managed_store_ids(user)
+    return qs if stores is None else qs.filter(**{f"{store_path}__in": stores})
 
 
 @admin.register(CashMove)
-class CashMoveAdmin(admin.ModelAdmin):
+class CashMoveAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "session",
@@ -106,13 +118,173 @@ class CashMoveAdmin(admin.ModelAdmin):
         "reason",
         "created_by",
     ]
-    list_filter = ["kind"]
+    list_filter = ["kind", "session__profile"]
+    search_fields = ["session__name", "destination", "reason"]
+    list_select_related = ["session", "payment_method", "created_by"]
 
-    def has_add_permission(self, request):
-        return False
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CashMove]:
+        return _scoped(request, super().get_queryset(request), "session__profile__store_id")
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+@admin.register(Session)
+class SessionAdmin(ReadOnlyAdmin):
+    list_display = ["name", "profile", "user", "state", "rescue", "opened_at", "closed_at"]
+    list_filter = ["state", "profile", "user", "rescue", ("opened_at", admin.DateFieldListFilter)]
+    search_fields = ["name", "user__username", "profile__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["profile", "user"]
+    readonly_fields = [f.name for f in Session._meta.fields]
+    change_form_template = "admin/pos/session/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
+        return _scoped(request, super().get_queryset(request), "profile__store_id")
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:session_id>/validate-closing/",
+                wrap(self.validate_view),
+                name="pos_session_validate",
+            ),
+            path(
+                "<int:session_id>/force-close/",
+                wrap(self.force_close_view),
+                name="pos_session_force_close",
+            ),
+            path(
+                "<int:session_id>/close-rescue/",
+                wrap(self.close_rescue_view),
+                name="pos_session_close_rescue",
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- the session page -------------------------------------------------------------------
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        session = get_object_or_404(
+            self.get_queryset(request).select_related("profile__store__company", "user"),
+            pk=object_id,
+        )
+        may_manage = manages_store(request.user, session.profile.store_id)
+        context = {
+            "report": session_report(session=session, user=request.user),
+            "orders": Order.objects.filter(session=session)
+            .select_related("customer")
+            .order_by("-id")[:200],
+            "order_count": Order.objects.filter(session=session).count(),
+            "journal_entries": JournalEntry.objects.filter(session=session)
+            .prefetch_related("lines__account")
+            .order_by("id")[:50],
+            "reconciliations": Reconciliation.objects.filter(session=session).select_related(
+                "account"
+            ),
+            "audit_events": AuditEvent.objects.filter(session=session)
+            .select_related("user")
+            .order_by("id"),
+            "can_validate": may_manage and session.state == Session.State.CLOSING_CONTROL,
+            "can_force_close": may_manage
+            and session.state != Session.State.CLOSED
+            and not session.rescue,
+            "can_close_rescue": may_manage
+            and session.rescue
+            and session.state == Session.State.IN_PROGRESS,
+            "report_url": f"/api/v1/sessions/{session.pk}/report?format=html",
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, context)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def _action(
+        self,
+        request: HttpRequest,
+        session_id: int,
+        *,
+        title: str,
+        field: str,
+        required: bool,
+        run: Any,
+        allowed: Any,
+    ) -> HttpResponse:
+        session = get_object_or_404(
+            self.get_queryset(request).select_related("profile__store"), pk=session_id
+        )
+        if not manages_store(request.user, session.profile.store_id):
+            raise PermissionDenied("Only a manager of this store may do this.")
+        back = reverse("admin:pos_session_change", args=[session.pk])
+        if not allowed(session):
+            self.message_user(
+                request,
+                f"Not possible: session {session.name} is {session.get_state_display().lower()}.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(back)
+        error = ""
+        if request.method == "POST":
+            text = request.POST.get(field, "").strip()
+            if required and not text:
+                error = "This field is required."
+            else:
+                try:
+                    run(session, text)
+                except Problem as problem:
+                    self.message_user(request, problem.detail, messages.ERROR)
+                    return HttpResponseRedirect(back)
+                self.message_user(
+                    request, f"{title}: session {session.name} is closed.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{title} — {session.name}",
+            "session": session,
+            "field": field,
+            "required": required,
+            "error": error,
+            "opts": self.model._meta,
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/pos/session/action.html", context)
+
+    def validate_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
+        return self._action(
+            request,
+            session_id,
+            title="Validate closing",
+            field="notes",
+            required=False,
+            run=lambda s, text: closing.session_validate_closing(
+                session_id=s.pk, user=request.user, notes=text
+            ),
+            allowed=lambda s: s.state == Session.State.CLOSING_CONTROL,
+        )
+
+    def force_close_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
+        return self._action(
+            request,
+            session_id,
+            title="Force close",
+            field="reason",
+            required=True,
+            run=lambda s, text: closing.session_force_close(
+                session_id=s.pk, user=request.user, reason=text
+            ),
+            allowed=lambda s: s.state != Session.State.CLOSED,
+        )
+
+    def close_rescue_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
+        return self._action(
+            request,
+            session_id,
+            title="Close rescue session",
+            field="notes",
+            required=False,
+            run=lambda s, text: closing.session_close(
+                session_id=s.pk, user=request.user, counts=[], notes=text
+            ),
+            allowed=lambda s: s.rescue and s.state == Session.State.IN_PROGRESS,
+        )

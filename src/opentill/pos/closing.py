@@ -102,7 +102,7 @@ def _method_inputs(
     by_id = {m.pk: m for m in methods}
     given: dict[int, CountInput] = {}
     counted: dict[int, Decimal] = {}
-    errors = []
+    errors: list[dict[str, Any]] = []
     for index, count in enumerate(counts):
         method = by_id.get(count.payment_method_id)
         if method is None:
@@ -334,11 +334,21 @@ def session_close(
     difference exceeds the profile's maximum and the user is not a manager."""
     with transaction.atomic():
         session = _lock(session_id)
-        session_check_actor(session, user)
+        if session.rescue:
+            # Late orders nobody counted: a manager closes them, counted = expected unless
+            # a count is given, and their pending tickets are voided.
+            session_check_manager(session, user, action="close a rescue session")
+            Order.objects.filter(session=session, state=Order.State.DRAFT).update(
+                state=Order.State.VOID, void_reason="Rescue session closed"
+            )
+        else:
+            session_check_actor(session, user)
         session_check_state(session, Session.State.IN_PROGRESS, action="close the session")
         _check_no_drafts(session)
         methods = _methods(session.profile)
-        inputs, given = _method_inputs(methods, session_expected_amounts(session=session), counts)
+        inputs, given = _method_inputs(
+            methods, session_expected_amounts(session=session), counts, take_expected=session.rescue
+        )
         plan = _plan(session, inputs, manager=manages_store(user, session.profile.store_id))
         _store_counts(session, plan, methods, given, user)
         session.closing_started_at = timezone.now()

@@ -1,13 +1,22 @@
 from django.contrib import admin
 
+from opentill.common.admin import AuditedAdmin
 from opentill.stores.models import Company, Store
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "currency", "prices_include_tax", "cash_rounding", "tax_rounding"]
+class CompanyAdmin(AuditedAdmin):
+    list_display = [
+        "name",
+        "currency",
+        "locale",
+        "prices_include_tax",
+        "cash_rounding",
+        "tax_rounding",
+    ]
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(AuditedAdmin):
     list_display = ["name", "company"]
+    filter_horizontal = ["managers"]
