@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "opentill.invoicing",
     "opentill.reports",
     "opentill.audit",
+    "opentill.terminal",
 ]
 
 MIDDLEWARE = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import include, path
 
 from opentill.api import api
 from opentill.common.problems import problem_document
@@ -24,6 +24,7 @@ urlpatterns = [
     path("health", health),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("terminal/", include("opentill.terminal.urls")),
 ]
 
 

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from opentill.terminal import views
+
+app_name = "terminal"
+urlpatterns = [path("", views.terminal, name="index")]
