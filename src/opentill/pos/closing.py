@@ -36,10 +36,10 @@ from opentill.pos.access import (
     session_check_state,
 )
 from opentill.pos.closing_plan import ClosingError, ClosingPlan, MethodInput, plan_close
-from opentill.pos.counting import CountError, CountInput, resolve_counted
+from opentill.pos.counting import CountInput
 from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts
-from opentill.pos.services import count_store
+from opentill.pos.services import count_store, counts_match
 
 # Kinds of financial transaction whose counterpart is their G/L item's account; the others
 # (transfers, drops, deposits) have both legs in the session and balance themselves.
@@ -99,37 +99,7 @@ def _method_inputs(
 ) -> tuple[list[MethodInput], dict[int, CountInput]]:
     """Match the counts to the profile's methods; ``take_expected``: uncounted countable
     methods are taken as expected (force close, rescue close)."""
-    by_id = {m.pk: m for m in methods}
-    given: dict[int, CountInput] = {}
-    counted: dict[int, Decimal] = {}
-    errors: list[dict[str, Any]] = []
-    for index, count in enumerate(counts):
-        method = by_id.get(count.payment_method_id)
-        if method is None:
-            raise Problem(
-                "unknown_payment_method",
-                f"Payment method {count.payment_method_id} is not a method of this profile.",
-            )
-        loc = ["body", "counts", index]
-        if method.pk in given:
-            errors.append({"loc": loc, "msg": f"{method.name} is counted twice"})
-            continue
-        given[method.pk] = count
-        if count.counted is None and not count.denominations:
-            continue  # only a keep for a non-countable method, or nothing
-        if not method.countable:
-            errors.append(
-                {"loc": loc, "msg": f"{method.name} is not countable; it is taken as expected"}
-            )
-            continue
-        try:
-            counted[method.pk] = resolve_counted(
-                count, allowed_values=[d.value for d in method.denominations.all()]
-            )
-        except CountError as exc:
-            errors.append({"loc": loc, "msg": str(exc)})
-    if errors:
-        raise Problem("validation_error", "; ".join(e["msg"] for e in errors), errors=errors)
+    given, counted = counts_match(methods=methods, counts=counts)
     inputs = []
     for m in methods:
         value = counted.get(m.pk)

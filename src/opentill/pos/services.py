@@ -6,6 +6,7 @@ Each service is one transaction. The close lives in ``opentill.pos.closing``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -120,50 +121,59 @@ def rescue_session_get_or_create(*, profile: PosProfile, user: Any) -> Session:
         )
 
 
-def _validated_counts(
-    *, methods: Sequence[PaymentMethod], counts: Sequence[CountInput], require: bool
-) -> dict[int, tuple[PaymentMethod, CountInput, Any]]:
-    """Map payment method id → (method, count input, counted amount) for the countable
-    methods, refusing unknown, non-countable, duplicate and (when ``require``) missing ones."""
+def counts_match(
+    *, methods: Sequence[PaymentMethod], counts: Sequence[CountInput]
+) -> tuple[dict[int, CountInput], dict[int, Decimal]]:
+    """Pair the counts sent with the profile's methods.
+
+    Returns the count input of each method named (a count may carry only a ``keep``) and
+    the counted amount of each method actually counted. Refuses unknown methods
+    (``unknown_payment_method``), and methods counted twice, counts of non-countable
+    methods, totals that disagree with their denomination rows, unknown coins and
+    negative amounts (``validation_error``, every problem listed).
+    """
     by_id = {m.pk: m for m in methods}
-    result: dict[int, tuple[PaymentMethod, CountInput, Any]] = {}
+    given: dict[int, CountInput] = {}
+    counted: dict[int, Decimal] = {}
     errors: list[dict[str, Any]] = []
     for index, count in enumerate(counts):
         method = by_id.get(count.payment_method_id)
-        loc = ["body", "counts", index]
+        loc: list[Any] = ["body", "counts", index]
         if method is None:
             raise Problem(
                 "unknown_payment_method",
                 f"Payment method {count.payment_method_id} is not a method of this profile.",
             )
-        if count.payment_method_id in result:
+        if method.pk in given:
             errors.append(
                 {"loc": [*loc, "payment_method"], "msg": f"{method.name} is counted twice"}
             )
             continue
+        given[method.pk] = count
+        if count.counted is None and not count.denominations:
+            continue
         if not method.countable:
             errors.append(
-                {"loc": [*loc, "payment_method"], "msg": f"{method.name} is not countable"}
+                {
+                    "loc": [*loc, "payment_method"],
+                    "msg": f"{method.name} is not countable; it is taken as expected",
+                }
             )
             continue
         try:
-            counted = resolve_counted(
+            amount = resolve_counted(
                 count, allowed_values=[d.value for d in method.denominations.all()]
             )
         except CountError as exc:
             errors.append({"loc": loc, "msg": str(exc)})
             continue
-        if counted < 0:
+        if amount < 0:
             errors.append({"loc": loc, "msg": "a counted amount cannot be negative"})
             continue
-        result[method.pk] = (method, count, counted)
+        counted[method.pk] = amount
     if errors:
         raise Problem("validation_error", "; ".join(e["msg"] for e in errors), errors=errors)
-    if require:
-        missing = [m.name for m in methods if m.countable and m.pk not in result]
-        if missing:
-            raise Problem("count_missing", f"Count required for: {', '.join(missing)}.")
-    return result
+    return given, counted
 
 
 def count_store(
@@ -222,9 +232,13 @@ def session_open(
                 "cash_difference_gl_item"
             )
         )
-        validated = _validated_counts(
-            methods=methods, counts=counts, require=session.profile.opening_control
-        )
+        given, counted_by_method = counts_match(methods=methods, counts=counts)
+        if session.profile.opening_control:
+            missing = [m.name for m in methods if m.countable and m.pk not in counted_by_method]
+            if missing:
+                raise Problem("count_missing", f"Count required for: {', '.join(missing)}.")
+        by_id = {m.pk: m for m in methods}
+        validated = {pk: (by_id[pk], given[pk], amount) for pk, amount in counted_by_method.items()}
         expected_amounts = session_expected_amounts(session=session)
         for method, count, counted in validated.values():
             expected = expected_amounts[method.pk]
