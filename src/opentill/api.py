@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -83,6 +84,20 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         request,
         problem_document(
             code.get(exc.status_code, "malformed_request"), str(exc), status=exc.status_code
+        ),
+    )
+
+
+@api.exception_handler(DataError)
+def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # A value the database cannot store (a NUL character in a text, a number out of range)
+    # that no schema rule caught: the transaction was rolled back, nothing was stored.
+    logger.warning("data error on %s %s: %s", request.method, request.path, exc)
+    return problem_response(
+        request,
+        problem_document(
+            "validation_error",
+            "A value cannot be stored: text must not contain NUL characters and numbers must be in range.",
         ),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,6 +24,7 @@ from opentill.pos.models import PaymentMethod, PosProfile, Session
 from opentill.pos.services import rescue_session_get_or_create
 
 MAX_BATCH = 1000
+MAX_ORDER_TOTAL = Decimal("1000000000.00")  # keeps every sum far inside a 64-bit column
 
 
 @dataclass
@@ -119,6 +121,13 @@ def _build(
         tax_per_line=company.tax_rounding == company.TaxRounding.PER_LINE,
         cash_rounding_step=company.cash_rounding if paid_in_cash else None,
     )
+    if abs(price.total) > MAX_ORDER_TOTAL or any(
+        abs(line.amount) > MAX_ORDER_TOTAL for line in price.lines
+    ):
+        raise Problem(
+            "validation_error",
+            f"The order or one of its lines exceeds what a till can take ({fmt(MAX_ORDER_TOTAL)}).",
+        )
     if order_in.state == Order.State.PAID:
         paid = sum((p.amount for p in order_in.payments), ZERO)
         if paid != price.amount_due:
@@ -298,6 +307,9 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
                 del existing[order_in.uuid]
                 results[index] = _rejected(str(order_in.uuid), problem)
 
+        # Insert in uuid order: two batches sharing uuids then take the unique index's locks
+        # in the same order, so one waits for the other instead of deadlocking.
+        built.sort(key=lambda b: b.order.uuid)
         try:
             with transaction.atomic():
                 _insert(built, session=target)
@@ -342,20 +354,18 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
 
 def order_void(*, uuid: Any, user: Any, reason: str) -> Order:
     """Void a pending (draft) ticket; paid orders are corrected by refunds, not voided."""
+    session_id = Order.objects.filter(uuid=uuid).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise Problem("not_found", f"Order {uuid} does not exist.")
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("session__user")
-            .filter(uuid=uuid)
-            .first()
-        )
-        if order is None:
-            raise Problem("not_found", f"Order {uuid} does not exist.")
+        # Session first, then the order: the order every close takes its locks in, so a
+        # void racing a close waits instead of deadlocking.
         session = (
             Session.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .get(pk=order.session_id)
+            .select_related("user", "profile")
+            .get(pk=session_id)
         )
+        order = Order.objects.select_for_update(of=("self",)).get(uuid=uuid)
         session_check_actor(session, user)
         if order.state != Order.State.DRAFT:
             raise Problem(

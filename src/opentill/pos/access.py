@@ -54,6 +54,16 @@ def session_may_read(session: Session, user: Any) -> bool:
     return session_may_act(session, user) or is_accountant(user)
 
 
+def blind_for(session: Session, user: Any) -> bool:
+    """Blind close hides what the drawer should hold from the cashier until the session is
+    closed: expected amounts and the payment totals they follow from."""
+    return (
+        session.profile.blind_close
+        and session.state != Session.State.CLOSED
+        and not manages_store(user, session.profile.store_id)
+    )
+
+
 def session_check_actor(session: Session, user: Any) -> None:
     """Only the session's user, or a manager of its store, may sell, move cash or close."""
     if not session_may_act(session, user):

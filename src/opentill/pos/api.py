@@ -11,10 +11,9 @@ from ninja import Field, Router, Schema, Status
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import Money
-from opentill.identity.roles import is_manager
 from opentill.money import ZERO, fmt
 from opentill.pos import closing, selectors, services
-from opentill.pos.access import profile_may_use
+from opentill.pos.access import blind_for, profile_may_use
 from opentill.pos.counting import CountInput, DenominationRow
 from opentill.pos.destinations import destinations_for
 from opentill.pos.models import CashMove, PaymentMethod, PosProfile, Session, SessionCount
@@ -130,8 +129,9 @@ def profile_out(profile: PosProfile, current: Session | None) -> dict[str, Any]:
     }
 
 
-def sessions_out(sessions: list[Session]) -> list[dict[str, Any]]:
-    """Serialise sessions with their figures, aggregated in a few queries for the whole page."""
+def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
+    """Serialise sessions with their figures, aggregated in a few queries for the whole page;
+    under blind close the viewer does not see the payment totals of an open session."""
     ids = [s.pk for s in sessions]
     sales = selectors.session_sales(session_ids=ids)
     payments = selectors.session_payments(session_ids=ids)
@@ -178,14 +178,15 @@ def sessions_out(sessions: list[Session]) -> list[dict[str, Any]]:
                         "amount": fmt(amount),
                     }
                     for mid, amount in sorted(payments.get(s.pk, {}).items())
+                    if not blind_for(s, viewer)
                 ],
             }
         )
     return result
 
 
-def session_out(session: Session) -> dict[str, Any]:
-    return sessions_out([session])[0]
+def session_out(session: Session, viewer: Any) -> dict[str, Any]:
+    return sessions_out([session], viewer)[0]
 
 
 def session_for_read(session_id: int, user: Any) -> Session:
@@ -226,7 +227,7 @@ def profile_list(request: HttpRequest) -> list[dict[str, Any]]:
 def session_create(request: HttpRequest, profile_id: int) -> Status:
     profile = profile_for_use(profile_id, request.user)
     session = services.session_create(profile=profile, user=request.user)
-    return Status(201, session_out(session))
+    return Status(201, session_out(session, request.user))
 
 
 @router.post("/sessions/{session_id}/open", response=SessionOut)
@@ -245,7 +246,7 @@ def session_open(request: HttpRequest, session_id: int, body: OpenIn) -> dict[st
     session = services.session_open(
         session_id=session_id, user=request.user, counts=counts, notes=body.notes
     )
-    return session_out(session)
+    return session_out(session, request.user)
 
 
 @router.get("/sessions", response=SessionPage)
@@ -259,12 +260,12 @@ def session_list(
 ) -> dict[str, Any]:
     qs = selectors.session_list(user=request.user, profile=profile, state=state, username=user)
     page = list(qs[offset : offset + limit])
-    return {"items": sessions_out(page), "count": qs.count()}
+    return {"items": sessions_out(page, request.user), "count": qs.count()}
 
 
 @router.get("/sessions/{session_id}", response=SessionOut)
 def session_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    return session_out(session_for_read(session_id, request.user))
+    return session_out(session_for_read(session_id, request.user), request.user)
 
 
 # --- closing -------------------------------------------------------------------------------
@@ -383,8 +384,8 @@ def _counts(items: list[CloseCountIn] | None) -> list[CountInput]:
     ]
 
 
-def closed_out(result: closing.CloseResult) -> dict[str, Any]:
-    body = session_out(result.session)
+def closed_out(result: closing.CloseResult, viewer: Any) -> dict[str, Any]:
+    body = session_out(result.session, viewer)
     body["differences"] = [
         {
             "payment_method": m.method_id,
@@ -415,10 +416,10 @@ def cash_move_out(move: CashMove) -> dict[str, Any]:
     }
 
 
-@router.get("/sessions/{session_id}/closing", response=ClosingOut)
+@router.get("/sessions/{session_id}/closing", response=ClosingOut, exclude_none=True)
 def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = session_for_read(session_id, request.user)
-    blind = session.profile.blind_close and not is_manager(request.user)
+    blind = blind_for(session, request.user)
     expected = selectors.session_expected_amounts(session=session)
     lines = []
     for m in session.profile.payment_methods.all():
@@ -452,7 +453,7 @@ def session_close(request: HttpRequest, session_id: int, body: CloseIn) -> dict[
     result = closing.session_close(
         session_id=session_id, user=request.user, counts=_counts(body.counts), notes=body.notes
     )
-    return closed_out(result)
+    return closed_out(result, request.user)
 
 
 @router.post("/sessions/{session_id}/validate-closing", response=ClosedSessionOut)
@@ -460,7 +461,10 @@ def session_validate_closing(
     request: HttpRequest, session_id: int, body: ValidateIn
 ) -> dict[str, Any]:
     return closed_out(
-        closing.session_validate_closing(session_id=session_id, user=request.user, notes=body.notes)
+        closing.session_validate_closing(
+            session_id=session_id, user=request.user, notes=body.notes
+        ),
+        request.user,
     )
 
 
@@ -472,7 +476,8 @@ def session_force_close(
     return closed_out(
         closing.session_force_close(
             session_id=session_id, user=request.user, reason=body.reason, counts=counts
-        )
+        ),
+        request.user,
     )
 
 

@@ -403,14 +403,18 @@ def session_force_close(
             state=Order.State.VOID, void_reason=f"Force close: {reason}"[:255]
         )
         methods = _methods(session.profile)
-        if counts is None and session.state == Session.State.CLOSING_CONTROL:
+        # Without new counts, a session waiting in closing control keeps the cashier's
+        # counts (with their denomination rows); otherwise the given or expected amounts.
+        keep_stored = counts is None and session.state == Session.State.CLOSING_CONTROL
+        if keep_stored:
             inputs, given = _stored_inputs(session, methods)
         else:
             inputs, given = _method_inputs(
                 methods, session_expected_amounts(session=session), counts or [], take_expected=True
             )
         plan = _plan(session, inputs, manager=True)
-        _store_counts(session, plan, methods, given, user)
+        if not keep_stored:
+            _store_counts(session, plan, methods, given, user)
         session.closing_started_at = session.closing_started_at or timezone.now()
         session.force_close_reason = reason
         before = session.state
