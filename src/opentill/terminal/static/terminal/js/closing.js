@@ -1,0 +1,557 @@
+// The close wizard (Close button or F10): (1) pending tickets, (2) count, (3) cash to keep,
+// (4) summary, then Post, print and close. It runs only online with an empty ticket buffer.
+
+import * as api from "./api.js";
+import { countEditor } from "./counting.js";
+import { cents, centsToString, sum } from "./money.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+import { errorLine, field, fill, h, modal, showErrorLine, toast } from "./ui.js";
+
+const STEPS = ["Pending tickets", "Count", "Cash to keep", "Summary"];
+
+export function openCloseWizard(app, selling) {
+  const wizard = new CloseWizard(app, selling);
+  wizard.open();
+  return wizard;
+}
+
+class CloseWizard {
+  constructor(app, selling) {
+    this.app = app;
+    this.selling = selling;
+    this.fmt = app.fmt;
+    this.session = app.session;
+    this.step = -1; // -1: checking the network and the ticket buffer
+    this.counts = new Map(); // method id → {line, method, editor?, confirmed, counted (cents), keep (cents)}
+    this.isManager = (app.user.roles || []).includes("manager");
+  }
+
+  open() {
+    this.stepper = h("ol", { class: "stepper", "aria-label": "Close steps" });
+    this.body = h("div", { class: "wizard-body" });
+    this.error = errorLine();
+    this.back = h("button", { type: "button", onclick: () => this.go(this.step - 1) }, "Back");
+    this.next = h("button", { type: "button", class: "primary", id: "wizard-next", onclick: () => (this.nextAction ? this.nextAction() : this.forward()) }, "Next");
+    this.dialog = modal({
+      title: `Close ${this.session.name}`,
+      wide: true,
+      className: "close-wizard",
+      body: [this.stepper, this.body, this.error],
+      actions: [this.back, this.next],
+      onclose: () => this.selling.search?.focus(),
+    });
+    this.prepare();
+  }
+
+  renderStepper() {
+    fill(
+      this.stepper,
+      STEPS.map((name, i) =>
+        h("li", { class: i === this.step ? "current" : i < this.step ? "done" : "", "aria-current": i === this.step ? "step" : null }, `${i + 1}. ${name}`),
+      ),
+    );
+    this.back.hidden = this.step <= 0;
+  }
+
+  setNext(label, enabled) {
+    this.next.textContent = label;
+    this.next.disabled = !enabled;
+  }
+
+  /** Online and an empty buffer first: send what waits, or say why the close cannot start. */
+  async prepare() {
+    this.step = -1;
+    this.renderStepper();
+    this.setNext("Next", false);
+    const status = h("p", { role: "status" }, "Checking the network and the ticket buffer…");
+    fill(this.body, status);
+    let waiting = await store.outboxCount();
+    if (waiting && navigator.onLine) {
+      status.textContent = `Sending ${waiting} waiting ticket(s) to the server first…`;
+      waiting = await sync.flush();
+    }
+    if (!navigator.onLine || waiting) {
+      const state = await sync.status();
+      fill(
+        this.body,
+        h(
+          "div",
+          { class: "notice warn", role: "alert" },
+          h("p", {}, "The close runs only online, once every ticket of this terminal is on the server."),
+          h("p", {}, navigator.onLine ? `${waiting} ticket(s) could not be sent yet${state.error ? `: ${state.error}` : "."}` : `You are offline; ${waiting} ticket(s) wait to be sent.`),
+        ),
+      );
+      this.setNext("Try again", true);
+      this.nextAction = () => this.prepare();
+      return;
+    }
+    this.nextAction = null;
+    try {
+      await this.load();
+    } catch (error) {
+      fill(this.body, h("p", { class: "form-error", role: "alert" }, api.errorMessage(error)));
+      this.setNext("Try again", true);
+      this.nextAction = () => this.prepare();
+      return;
+    }
+    this.go(0);
+  }
+
+  async load() {
+    const [closing, detail] = await Promise.all([api.get(`/sessions/${this.session.id}/closing`), api.get(`/sessions/${this.session.id}`)]);
+    this.closing = closing;
+    this.detail = detail;
+    this.blind = closing.blind;
+    this.maxDifference = cents(closing.max_difference);
+  }
+
+  forward() {
+    if (this.step < STEPS.length - 1) this.go(this.step + 1);
+  }
+
+  go(step) {
+    this.step = Math.max(0, step);
+    this.nextAction = null;
+    showErrorLine(this.error, "");
+    this.renderStepper();
+    const render = [() => this.renderPending(), () => this.renderCount(), () => this.renderKeep(), () => this.renderSummary()][this.step];
+    render();
+  }
+
+  // --- 1. pending tickets ---------------------------------------------------------------
+
+  async pendingTickets() {
+    const local = await this.selling.parkedTickets();
+    const items = [];
+    const cart = this.selling.cart;
+    if (cart.lines.length) {
+      const total = this.selling.price().total;
+      items.push({ kind: "cart", uuid: cart.uuid, label: `Current ticket · ${cart.lines.length} line(s)`, total: centsToString(total) });
+    }
+    const known = new Set();
+    for (const t of local) {
+      known.add(t.uuid);
+      items.push({ kind: "local", uuid: t.uuid, ticket: t, label: `Parked ${timeOf(t.created_at, this.fmt)} · ${t.lines.length} line(s) · ${t.customer_name}`, total: t.total });
+    }
+    if (cart.replaces) known.add(cart.replaces);
+    for (const o of this.closing.pending_orders) {
+      if (!known.has(o.uuid)) items.push({ kind: "server", uuid: o.uuid, label: `Server draft ${timeOf(o.created_at, this.fmt)} · ${o.uuid.slice(0, 8)}`, total: o.total });
+    }
+    return items;
+  }
+
+  async renderPending() {
+    this.setNext("Next", false);
+    const items = await this.pendingTickets();
+    if (this.step !== 0) return;
+    fill(
+      this.body,
+      h("h3", {}, "Pending tickets"),
+      items.length
+        ? [
+            h("p", {}, "Void or resume and pay every unpaid ticket before counting."),
+            h(
+              "ul",
+              { class: "ticket-list pending" },
+              items.map((item) =>
+                h(
+                  "li",
+                  { dataset: { uuid: item.uuid, kind: item.kind } },
+                  h("span", {}, item.label),
+                  h("span", { class: "amount" }, this.fmt.money(item.total)),
+                  h("button", { type: "button", class: "danger", onclick: () => this.voidTicket(item) }, "Void"),
+                  h(
+                    "button",
+                    {
+                      type: "button",
+                      class: "primary",
+                      disabled: item.kind === "server",
+                      title: item.kind === "server" ? "Its lines are only known on the terminal that parked it." : null,
+                      onclick: () => this.resumeAndPay(item),
+                    },
+                    "Resume and pay",
+                  ),
+                ),
+              ),
+            ),
+          ]
+        : h("p", { class: "notice ok", id: "no-pending" }, "There are no pending tickets."),
+    );
+    this.setNext("Next", items.length === 0);
+    if (!items.length) this.next.focus();
+  }
+
+  async voidTicket(item) {
+    showErrorLine(this.error, "");
+    try {
+      if (item.kind === "cart") {
+        this.selling.cart = this.selling.newCart();
+        this.selling.changed();
+      } else {
+        try {
+          await api.post(`/orders/${item.uuid}/void`, { reason: "Voided at close" });
+        } catch (error) {
+          // A ticket that never reached the server (rejected) has nothing to void there.
+          if (!(error instanceof api.ApiError) || error.status !== 404) throw error;
+        }
+        await store.ticketUpdate(item.uuid, { sync: "void" });
+      }
+      this.closing = await api.get(`/sessions/${this.session.id}/closing`);
+      this.selling.refreshParkedCount();
+      toast("Ticket voided.");
+    } catch (error) {
+      showErrorLine(this.error, api.errorMessage(error));
+    }
+    this.renderPending();
+  }
+
+  async resumeAndPay(item) {
+    this.dialog.close();
+    if (item.kind === "cart") await this.selling.pay();
+    else await this.selling.resume(item.ticket, { pay: true });
+    toast("Press F10 again to continue the close.");
+  }
+
+  // --- 2. count ---------------------------------------------------------------------------
+
+  renderCount() {
+    const fmt = this.fmt;
+    const methods = new Map(this.app.catalog.payment_methods.map((m) => [m.id, m]));
+    const totals = h("div", { class: "count-totals", "aria-live": "polite" });
+    const warning = h("p", { class: "notice warn", role: "status", hidden: true });
+    const rows = this.closing.lines.map((line) => {
+      const method = methods.get(line.payment_method) || { id: line.payment_method, name: line.name, denominations: [] };
+      const expected = line.expected === undefined || line.expected === null ? null : cents(line.expected);
+      let entry = this.counts.get(line.payment_method);
+      if (!entry) {
+        entry = { line, method, expected, confirmed: !line.countable, counted: line.countable ? null : expected, keep: null, payload: null };
+        this.counts.set(line.payment_method, entry);
+      }
+      const difference = h("output", { class: "difference" });
+      const showDifference = () => {
+        if (entry.counted === null || expected === null) difference.textContent = "—";
+        else {
+          const diff = entry.counted - expected;
+          difference.textContent = fmt.money(diff);
+          difference.className = `difference ${diff < 0n ? "neg" : diff > 0n ? "plus" : ""}`;
+        }
+      };
+      showDifference();
+      if (!line.countable) {
+        return h(
+          "section",
+          { class: "count-method informational", dataset: { method: line.payment_method } },
+          h("h3", {}, line.name, h("span", { class: "muted" }, " — not counted, for information")),
+          h("p", { class: "figures" }, "Expected: ", h("strong", { class: "expected" }, expected === null ? "hidden" : fmt.money(expected))),
+        );
+      }
+      const mark = h("span", { class: "confirmed-mark", "aria-live": "polite" });
+      const confirm = h("button", { type: "button", class: "confirm" });
+      let update = () => {};
+      const editor = countEditor({
+        method,
+        fmt,
+        byDenomination: false,
+        label: `Counted ${line.name}`,
+        onchange: (value) => {
+          entry.counted = value;
+          entry.confirmed = false;
+          update();
+        },
+      });
+      entry.editor = editor;
+      if (entry.counted !== null) {
+        // Coming back to this step: show the count again, still confirmed.
+        const { confirmed, payload } = entry;
+        editor.setTotal(entry.counted);
+        Object.assign(entry, { confirmed, payload });
+      }
+      update = () => {
+        showDifference();
+        mark.textContent = entry.confirmed ? "✓ Confirmed" : "";
+        confirm.textContent = entry.counted === null && expected !== null ? `Confirm ${fmt.money(expected)}` : "Confirm";
+        confirm.setAttribute("aria-pressed", String(entry.confirmed));
+        this.updateCountTotals(totals, warning);
+      };
+      confirm.addEventListener("click", () => {
+        if (entry.counted === null) {
+          if (expected === null) {
+            showErrorLine(this.error, `Enter the counted amount of ${line.name}.`);
+            editor.focus();
+            return;
+          }
+          editor.setTotal(expected); // fires onchange, which clears the confirmation
+        }
+        if (entry.counted === null || entry.counted < 0n) {
+          showErrorLine(this.error, `The counted amount of ${line.name} is not valid.`);
+          return;
+        }
+        showErrorLine(this.error, "");
+        entry.confirmed = true;
+        entry.payload = editor.payload();
+        update();
+      });
+      const section = h(
+        "section",
+        { class: "count-method", dataset: { method: line.payment_method } },
+        h("h3", {}, line.name),
+        h(
+          "p",
+          { class: "figures" },
+          "Expected: ",
+          h("strong", { class: "expected" }, expected === null ? "hidden (blind close)" : fmt.money(expected)),
+          " · Difference: ",
+          difference,
+        ),
+        editor.element,
+        h("div", { class: "confirm-row" }, confirm, mark),
+      );
+      update();
+      return section;
+    });
+    fill(this.body, h("h3", {}, "Count each payment method"), rows, totals, warning);
+    this.updateCountTotals(totals, warning);
+    this.body.querySelector(".count-method:not(.informational) input")?.focus();
+  }
+
+  updateCountTotals(totals, warning) {
+    const fmt = this.fmt;
+    const entries = [...this.counts.values()];
+    const counted = sum(entries.map((e) => e.counted ?? 0n));
+    const expectedTotal = this.closing.expected_total === null || this.closing.expected_total === undefined ? null : cents(this.closing.expected_total);
+    fill(
+      totals,
+      h("span", {}, "Expected total: ", h("strong", { id: "expected-total" }, expectedTotal === null ? "hidden" : fmt.money(expectedTotal))),
+      h("span", {}, "Counted total: ", h("strong", { id: "counted-total" }, fmt.money(counted))),
+      h("span", {}, "Difference: ", h("strong", { id: "difference-total" }, expectedTotal === null ? "—" : fmt.money(counted - expectedTotal))),
+    );
+    const over = this.overLimit();
+    warning.hidden = !over.length;
+    warning.textContent = over.length ? this.overLimitMessage(over) : "";
+    this.setNext("Next", entries.every((e) => e.confirmed));
+  }
+
+  /** Methods whose difference exceeds the profile's maximum (known only without blind close). */
+  overLimit() {
+    return [...this.counts.values()].filter(
+      (e) => e.line.countable && e.counted !== null && e.expected !== null && (e.counted - e.expected < 0n ? e.expected - e.counted : e.counted - e.expected) > this.maxDifference,
+    );
+  }
+
+  overLimitMessage(over) {
+    const names = over.map((e) => e.line.name).join(", ");
+    return this.isManager
+      ? `The difference of ${names} is above the limit of ${this.fmt.money(this.maxDifference)}; as a manager you may post it.`
+      : `The difference of ${names} is above the limit of ${this.fmt.money(this.maxDifference)}: a manager must validate this close; the session will wait in closing control.`;
+  }
+
+  // --- 3. cash to keep ------------------------------------------------------------------
+
+  renderKeep() {
+    const fmt = this.fmt;
+    const opening = new Map((this.detail.opening || []).map((o) => [o.payment_method, cents(o.counted)]));
+    let valid = true;
+    const rows = [...this.counts.values()].map((entry) => {
+      const { line } = entry;
+      const counted = entry.counted ?? 0n;
+      const policy = line.keep_policy;
+      const transfer = h("output", { class: "transfer" });
+      const show = () => {
+        transfer.textContent = fmt.money(counted - (entry.keep ?? 0n));
+      };
+      let control;
+      if (policy === "variable") {
+        if (entry.keep === null) {
+          const float = opening.get(line.payment_method) ?? cents(line.keep_amount) ?? 0n;
+          entry.keep = float < counted ? float : counted;
+        }
+        const [label, input] = field(`Keep in the drawer (${line.name})`, {
+          inputmode: "decimal",
+          class: "amount keep",
+          value: centsToString(entry.keep),
+          dataset: { method: line.payment_method },
+          autocomplete: "off",
+        });
+        input.addEventListener("input", () => {
+          const value = cents(input.value);
+          const ok = value !== null && value >= 0n && value <= counted;
+          input.setAttribute("aria-invalid", String(!ok));
+          entry.keep = ok ? value : null;
+          show();
+          this.setNext("Next", [...this.counts.values()].every((e) => e.keep !== null));
+          showErrorLine(this.error, ok ? "" : `Keep between ${fmt.money(0n)} and ${fmt.money(counted)} of ${line.name}.`);
+        });
+        control = h("div", { class: "keep-input" }, label, input);
+      } else {
+        entry.keep = policy === "all" ? counted : policy === "fixed" ? minBig(cents(line.keep_amount) ?? 0n, counted) : 0n;
+        control = h("p", {}, "Kept: ", h("strong", { class: "keep" }, fmt.money(entry.keep)), h("span", { class: "muted" }, ` (${policyText(policy, line, fmt)})`));
+      }
+      if (entry.keep === null) valid = false;
+      show();
+      return h(
+        "section",
+        { class: "keep-method", dataset: { method: line.payment_method, policy } },
+        h("h3", {}, line.name),
+        h("p", {}, "Counted: ", h("strong", {}, fmt.money(counted)), " · To transfer: ", transfer),
+        control,
+      );
+    });
+    const choosable = [...this.counts.values()].some((e) => e.line.keep_policy === "variable");
+    fill(
+      this.body,
+      h("h3", {}, "Cash to keep for the next session"),
+      choosable ? null : h("p", { class: "muted" }, "The profile's policies decide what stays in the drawer; nothing to choose here."),
+      rows,
+    );
+    this.setNext("Next", valid);
+    this.body.querySelector("input.keep")?.select();
+  }
+
+  // --- 4. summary, post, print and close ------------------------------------------------
+
+  async renderSummary() {
+    const fmt = this.fmt;
+    this.setNext("Post, print and close", false);
+    fill(this.body, h("p", { role: "status" }, "Loading the report…"));
+    let report;
+    try {
+      report = await api.get(`/sessions/${this.session.id}/report`);
+    } catch (error) {
+      fill(this.body, h("p", { class: "form-error", role: "alert" }, api.errorMessage(error)));
+      return;
+    }
+    if (this.step !== 3) return;
+    const entries = [...this.counts.values()];
+    const over = this.overLimit();
+    const [notesLabel, notes] = field("Closing notes", { tag: "textarea", rows: 2, maxlength: 2000, id: "closing-notes" });
+    this.notes = notes;
+    const money = (v) => fmt.money(v);
+    fill(
+      this.body,
+      h("h3", {}, "Summary"),
+      h(
+        "div",
+        { class: "summary-grid" },
+        h(
+          "table",
+          { class: "report" },
+          h("caption", {}, "Sales"),
+          h(
+            "tbody",
+            {},
+            h("tr", {}, h("th", {}, "Orders"), h("td", { class: "n", id: "sum-orders" }, String(report.orders.count))),
+            h("tr", {}, h("th", {}, "Sales total"), h("td", { class: "n", id: "sum-sales" }, money(report.orders.sales_total))),
+            h("tr", {}, h("th", {}, `Refunds (${report.orders.refunds})`), h("td", { class: "n" }, money(report.orders.refunds_total))),
+            h("tr", {}, h("th", {}, "Discounts"), h("td", { class: "n" }, money(report.orders.discounts))),
+            h("tr", {}, h("th", {}, "Voided tickets"), h("td", { class: "n" }, String(report.orders.voided))),
+            report.payments.map((p) => h("tr", {}, h("th", {}, `${p.name} (${p.count})`), h("td", { class: "n" }, money(p.amount)))),
+            report.cash_moves.map((m) => h("tr", {}, h("th", {}, `${m.kind} ${m.destination}`), h("td", { class: "n" }, money(m.kind === "drop" ? `-${m.amount}` : m.amount)))),
+          ),
+        ),
+        h(
+          "table",
+          { class: "report counts" },
+          h("caption", {}, "Close"),
+          h("thead", {}, h("tr", {}, ["Method", "Expected", "Counted", "Difference", "Keep", "Transfer"].map((t, i) => h("th", { class: i ? "n" : "" }, t)))),
+          h(
+            "tbody",
+            {},
+            entries.map((e) =>
+              h(
+                "tr",
+                { dataset: { method: e.line.payment_method } },
+                h("th", {}, e.line.name),
+                h("td", { class: "n" }, e.expected === null ? "—" : money(e.expected)),
+                h("td", { class: "n" }, money(e.counted ?? 0n)),
+                h("td", { class: "n" }, e.expected === null ? "—" : money((e.counted ?? 0n) - e.expected)),
+                h("td", { class: "n" }, money(e.keep ?? 0n)),
+                h("td", { class: "n" }, money((e.counted ?? 0n) - (e.keep ?? 0n))),
+              ),
+            ),
+          ),
+        ),
+      ),
+      over.length ? h("p", { class: "notice warn", role: "alert", id: "approval-warning" }, this.overLimitMessage(over)) : null,
+      h("div", { class: "notes" }, notesLabel, notes),
+    );
+    this.setNext("Post, print and close", true);
+    this.nextAction = () => this.post();
+  }
+
+  async post() {
+    showErrorLine(this.error, "");
+    this.next.disabled = true;
+    // Opened now, inside the click, so that no popup blocker stops the printable report.
+    const popup = window.open("", "opentill-report");
+    popup?.document.write("<p style='font-family:sans-serif'>Posting the close…</p>");
+    const counts = [...this.counts.values()]
+      .filter((e) => e.line.countable)
+      .map((e) => {
+        const count = { payment_method: e.line.payment_method, counted: centsToString(e.counted) };
+        if (e.payload?.denominations?.length && e.payload.total === e.counted) count.denominations = e.payload.denominations;
+        if (e.line.keep_policy === "variable") count.keep = centsToString(e.keep ?? 0n);
+        return count;
+      });
+    let closed;
+    try {
+      closed = await api.post(`/sessions/${this.session.id}/close`, { counts, notes: this.notes?.value || "" });
+    } catch (error) {
+      popup?.close();
+      showErrorLine(this.error, api.errorMessage(error));
+      this.next.disabled = false;
+      if (error.code === "pending_orders") this.go(0);
+      return;
+    }
+    let html = null;
+    try {
+      html = await api.get(`/sessions/${this.session.id}/report?format=html`, { raw: true });
+    } catch (error) {
+      toast(`The report could not be loaded: ${api.errorMessage(error)}`, "error", 8000);
+    }
+    if (popup && html) {
+      popup.document.open();
+      popup.document.write(html);
+      popup.document.close();
+    } else if (html) {
+      showReportInline(html);
+    }
+    localStorage.removeItem(this.selling.cartKey);
+    this.nextAction = null;
+    this.dialog.close();
+    if (closed.state === "closing_control") {
+      toast(`${closed.name} waits in closing control: a manager must validate the difference.`, "warn", 12000);
+    } else {
+      toast(`${closed.name} is closed.`, "info", 6000);
+    }
+    this.app.showDashboard();
+  }
+}
+
+function minBig(a, b) {
+  return a < b ? a : b;
+}
+
+function policyText(policy, line, fmt) {
+  if (policy === "fixed") return `fixed float of ${fmt.money(line.keep_amount)}`;
+  if (policy === "all") return "everything stays";
+  if (policy === "none") return "everything is transferred";
+  return policy;
+}
+
+function timeOf(iso, fmt) {
+  return new Date(iso).toLocaleTimeString(fmt.locale, { hour: "2-digit", minute: "2-digit" });
+}
+
+function showReportInline(html) {
+  const frame = h("iframe", { class: "report-frame", title: "Z report", srcdoc: html });
+  const dialog = modal({
+    title: "Z report",
+    wide: true,
+    body: frame,
+    actions: [
+      h("button", { type: "button", onclick: () => frame.contentWindow.print() }, "Print"),
+      h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Done"),
+    ],
+  });
+}

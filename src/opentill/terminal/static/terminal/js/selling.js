@@ -1,0 +1,743 @@
+// The selling screen: product grid with categories, search and barcode entry; the ticket
+// with quantity, discount, return lines and removal; customer and invoice flag; payment,
+// parking and resuming tickets; the receipt. Every ticket is stored in IndexedDB the moment
+// it is paid or parked, then sent by the sync module.
+
+import { openCashMove } from "./cashmove.js";
+import { openCloseWizard } from "./closing.js";
+import { centsToString, parseQuantity, parseRate, priceOrder, quantityToString, rateToString } from "./money.js";
+import { openPayment } from "./payment.js";
+import * as store from "./store.js";
+import * as sync from "./sync.js";
+import { $, anyDialogOpen, confirmBox, fill, h, modal, newUuid, nowRfc3339, toast } from "./ui.js";
+
+const MAX_TILES = 120;
+
+export function showSelling(app) {
+  const selling = new Selling(app);
+  selling.render();
+  return selling;
+}
+
+function isEditable(element) {
+  return element && (element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName));
+}
+
+export class Selling {
+  constructor(app) {
+    this.app = app;
+    this.catalog = app.catalog;
+    this.fmt = app.fmt;
+    this.company = app.catalog.company;
+    this.session = app.session;
+    this.profile = app.profile;
+    this.category = null;
+    this.products = new Map(this.catalog.products.map((p) => [p.id, p]));
+    this.byBarcode = new Map(this.catalog.products.filter((p) => p.barcode).map((p) => [p.barcode, p]));
+    this.bySku = new Map(this.catalog.products.map((p) => [p.sku.toUpperCase(), p]));
+    this.customers = this.catalog.customers.filter((c) => !c.is_walk_in);
+    this.cart = this.loadCart();
+  }
+
+  // --- the ticket in progress (kept in localStorage: a reload or crash loses nothing) ---
+
+  get cartKey() {
+    return `opentill.cart.${this.session.id}`;
+  }
+
+  newCart() {
+    return { uuid: newUuid(), lines: [], customer: null, to_invoice: false, replaces: null, refund: false, selected: -1 };
+  }
+
+  loadCart() {
+    try {
+      const cart = JSON.parse(localStorage.getItem(this.cartKey) || "null");
+      if (cart && Array.isArray(cart.lines)) return cart;
+    } catch {
+      /* a damaged cart is replaced by an empty one */
+    }
+    return this.newCart();
+  }
+
+  saveCart() {
+    localStorage.setItem(this.cartKey, JSON.stringify(this.cart));
+  }
+
+  price(cash = false) {
+    return priceOrder(this.cart.lines, this.company, { cash });
+  }
+
+  // --- layout -------------------------------------------------------------------------
+
+  render() {
+    const app = this.app;
+    app.setTopbar(
+      h("span", {}, h("strong", {}, this.profile.name), ` · ${this.session.name} · ${app.user.username}`),
+      [
+        h("button", { type: "button", onclick: () => this.cashMove() }, "Cash in/out ", h("kbd", {}, "F7")),
+        h("button", { type: "button", class: "warn", onclick: () => this.close() }, "Close ", h("kbd", {}, "F10")),
+        h("button", { type: "button", onclick: () => app.showDashboard() }, "Dashboard"),
+      ],
+    );
+    this.search = h("input", {
+      id: "search",
+      type: "search",
+      autocomplete: "off",
+      placeholder: "Name, SKU or barcode — 3*code for 3",
+      oninput: () => this.renderGrid(),
+      onkeydown: (event) => this.searchKey(event),
+    });
+    this.grid = h("div", { class: "product-grid", id: "product-grid", role: "group", "aria-label": "Products" });
+    this.categoryBar = h("div", { class: "categories", role: "toolbar", "aria-label": "Categories" });
+    this.lines = h("ol", { class: "lines", id: "ticket-lines", role: "listbox", "aria-label": "Ticket lines" });
+    this.editor = h("div", { class: "line-editor", id: "line-editor", "aria-label": "Selected line" });
+    this.totals = h("div", { class: "totals", id: "totals", "aria-live": "polite" });
+    this.customerSelect = h(
+      "select",
+      { id: "customer", onchange: () => this.setCustomer(this.customerSelect.value) },
+      h("option", { value: "" }, "Walk-in customer"),
+      this.customers.map((c) => h("option", { value: String(c.id) }, c.name)),
+    );
+    this.invoiceBox = h("input", { type: "checkbox", id: "to-invoice", onchange: () => this.setInvoice(this.invoiceBox.checked) });
+    this.parkedButton = h("button", { type: "button", onclick: () => this.showParked() }, "Parked ", h("span", { class: "count" }, "0"), " ", h("kbd", {}, "⇧F8"));
+    this.refundBanner = h("p", { class: "refund-banner", hidden: true }, "Refund ticket: quantities are returned");
+    app.screen().replaceChildren(
+      h(
+        "div",
+        { class: "pos" },
+        h(
+          "section",
+          { class: "catalog-pane", "aria-label": "Products" },
+          h("div", { class: "search-row" }, h("label", { for: "search" }, "Search or scan ", h("kbd", {}, "F2")), this.search),
+          this.categoryBar,
+          this.grid,
+        ),
+        h(
+          "section",
+          { class: "ticket-pane", "aria-label": "Ticket" },
+          h(
+            "div",
+            { class: "ticket-head" },
+            h("label", { for: "customer" }, "Customer ", h("kbd", {}, "F3")),
+            this.customerSelect,
+            h("span", { class: "invoice" }, this.invoiceBox, h("label", { for: "to-invoice" }, "Invoice")),
+          ),
+          this.refundBanner,
+          this.lines,
+          this.editor,
+          this.totals,
+          h(
+            "div",
+            { class: "ticket-actions" },
+            h("button", { type: "button", onclick: () => this.toggleRefund(), "aria-pressed": "false", id: "refund-toggle" }, "Refund"),
+            h("button", { type: "button", onclick: () => this.clearTicket() }, "Clear"),
+            this.parkedButton,
+            h("button", { type: "button", onclick: () => this.park() }, "Park ", h("kbd", {}, "F8")),
+            h("button", { type: "button", class: "primary pay", id: "pay", onclick: () => this.pay() }, "Pay ", h("kbd", {}, "F9")),
+          ),
+        ),
+      ),
+    );
+    this.renderCategories();
+    this.renderGrid();
+    this.renderCart();
+    this.refreshParkedCount();
+    app.keyHandler = (event) => this.key(event);
+    this.search.focus();
+  }
+
+  renderCategories() {
+    const button = (id, name) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "chip",
+          "aria-pressed": String(this.category === id),
+          onclick: () => {
+            this.category = id;
+            this.renderCategories();
+            this.renderGrid();
+          },
+        },
+        name,
+      );
+    const used = new Set(this.catalog.products.map((p) => p.category));
+    fill(this.categoryBar, button(null, "All"), this.catalog.categories.filter((c) => used.has(c.id)).map((c) => button(c.id, c.name)));
+  }
+
+  matches(text) {
+    const query = text.trim().toLowerCase();
+    return this.catalog.products.filter(
+      (p) =>
+        (this.category === null || p.category === this.category) &&
+        (!query || p.name.toLowerCase().includes(query) || p.sku.toLowerCase().includes(query) || (p.barcode || "").includes(query)),
+    );
+  }
+
+  renderGrid() {
+    const query = this.search.value.replace(/^\d+(?:[.,]\d+)?\*/, "");
+    const found = this.matches(query);
+    fill(
+      this.grid,
+      found.slice(0, MAX_TILES).map((p) =>
+        h(
+          "button",
+          { type: "button", class: "product", dataset: { product: p.id, sku: p.sku }, onclick: () => this.add(p) },
+          h("span", { class: "name" }, p.name),
+          h("span", { class: "price" }, this.fmt.money(p.price)),
+        ),
+      ),
+      found.length ? null : h("p", { class: "muted" }, "No product matches."),
+    );
+  }
+
+  renderCart({ editor = true } = {}) {
+    const cart = this.cart;
+    const priced = this.price();
+    fill(
+      this.lines,
+      cart.lines.map((line, index) => {
+        const p = priced.lines[index];
+        const negative = (parseQuantity(line.quantity) ?? 0n) < 0n;
+        return h(
+          "li",
+          {
+            class: `line ${index === cart.selected ? "selected" : ""} ${negative ? "return" : ""}`,
+            role: "option",
+            id: `line-${index}`,
+            "aria-selected": String(index === cart.selected),
+            dataset: { index, product: line.product },
+            onclick: () => this.select(index),
+          },
+          h("span", { class: "name" }, line.name),
+          h(
+            "span",
+            { class: "detail" },
+            `${this.fmt.quantity(line.quantity)} × ${this.fmt.money(line.unit_price)}`,
+            line.discount_percent && line.discount_percent !== "0" ? ` · −${line.discount_percent} %` : "",
+          ),
+          h("span", { class: "line-total" }, this.fmt.money(p.total)),
+        );
+      }),
+      cart.lines.length ? null : h("li", { class: "empty muted", role: "option", "aria-disabled": "true" }, "Scan or choose a product."),
+    );
+    // The search box keeps the focus; screen readers follow the selected line through it.
+    if (cart.selected >= 0 && cart.lines.length) this.search.setAttribute("aria-activedescendant", `line-${cart.selected}`);
+    else this.search.removeAttribute("aria-activedescendant");
+    this.lines.querySelector(".selected")?.scrollIntoView({ block: "nearest" });
+    this.renderTotals(priced);
+    if (editor) this.renderEditor();
+    this.customerSelect.value = cart.customer ? String(cart.customer) : "";
+    this.invoiceBox.checked = cart.to_invoice;
+    this.invoiceBox.disabled = !cart.customer;
+    this.refundBanner.hidden = !cart.refund;
+    $("#refund-toggle")?.setAttribute("aria-pressed", String(cart.refund));
+  }
+
+  renderTotals(priced = this.price()) {
+    const discount = priced.lines.reduce((a, l) => a + l.discount, 0n);
+    const refund = priced.total < 0n;
+    fill(
+      this.totals,
+      h("div", {}, h("span", {}, "Tax"), h("span", { class: "tax" }, this.fmt.money(priced.tax))),
+      discount ? h("div", {}, h("span", {}, "Discounts"), h("span", {}, this.fmt.money(-discount))) : null,
+      h(
+        "div",
+        { class: "grand" },
+        h("span", {}, refund ? "To refund" : "Total"),
+        h("span", { id: "ticket-total", dataset: { cents: centsToString(priced.total) } }, this.fmt.money(refund ? -priced.total : priced.total)),
+      ),
+      this.cart.replaces ? h("p", { class: "muted" }, "Resumed parked ticket") : null,
+    );
+  }
+
+  renderEditor() {
+    const line = this.cart.lines[this.cart.selected];
+    if (!line) {
+      fill(this.editor, h("p", { class: "muted hint" }, "Keys: ↑↓ select a line · + − quantity · F4 quantity · F6 discount · Del remove · F9 pay"));
+      return;
+    }
+    const qty = h("input", {
+      id: "line-qty",
+      type: "text",
+      inputmode: "decimal",
+      value: line.quantity,
+      class: "short",
+      oninput: () => {
+        const value = parseQuantity(qty.value);
+        const ok = value !== null && value !== 0n;
+        qty.setAttribute("aria-invalid", String(!ok));
+        if (ok) this.updateLine({ quantity: quantityToString(value) }, { editor: false });
+      },
+      onkeydown: (event) => this.fieldKey(event),
+    });
+    const discount = h("input", {
+      id: "line-discount",
+      type: "text",
+      inputmode: "decimal",
+      value: line.discount_percent || "0",
+      class: "short",
+      oninput: () => {
+        const value = parseRate(discount.value || "0");
+        const ok = value !== null && value >= 0n && value <= 1000000n;
+        discount.setAttribute("aria-invalid", String(!ok));
+        if (ok) this.updateLine({ discount_percent: rateToString(value) }, { editor: false });
+      },
+      onkeydown: (event) => this.fieldKey(event),
+    });
+    fill(
+      this.editor,
+      h("span", { class: "editing" }, line.name),
+      h("button", { type: "button", class: "danger remove", onclick: () => this.removeLine(), title: "Remove the line (Del)" }, "Remove"),
+      h("span", { class: "break", "aria-hidden": "true" }),
+      h("button", { type: "button", class: "icon", "aria-label": "One less", onclick: () => this.bump(-1) }, "−"),
+      h("label", { for: "line-qty" }, "Qty"),
+      qty,
+      h("button", { type: "button", class: "icon", "aria-label": "One more", onclick: () => this.bump(1) }, "+"),
+      h("label", { for: "line-discount" }, "Disc. %"),
+      discount,
+      h("button", { type: "button", class: "icon", onclick: () => this.toggleLineSign(), "aria-label": "Return this line (negative quantity)", title: "Return this line" }, "±"),
+    );
+  }
+
+  // --- editing the ticket ----------------------------------------------------------------
+
+  /** Save the cart and redraw; ``editor: false`` keeps the line editor (and its caret). */
+  changed({ editor = true } = {}) {
+    this.saveCart();
+    this.renderCart({ editor });
+  }
+
+  add(product, quantity = "1") {
+    const cart = this.cart;
+    let qty = parseQuantity(quantity);
+    if (qty === null || qty === 0n) {
+      toast(`“${quantity}” is not a quantity.`, "warn");
+      return;
+    }
+    if (cart.refund && qty > 0n) qty = -qty;
+    const sign = qty < 0n;
+    const index = cart.lines.findIndex(
+      (l) => l.product === product.id && l.unit_price === product.price && (l.discount_percent || "0") === "0" && (parseQuantity(l.quantity) < 0n) === sign,
+    );
+    if (index >= 0) {
+      cart.lines[index].quantity = quantityToString(parseQuantity(cart.lines[index].quantity) + qty);
+      cart.selected = index;
+    } else {
+      cart.lines.push({
+        product: product.id,
+        name: product.name,
+        quantity: quantityToString(qty),
+        unit_price: product.price,
+        discount_percent: "0",
+        tax_rate: product.tax_rate,
+      });
+      cart.selected = cart.lines.length - 1;
+    }
+    this.changed();
+  }
+
+  select(index) {
+    if (index < 0 || index >= this.cart.lines.length) return;
+    this.cart.selected = index;
+    this.saveCart();
+    this.renderCart();
+  }
+
+  updateLine(changes, options) {
+    const line = this.cart.lines[this.cart.selected];
+    if (!line) return;
+    Object.assign(line, changes);
+    this.changed(options);
+  }
+
+  bump(delta) {
+    const line = this.cart.lines[this.cart.selected];
+    if (!line) return;
+    const qty = parseQuantity(line.quantity);
+    const step = BigInt(delta) * 1000n * (qty < 0n ? -1n : 1n);
+    const next = qty + step;
+    if (next === 0n) return this.removeLine();
+    this.updateLine({ quantity: quantityToString(next) });
+  }
+
+  toggleLineSign() {
+    const line = this.cart.lines[this.cart.selected];
+    if (line) this.updateLine({ quantity: quantityToString(-parseQuantity(line.quantity)) });
+  }
+
+  removeLine() {
+    const cart = this.cart;
+    if (cart.selected < 0) return;
+    cart.lines.splice(cart.selected, 1);
+    cart.selected = Math.min(cart.selected, cart.lines.length - 1);
+    this.changed();
+  }
+
+  toggleRefund() {
+    const cart = this.cart;
+    cart.refund = !cart.refund;
+    for (const line of cart.lines) {
+      const qty = parseQuantity(line.quantity);
+      if ((qty > 0n) === cart.refund) line.quantity = quantityToString(-qty);
+    }
+    this.changed();
+    this.search.focus();
+  }
+
+  setCustomer(value) {
+    this.cart.customer = value ? Number(value) : null;
+    if (!this.cart.customer) this.cart.to_invoice = false;
+    this.changed();
+  }
+
+  setInvoice(checked) {
+    this.cart.to_invoice = Boolean(checked && this.cart.customer);
+    this.changed();
+  }
+
+  async clearTicket() {
+    if (!this.cart.lines.length && !this.cart.replaces) return;
+    const resumed = Boolean(this.cart.replaces);
+    const ok = await confirmBox(
+      "Clear the ticket",
+      resumed ? "Put this ticket back with the parked tickets, unchanged?" : "Remove every line of this ticket?",
+      { yes: resumed ? "Put back" : "Clear", danger: !resumed },
+    );
+    if (!ok) return;
+    this.cart = this.newCart();
+    this.changed();
+    this.refreshParkedCount();
+    this.search.focus();
+  }
+
+  // --- keyboard ---------------------------------------------------------------------------
+
+  searchKey(event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      this.scan(this.search.value);
+    } else if (event.key === "Escape" && this.search.value) {
+      event.preventDefault();
+      this.search.value = "";
+      this.renderGrid();
+    } else if (!this.search.value) {
+      const move = { ArrowUp: -1, ArrowDown: 1 }[event.key];
+      if (move) {
+        event.preventDefault();
+        this.select(Math.max(0, Math.min(this.cart.lines.length - 1, this.cart.selected + move)));
+      } else if (event.key === "+" || event.key === "-") {
+        event.preventDefault();
+        this.bump(event.key === "+" ? 1 : -1);
+      } else if (event.key === "Delete") {
+        event.preventDefault();
+        this.removeLine();
+      }
+    }
+  }
+
+  fieldKey(event) {
+    if (event.key === "Enter" || event.key === "Escape") {
+      event.preventDefault();
+      this.renderCart();
+      this.search.focus();
+    }
+  }
+
+  /** Enter in the search box: a barcode or SKU (optionally "3*code"), else the only match. */
+  scan(text) {
+    const value = text.trim();
+    if (!value) return;
+    let quantity = "1";
+    let code = value;
+    const multiplied = /^(\d+(?:[.,]\d{1,3})?)\*(.*)$/.exec(value);
+    if (multiplied) {
+      quantity = multiplied[1].replace(",", ".");
+      code = multiplied[2].trim();
+    }
+    let product = this.byBarcode.get(code) || this.bySku.get(code.toUpperCase());
+    if (!product) {
+      const found = this.matches(code);
+      if (found.length === 1) product = found[0];
+    }
+    if (!product) {
+      toast(`No single product matches “${code}”.`, "warn");
+      return;
+    }
+    this.add(product, quantity);
+    this.search.value = "";
+    this.renderGrid();
+  }
+
+  key(event) {
+    if (anyDialogOpen()) return;
+    const shortcuts = {
+      F2: () => this.search.focus(),
+      F3: () => this.customerSelect.focus(),
+      F4: () => $("#line-qty")?.select(),
+      F6: () => $("#line-discount")?.select(),
+      F7: () => this.cashMove(),
+      F8: () => (event.shiftKey ? this.showParked() : this.park()),
+      F9: () => this.pay(),
+      F10: () => this.close(),
+    };
+    const action = shortcuts[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+      return;
+    }
+    // Keyboard wedge: a scanner (or typing) outside any field goes to the search box.
+    if (!isEditable(document.activeElement) && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      this.search.focus();
+      this.search.value += event.key;
+      this.renderGrid();
+    } else if (!isEditable(document.activeElement) && event.key === "Enter" && document.activeElement === document.body) {
+      this.search.focus();
+    }
+  }
+
+  // --- pay, park, resume --------------------------------------------------------------------
+
+  orderPayload(state, payments = []) {
+    const cart = this.cart;
+    return {
+      uuid: cart.uuid,
+      created_at: nowRfc3339(),
+      state,
+      customer: cart.customer,
+      to_invoice: cart.to_invoice,
+      lines: cart.lines.map((l) => ({
+        product: l.product,
+        quantity: l.quantity,
+        unit_price: l.unit_price,
+        discount_percent: l.discount_percent || "0",
+      })),
+      payments,
+    };
+  }
+
+  ticketRecord(payload, extra) {
+    const customer = this.customers.find((c) => c.id === this.cart.customer);
+    return {
+      uuid: payload.uuid,
+      session: this.session.id,
+      profile: this.profile.id,
+      state: payload.state,
+      created_at: payload.created_at,
+      customer: payload.customer,
+      customer_name: customer ? customer.name : "Walk-in customer",
+      to_invoice: payload.to_invoice,
+      lines: this.cart.lines.map((l) => ({ ...l })),
+      refund: this.cart.refund,
+      payload,
+      sync: "pending",
+      ...extra,
+    };
+  }
+
+  /** Keep the ticket and queue it (after the void of the parked ticket it replaces). */
+  async queueTicket(ticket, payload, reason) {
+    const tickets = [ticket];
+    const entries = [];
+    const replaced = this.cart.replaces;
+    if (replaced) {
+      const draft = await store.ticketGet(replaced);
+      if (draft) tickets.push({ ...draft, sync: "voiding" });
+      entries.push({ kind: "void", session: this.session.id, uuid: replaced, reason });
+    }
+    entries.push({ kind: "order", session: this.session.id, uuid: ticket.uuid, payload });
+    await sync.enqueue(tickets, entries);
+  }
+
+  async pay() {
+    if (!this.cart.lines.length) {
+      toast("The ticket is empty.", "warn");
+      return;
+    }
+    const result = await openPayment(this.app, this.cart);
+    if (!result) {
+      this.search.focus();
+      return;
+    }
+    const payload = this.orderPayload("paid", result.payments.map((p) => ({ payment_method: p.payment_method, amount: p.amount })));
+    const ticket = this.ticketRecord(payload, {
+      payments: result.payments,
+      total: result.total,
+      due: result.due,
+      tendered: result.tendered,
+      change: result.change,
+      tax: result.tax,
+      net: result.net,
+    });
+    await this.queueTicket(ticket, payload, `Resumed and paid as ${ticket.uuid}`);
+    this.cart = this.newCart();
+    this.changed();
+    this.refreshParkedCount();
+    this.showReceipt(ticket);
+  }
+
+  async park() {
+    if (!this.cart.lines.length) {
+      toast("Nothing to park: the ticket is empty.", "warn");
+      return;
+    }
+    const payload = this.orderPayload("draft");
+    const priced = this.price();
+    const ticket = this.ticketRecord(payload, { total: centsToString(priced.total) });
+    await this.queueTicket(ticket, payload, `Parked again as ${ticket.uuid}`);
+    this.cart = this.newCart();
+    this.changed();
+    this.refreshParkedCount();
+    toast("Ticket parked.");
+    this.search.focus();
+  }
+
+  /** Parked tickets of this session kept in this browser (the one in the cart excluded). */
+  async parkedTickets() {
+    const tickets = await store.ticketsOfSession(this.session.id);
+    return tickets
+      .filter((t) => t.state === "draft" && !["void", "voiding"].includes(t.sync) && t.uuid !== this.cart.replaces)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  async refreshParkedCount() {
+    const n = (await this.parkedTickets()).length;
+    const count = this.parkedButton.querySelector(".count");
+    if (count) count.textContent = String(n);
+  }
+
+  /** Load a parked ticket into the cart; paying or parking it replaces the draft. */
+  async resume(ticket, { pay = false } = {}) {
+    if (this.cart.lines.length) {
+      const ok = await confirmBox("Resume a parked ticket", "The current ticket is not empty. Park it first?", { yes: "Park it" });
+      if (!ok) return false;
+      await this.park();
+    }
+    this.cart = {
+      ...this.newCart(),
+      lines: ticket.lines.map((l) => ({ ...l })),
+      customer: ticket.customer,
+      to_invoice: ticket.to_invoice,
+      refund: Boolean(ticket.refund),
+      replaces: ticket.uuid,
+      selected: ticket.lines.length - 1,
+    };
+    this.changed();
+    this.refreshParkedCount();
+    this.search.focus();
+    if (pay) await this.pay();
+    return true;
+  }
+
+  async showParked() {
+    const tickets = await this.parkedTickets();
+    const dialog = modal({
+      title: "Parked tickets",
+      className: "parked",
+      body: tickets.length
+        ? h(
+            "ul",
+            { class: "ticket-list" },
+            tickets.map((t) =>
+              h(
+                "li",
+                { dataset: { uuid: t.uuid } },
+                h(
+                  "span",
+                  {},
+                  h("strong", {}, new Date(t.created_at).toLocaleTimeString(this.fmt.locale, { hour: "2-digit", minute: "2-digit" })),
+                  ` · ${t.lines.length} line(s) · ${t.customer_name}`,
+                  t.sync === "rejected" ? h("span", { class: "neg" }, ` · not accepted: ${t.error}`) : null,
+                ),
+                h("span", { class: "amount" }, this.fmt.money(t.total)),
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "primary",
+                    onclick: async () => {
+                      dialog.close();
+                      await this.resume(t);
+                    },
+                  },
+                  "Resume",
+                ),
+              ),
+            ),
+          )
+        : h("p", {}, "No parked ticket."),
+      actions: [h("button", { type: "button", onclick: () => dialog.close() }, "Close")],
+    });
+    dialog.querySelector(".ticket-list button, footer button")?.focus();
+  }
+
+  showReceipt(ticket) {
+    const fmt = this.fmt;
+    const methodName = (id) => this.catalog.payment_methods.find((m) => m.id === id)?.name || `#${id}`;
+    const priced = priceOrder(ticket.lines, this.company, { cash: ticket.payments.some((p) => p.kind === "cash") });
+    const dialog = modal({
+      title: "Receipt",
+      className: "receipt-dialog",
+      body: h(
+        "div",
+        { class: "receipt", id: "receipt" },
+        h("p", { class: "center" }, h("strong", {}, this.company.name), h("br"), `${this.profile.name} · ${this.session.name}`),
+        h("p", { class: "muted center" }, new Date(ticket.created_at).toLocaleString(fmt.locale), h("br"), `Ticket ${ticket.uuid.slice(0, 8)} · ${ticket.customer_name}`),
+        h(
+          "table",
+          {},
+          h(
+            "tbody",
+            {},
+            ticket.lines.map((l, i) =>
+              h(
+                "tr",
+                {},
+                h("td", {}, `${fmt.quantity(l.quantity)} × ${l.name}`, l.discount_percent !== "0" ? ` (−${l.discount_percent} %)` : ""),
+                h("td", { class: "n" }, fmt.money(priced.lines[i].total)),
+              ),
+            ),
+          ),
+        ),
+        h(
+          "table",
+          { class: "sums" },
+          h(
+            "tbody",
+            {},
+            h("tr", {}, h("td", {}, "Tax included"), h("td", { class: "n" }, fmt.money(ticket.tax))),
+            h("tr", { class: "grand" }, h("td", {}, ticket.due.startsWith("-") ? "Refunded" : "Total"), h("td", { class: "n", id: "receipt-total" }, fmt.money(ticket.due))),
+            ticket.payments.map((p) =>
+              h("tr", {}, h("td", {}, methodName(p.payment_method)), h("td", { class: "n" }, fmt.money(p.tendered || p.amount))),
+            ),
+            ticket.due.startsWith("-")
+              ? null
+              : h("tr", { class: "change" }, h("td", {}, "Change"), h("td", { class: "n", id: "receipt-change" }, fmt.money(ticket.change))),
+          ),
+        ),
+        ticket.to_invoice ? h("p", { class: "center" }, "An invoice will be issued.") : null,
+        h("p", { class: "center muted" }, "Thank you!"),
+      ),
+      actions: [
+        h("button", { type: "button", onclick: () => window.print() }, "Print"),
+        h("button", { type: "button", class: "primary", id: "new-sale", onclick: () => dialog.close() }, "New sale ", h("kbd", {}, "Enter")),
+      ],
+      onclose: () => this.search.focus(),
+    });
+    dialog.querySelector("#new-sale").focus();
+  }
+
+  // --- cash moves and close -----------------------------------------------------------------
+
+  cashMove() {
+    openCashMove(this.app);
+  }
+
+  close() {
+    openCloseWizard(this.app, this);
+  }
+}
+
