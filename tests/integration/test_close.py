@@ -73,6 +73,16 @@ def test_close_refused_while_a_draft_is_pending(api_as, shop):
             "uuid": draft["uuid"],
             "total": "9.90",
             "created_at": closing["pending_orders"][0]["created_at"],
+            "to_invoice": False,
+            # The lines let another terminal resume the ticket.
+            "lines": [
+                {
+                    "product": shop["mug"].pk,
+                    "quantity": "1.000",
+                    "unit_price": "9.90",
+                    "discount_percent": "0.0000",
+                }
+            ],
         }
     ]
     before = snapshot(session["id"])

@@ -226,9 +226,9 @@ def _insert(built: Sequence[_Built], *, session: Session) -> None:
         )
     from opentill.orders.posting import orders_after_sync
 
-    orders_after_sync(
-        orders=[b.order for b in built], session=session, lines=lines, payments=payments
-    )
+    # Invoices and real-time entries follow the order the terminal sent (not the insert order).
+    in_batch_order = [b.order for b in sorted(built, key=lambda b: b.index)]
+    orders_after_sync(orders=in_batch_order, session=session, lines=lines, payments=payments)
 
 
 def _forget_ids(built: _Built) -> None:

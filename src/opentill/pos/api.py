@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import Money
-from opentill.money import ZERO, fmt
+from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
 from opentill.pos import closing, selectors, services
 from opentill.pos.access import blind_for, profile_may_use
 from opentill.pos.counting import CountInput, DenominationRow
@@ -271,10 +271,20 @@ def session_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
 # --- closing -------------------------------------------------------------------------------
 
 
+class PendingLineOut(Schema):
+    product: int
+    quantity: str
+    unit_price: str
+    discount_percent: str
+
+
 class PendingOrderOut(Schema):
     uuid: str
     total: str
     created_at: datetime
+    customer: int | None
+    to_invoice: bool
+    lines: list[PendingLineOut]
 
 
 class ClosingLineOut(Schema):
@@ -439,8 +449,24 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
         "state": session.state,
         "blind": blind,
         "pending_orders": [
-            {"uuid": str(o.uuid), "total": fmt(o.total), "created_at": o.created_at}
-            for o in selectors.session_pending_orders(session=session)
+            {
+                "uuid": str(o.uuid),
+                "total": fmt(o.total),
+                "created_at": o.created_at,
+                "customer": o.customer_id,
+                "to_invoice": o.to_invoice,
+                # The lines let a terminal resume (and pay) a ticket parked on another device.
+                "lines": [
+                    {
+                        "product": line.product_id,
+                        "quantity": fmt(line.quantity, QUANTITY_PLACES),
+                        "unit_price": fmt(line.unit_price),
+                        "discount_percent": fmt(line.discount_percent, RATE_PLACES),
+                    }
+                    for line in o.lines.all()
+                ],
+            }
+            for o in selectors.session_pending_orders(session=session).prefetch_related("lines")
         ],
         "lines": lines,
         "expected_total": None if blind else fmt(sum(expected.values(), ZERO)),
