@@ -145,7 +145,10 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running while it is
+# open, and Django refuses database calls from a thread with a running loop, so it must be
+# stopped before the database tests that follow the browser tests in the same run.
+@pytest.fixture(scope="module")
 def playwright_sync() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(
@@ -158,9 +161,9 @@ def playwright_sync() -> Iterator[Any]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_sync: Any) -> Iterator[Any]:
-    """Headless Chromium from Debian, launched once for the whole run."""
+    """Headless Chromium from Debian, launched once per test module."""
     browser = playwright_sync.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
@@ -168,7 +171,7 @@ def chromium(playwright_sync: Any) -> Iterator[Any]:
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(playwright_sync: Any, artifacts: Path) -> Iterator[str]:
     """A real ``opentill demo`` (gunicorn, 2 workers) on a free loopback port: its base URL."""
     data_dir = Path(tempfile.mkdtemp(prefix="opentill-e2e-"))

@@ -1,0 +1,407 @@
+"""opentill.orders.pricing: line totals, discounts, taxes, cash rounding. Pure: no database."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from opentill.orders.pricing import LineInput, OrderPrice, allocate, price_order
+
+D = Decimal
+STEP = D("0.05")
+CENT = D("0.01")
+
+
+def line(quantity: str, price: str, rate: str, discount: str = "0") -> LineInput:
+    return LineInput(D(quantity), D(price), D(discount), D(rate))
+
+
+def amounts_of(price: OrderPrice) -> list[Decimal]:
+    values = [price.net_total, price.tax_total, price.total, price.rounding, price.amount_due]
+    for p in price.lines:
+        values += [p.amount, p.discount, p.net, p.tax, p.total]
+    return values
+
+
+def assert_consistent(price: OrderPrice) -> None:
+    for value in amounts_of(price):
+        assert value.as_tuple().exponent == -2, value
+    assert price.net_total + price.tax_total == price.total
+    assert sum((p.total for p in price.lines), D("0.00")) == price.total
+    for p in price.lines:
+        assert p.net + p.tax == p.total
+    assert price.total + price.rounding == price.amount_due
+
+
+# --- a worked example, by hand -------------------------------------------------------------
+
+# Prices include tax (the demo shop's setting):
+#   2     × espresso 2.20 at  6 %          amount 4.40, no discount
+#                                          tax 4.40 × 6/106  = 0.24905… → 0.25, net 4.15
+#   1     × mug 9.90 at 21 %, 10 % off     amount 9.90, discount 0.99, after 8.91
+#                                          tax 8.91 × 21/121 = 1.54636… → 1.55, net 7.36
+#   0.350 × cheese 12.99/kg at 6 %         amount 4.5465 → 4.55
+#                                          tax 4.55 × 6/106  = 0.25754… → 0.26, net 4.29
+#   net 4.15 + 7.36 + 4.29 = 15.80; tax 0.25 + 1.55 + 0.26 = 2.06; total 17.86
+#   paid in cash, 0.05 steps: 17.86 / 0.05 = 357.2 → 357 × 0.05 = 17.85; rounding −0.01
+WORKED = [line("2", "2.20", "6"), line("1", "9.90", "21", "10"), line("0.350", "12.99", "6")]
+
+
+def test_worked_example_prices_include_tax_per_line():
+    price = price_order(WORKED, prices_include_tax=True, tax_per_line=True)
+    assert [(p.amount, p.discount, p.net, p.tax, p.total) for p in price.lines] == [
+        (D("4.40"), D("0.00"), D("4.15"), D("0.25"), D("4.40")),
+        (D("9.90"), D("0.99"), D("7.36"), D("1.55"), D("8.91")),
+        (D("4.55"), D("0.00"), D("4.29"), D("0.26"), D("4.55")),
+    ]
+    assert price.net_total == D("15.80")
+    assert price.tax_total == D("2.06")
+    assert price.total == D("17.86")
+    # Not paid in cash: no rounding.
+    assert price.rounding == D("0.00")
+    assert price.amount_due == D("17.86")
+    assert price.taxes_by_rate([D("6"), D("21"), D("6")]) == {
+        D("6"): (D("8.44"), D("0.51")),
+        D("21"): (D("7.36"), D("1.55")),
+    }
+    assert_consistent(price)
+
+
+def test_worked_example_paid_in_cash_rounds_to_005():
+    price = price_order(WORKED, prices_include_tax=True, tax_per_line=True, cash_rounding_step=STEP)
+    assert price.total == D("17.86")
+    assert price.amount_due == D("17.85")
+    assert price.rounding == D("-0.01")
+    assert_consistent(price)
+
+
+def test_worked_example_per_total_matches_here():
+    # Per total: 6 % base 4.40 + 4.55 = 8.95, tax 8.95 × 6/106 = 0.50660… → 0.51 (as per line).
+    price = price_order(WORKED, prices_include_tax=True, tax_per_line=False)
+    assert price.tax_total == D("2.06")
+    assert price.total == D("17.86")
+    assert_consistent(price)
+
+
+def test_tax_per_line_and_per_total_differ():
+    # Three 1.00 items at 21 %, tax included.
+    # Per line: 1.00 × 21/121 = 0.17355… → 0.17 each, 0.51 in all.
+    # Per total: 3.00 × 21/121 = 0.52066… → 0.52, the missing cent going to one line.
+    lines = [line("1", "1.00", "21")] * 3
+    per_line = price_order(lines, prices_include_tax=True, tax_per_line=True)
+    assert [p.tax for p in per_line.lines] == [D("0.17")] * 3
+    assert per_line.tax_total == D("0.51")
+    assert per_line.net_total == D("2.49")
+    assert per_line.total == D("3.00")
+    per_total = price_order(lines, prices_include_tax=True, tax_per_line=False)
+    assert sorted(p.tax for p in per_total.lines) == [D("0.17"), D("0.17"), D("0.18")]
+    assert per_total.tax_total == D("0.52")
+    assert per_total.net_total == D("2.48")
+    assert per_total.total == D("3.00")  # tax included: the total does not move
+    assert_consistent(per_line)
+    assert_consistent(per_total)
+
+
+def test_prices_exclude_tax():
+    # Three 0.50 items at 21 % on top: per line 0.105 → 0.11 each (half up) = 0.33;
+    # per total 1.50 × 0.21 = 0.315 → 0.32. The total includes the tax: 1.83 vs 1.82.
+    lines = [line("1", "0.50", "21")] * 3
+    per_line = price_order(lines, prices_include_tax=False, tax_per_line=True)
+    assert [(p.net, p.tax, p.total) for p in per_line.lines] == [
+        (D("0.50"), D("0.11"), D("0.61"))
+    ] * 3
+    assert (per_line.net_total, per_line.tax_total, per_line.total) == (
+        D("1.50"),
+        D("0.33"),
+        D("1.83"),
+    )
+    per_total = price_order(lines, prices_include_tax=False, tax_per_line=False)
+    assert (per_total.net_total, per_total.tax_total, per_total.total) == (
+        D("1.50"),
+        D("0.32"),
+        D("1.82"),
+    )
+    assert_consistent(per_line)
+    assert_consistent(per_total)
+
+
+def test_prices_exclude_tax_mixed_rates_and_zero_rate():
+    # 2 × 10.00 at 6 % → tax 1.20; 1 × 4.99 at 21 % → 1.0479 → 1.05; 1 × 3.00 at 0 % → 0.
+    lines = [line("2", "10.00", "6"), line("1", "4.99", "21"), line("1", "3.00", "0")]
+    price = price_order(lines, prices_include_tax=False, tax_per_line=True)
+    assert [p.tax for p in price.lines] == [D("1.20"), D("1.05"), D("0.00")]
+    assert price.net_total == D("27.99")
+    assert price.tax_total == D("2.25")
+    assert price.total == D("30.24")
+    assert_consistent(price)
+
+
+def test_discounts():
+    # 3 × 3.33 = 9.99, 15 % off: 1.4985 → 1.50, after 8.49; tax included at 6 %:
+    # 8.49 × 6/106 = 0.48056… → 0.48, net 8.01.
+    price = price_order([line("3", "3.33", "6", "15")], prices_include_tax=True, tax_per_line=True)
+    (p,) = price.lines
+    assert (p.amount, p.discount, p.net, p.tax, p.total) == (
+        D("9.99"),
+        D("1.50"),
+        D("8.01"),
+        D("0.48"),
+        D("8.49"),
+    )
+    # 100 % off: nothing to pay, no tax.
+    free = price_order([line("2", "9.90", "21", "100")], prices_include_tax=True, tax_per_line=True)
+    assert (free.total, free.tax_total, free.amount_due) == (D("0.00"), D("0.00"), D("0.00"))
+    # A fractional discount (12.5 %) on prices without tax: 19.99 × 0.125 = 2.49875 → 2.50,
+    # after 17.49, 21 % tax 3.6729 → 3.67, total 21.16.
+    frac = price_order(
+        [line("1", "19.99", "21", "12.5")], prices_include_tax=False, tax_per_line=True
+    )
+    assert (frac.lines[0].discount, frac.net_total, frac.tax_total, frac.total) == (
+        D("2.50"),
+        D("17.49"),
+        D("3.67"),
+        D("21.16"),
+    )
+    assert_consistent(price)
+    assert_consistent(free)
+    assert_consistent(frac)
+
+
+def test_refunds_with_negative_quantities_mirror_sales():
+    # Refund of 2 espressos: −4.40, tax −0.25, net −4.15.
+    refund = price_order([line("-2", "2.20", "6")], prices_include_tax=True, tax_per_line=True)
+    (p,) = refund.lines
+    assert (p.amount, p.net, p.tax, p.total) == (D("-4.40"), D("-4.15"), D("-0.25"), D("-4.40"))
+    assert refund.total == D("-4.40")
+    # Refund of a 9.99 item at 21 % paid back in cash: −9.99 → −10.00 (half a step away
+    # from zero would be −9.975; −9.99 is nearer −10.00), rounding −0.01.
+    cash = price_order(
+        [line("-1", "9.99", "21")],
+        prices_include_tax=True,
+        tax_per_line=True,
+        cash_rounding_step=STEP,
+    )
+    assert cash.total == D("-9.99")
+    assert cash.tax_total == D("-1.73")  # 9.99 × 21/121 = 1.73380… → 1.73
+    assert cash.net_total == D("-8.26")
+    assert cash.amount_due == D("-10.00")
+    assert cash.rounding == D("-0.01")
+    # A sale and its refund in one order cancel exactly.
+    both = price_order(
+        [line("3", "2.95", "6", "10"), line("-3", "2.95", "6", "10")],
+        prices_include_tax=True,
+        tax_per_line=False,
+    )
+    assert (both.net_total, both.tax_total, both.total) == (D("0.00"), D("0.00"), D("0.00"))
+    for value in (refund, cash, both):
+        assert_consistent(value)
+
+
+@pytest.mark.parametrize(
+    ("total", "due", "rounding"),
+    [
+        ("1.00", "1.00", "0.00"),
+        ("1.01", "1.00", "-0.01"),
+        ("1.02", "1.00", "-0.02"),
+        ("1.03", "1.05", "0.02"),
+        ("1.04", "1.05", "0.01"),
+        ("1.06", "1.05", "-0.01"),
+        ("1.08", "1.10", "0.02"),
+        ("-1.02", "-1.00", "0.02"),
+        ("-1.03", "-1.05", "-0.02"),
+        ("0.02", "0.00", "-0.02"),
+    ],
+)
+def test_cash_rounding_of_the_amount_due(total, due, rounding):
+    price = price_order(
+        [line("1" if D(total) > 0 else "-1", str(abs(D(total))), "0")],
+        prices_include_tax=True,
+        tax_per_line=True,
+        cash_rounding_step=STEP,
+    )
+    assert price.total == D(total)
+    assert price.amount_due == D(due)
+    assert price.rounding == D(rounding)
+    assert_consistent(price)
+
+
+def test_no_cash_rounding_with_a_one_cent_step_or_none():
+    for step in (None, CENT):
+        price = price_order(
+            [line("1", "1.02", "21")],
+            prices_include_tax=True,
+            tax_per_line=True,
+            cash_rounding_step=step,
+        )
+        assert (price.amount_due, price.rounding) == (D("1.02"), D("0.00"))
+
+
+def test_fractional_quantities_round_the_line_amount_half_up():
+    # 0.125 × 0.20 = 0.025 → 0.03; −0.125 × 0.20 = −0.025 → −0.03.
+    up = price_order([line("0.125", "0.20", "0")], prices_include_tax=True, tax_per_line=True)
+    down = price_order([line("-0.125", "0.20", "0")], prices_include_tax=True, tax_per_line=True)
+    assert up.total == D("0.03")
+    assert down.total == D("-0.03")
+
+
+def test_empty_order():
+    price = price_order([], prices_include_tax=True, tax_per_line=False, cash_rounding_step=STEP)
+    assert (price.net_total, price.tax_total, price.total, price.amount_due) == (
+        D("0.00"),
+        D("0.00"),
+        D("0.00"),
+        D("0.00"),
+    )
+    assert price.lines == ()
+
+
+def test_allocate_distributes_the_missing_cents():
+    assert allocate(D("0.52"), [D("0.1735"), D("0.1735"), D("0.1735")]) == [
+        D("0.18"),
+        D("0.17"),
+        D("0.17"),
+    ]
+    # Too many cents after rounding (0.005 → 0.01 twice): one of the values that gained
+    # most gives its cent back.
+    assert sorted(allocate(D("0.01"), [D("0.005"), D("0.005"), D("0.0")])) == [
+        D("0.00"),
+        D("0.00"),
+        D("0.01"),
+    ]
+    assert sum(allocate(D("-0.52"), [D("-0.1735")] * 3)) == D("-0.52")
+    assert allocate(D("0.00"), []) == []
+
+
+# --- properties over random orders -------------------------------------------------------
+
+RATES = [D("0"), D("6"), D("21")]
+
+quantities = (
+    st.integers(min_value=-99_999, max_value=99_999)
+    .filter(bool)
+    .map(
+        lambda n: D(n).scaleb(-3)  # up to 3 decimals, negative for refunds
+    )
+)
+prices = st.integers(min_value=0, max_value=999_999).map(lambda n: D(n).scaleb(-2))
+discounts = st.one_of(
+    st.just(D("0")),
+    st.sampled_from([D("5"), D("10"), D("12.5"), D("33.3333"), D("50"), D("100")]),
+    st.integers(min_value=0, max_value=1_000_000).map(lambda n: D(n).scaleb(-4)),
+)
+lines_strategy = st.lists(
+    st.builds(
+        LineInput,
+        quantity=quantities,
+        unit_price=prices,
+        discount_percent=discounts,
+        tax_rate=st.sampled_from(RATES),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _expected_rate_tax(base: Decimal, rate: Decimal, included: bool) -> Decimal:
+    raw = base * rate / (100 + rate) if included else base * rate / 100
+    return raw.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=lines_strategy,
+    included=st.booleans(),
+    per_line=st.booleans(),
+    step=st.sampled_from([None, STEP]),
+    data=st.data(),
+)
+def test_price_order_properties(lines, included, per_line, step, data):
+    price = price_order(
+        lines, prices_include_tax=included, tax_per_line=per_line, cash_rounding_step=step
+    )
+    assert len(price.lines) == len(lines)
+
+    # Every amount has exactly two decimals, and the totals add up exactly.
+    for value in amounts_of(price):
+        assert value.as_tuple().exponent == -2, value
+    assert price.net_total + price.tax_total == price.total
+    assert sum((p.total for p in price.lines), D("0.00")) == price.total
+    assert sum((p.net for p in price.lines), D("0.00")) == price.net_total
+    assert sum((p.tax for p in price.lines), D("0.00")) == price.tax_total
+
+    # Each line: amount = quantity × price rounded half up; discount of that amount.
+    for given_line, p in zip(lines, price.lines, strict=True):
+        amount = (given_line.quantity * given_line.unit_price).quantize(CENT, ROUND_HALF_UP)
+        discount = (amount * given_line.discount_percent / 100).quantize(CENT, ROUND_HALF_UP)
+        assert p.amount == amount
+        assert p.discount == discount
+        assert p.net + p.tax == p.total
+        # Included: the tax is inside the discounted amount; excluded: it comes on top.
+        assert (p.total if included else p.net) == amount - discount
+        if given_line.tax_rate == 0:
+            assert p.tax == 0
+        if per_line:
+            assert p.tax == _expected_rate_tax(amount - discount, given_line.tax_rate, included)
+
+    # Per total: the tax of each rate is the rounded tax of the rate group's base.
+    rates = [ln.tax_rate for ln in lines]
+    by_rate = price.taxes_by_rate(rates)
+    bases: dict[Decimal, Decimal] = defaultdict(lambda: D("0.00"))
+    for rate, p in zip(rates, price.lines, strict=True):
+        bases[rate] += p.amount - p.discount
+    assert set(by_rate) == set(bases)
+    for rate, (net, tax) in by_rate.items():
+        assert (net + tax if included else net) == bases[rate]
+        if not per_line:
+            assert tax == _expected_rate_tax(bases[rate], rate, included)
+
+    # Cash rounding: a multiple of the step, never more than half a step away.
+    if step is None:
+        assert price.rounding == 0
+        assert price.amount_due == price.total
+    else:
+        assert price.amount_due % step == 0
+        assert abs(price.rounding) <= step / 2
+        assert price.amount_due - price.rounding == price.total
+
+    # The same lines in another order give the same sums (in both tax modes).
+    permuted = data.draw(st.permutations(lines))
+    again = price_order(
+        permuted, prices_include_tax=included, tax_per_line=per_line, cash_rounding_step=step
+    )
+    assert (again.net_total, again.tax_total, again.total, again.rounding, again.amount_due) == (
+        price.net_total,
+        price.tax_total,
+        price.total,
+        price.rounding,
+        price.amount_due,
+    )
+    assert again.taxes_by_rate(list(ln.tax_rate for ln in permuted)) == by_rate
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=lines_strategy,
+    included=st.booleans(),
+    per_line=st.booleans(),
+    step=st.sampled_from([None, STEP]),
+)
+def test_a_refund_is_the_exact_mirror_of_the_sale(lines, included, per_line, step):
+    sale = price_order(
+        lines, prices_include_tax=included, tax_per_line=per_line, cash_rounding_step=step
+    )
+    mirrored = [
+        LineInput(-ln.quantity, ln.unit_price, ln.discount_percent, ln.tax_rate) for ln in lines
+    ]
+    refund = price_order(
+        mirrored, prices_include_tax=included, tax_per_line=per_line, cash_rounding_step=step
+    )
+    assert refund.total == -sale.total
+    assert refund.net_total == -sale.net_total
+    assert refund.tax_total == -sale.tax_total
+    assert refund.amount_due == -sale.amount_due
+    assert refund.rounding == -sale.rounding
