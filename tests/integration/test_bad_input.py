@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from opentill.accounting.models import FinancialTransaction
 from opentill.orders.models import Order
 from opentill.pos.models import Session, SessionCount
-from tests.conftest import Api, is_postgres, new_uuid, order
+from tests.conftest import Api, new_uuid, order
 from tests.integration.checks import (
     Rows,
     assert_not_stored,
