@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -50,7 +51,7 @@ DEPOSIT = "100.00"  # larger than a drop: the drawer can always give a drop back
 DROP = "50.00"
 USERNAME = "alice"
 PASSWORD = "demo"
-PROFILE_CODE_NAME = "Till 2"  # no opening control
+PROFILE_NAME = "Till 2"  # no opening control
 START_TIMEOUT = 60  # seconds to wait for /health
 HTTP_TIMEOUT = 600
 TARGET_CLOSE_SECONDS = 3
@@ -117,13 +118,15 @@ def _postgres_database(server_url: str) -> Database:
 
     name = f"opentill_bench_{os.getpid()}"
     parts = urlsplit(server_url)
-    admin_url = server_url
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        raise BenchError(f"cannot create the database {name}: {exc}") from exc
 
     def drop() -> None:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
+        with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
@@ -415,9 +418,9 @@ class Shop:
 def _open_shop(api: Api) -> Shop:
     """Find Till 2, read its catalog and create (open) a session on it."""
     profiles = api.call("GET", "/profiles")
-    profile = next((p for p in profiles if p["name"] == PROFILE_CODE_NAME), None)
+    profile = next((p for p in profiles if p["name"] == PROFILE_NAME), None)
     if profile is None:
-        raise BenchError(f"no profile {PROFILE_CODE_NAME!r} in the demo shop")
+        raise BenchError(f"no profile {PROFILE_NAME!r} in the demo shop")
     catalog = api.call("GET", f"/profiles/{profile['id']}/catalog")
     methods = {m["kind"]: m["id"] for m in catalog["payment_methods"]}
     if catalog["company"]["cash_rounding"] not in ("0.01", "0.00"):
@@ -547,6 +550,7 @@ class IngestResult:
     cash_moves: int = 0
     requests: int = 0
     rejected_examples: list[Any] = field(default_factory=list)
+    load_before: float = 0.0  # float ok: 1-minute load average when the ingest started
 
 
 def _send(api: Api, item: Work, result: IngestResult, lock: threading.Lock) -> None:
@@ -569,9 +573,14 @@ def _send(api: Api, item: Work, result: IngestResult, lock: threading.Lock) -> N
 
 
 def ingest(work: Sequence[Work], *, port: int, token: str, clients: int) -> IngestResult:
-    """Send every request from ``clients`` threads, each on its own keep-alive connection."""
+    """Send every request from ``clients`` threads, each on its own keep-alive connection.
+
+    The cash moves before the first batch (the opening deposit) are sent first, alone: a
+    later drop can then never find the drawer emptier than the deposits and drops before it.
+    """
+    head = list(takewhile(lambda item: item.orders == 0, work))
     todo: queue.SimpleQueue[Work] = queue.SimpleQueue()
-    for item in work:
+    for item in work[len(head) :]:
         todo.put(item)
     result = IngestResult(seconds=0.0)  # float ok
     lock = threading.Lock()
@@ -592,7 +601,14 @@ def ingest(work: Sequence[Work], *, port: int, token: str, clients: int) -> Inge
             api.close()
 
     threads = [threading.Thread(target=sender, name=f"client-{i}") for i in range(clients)]
+    result.load_before = os.getloadavg()[0]
     started = time.perf_counter()
+    first = Api(port, token)
+    try:
+        for item in head:
+            _send(first, item, result, lock)
+    finally:
+        first.close()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -872,6 +888,8 @@ def figures(
         "server_peak_rss_mib": round(memory.peak_rss_kib / 1024, 1),
         "server_hwm_sum_mib": round(sum(memory.hwm_kib.values()) / 1024, 1),
         "server_processes": len(memory.hwm_kib),
+        "cpus": os.cpu_count(),
+        "load_before": round(ingested.load_before, 2),
         "baseline_seconds": round(base.seconds, 3),
         "baseline_orders_per_s": round(base_orders_per_s, 1),
         "baseline_rows": base.rows,
@@ -889,6 +907,11 @@ def render(result: dict[str, Any], label: str) -> str:
     r = result
     rows = [
         ("database", label, ""),
+        (
+            "machine",
+            f"{r['cpus']} CPUs, load average {r['load_before']:.2f} when the ingest started",
+            "",
+        ),
         (
             "orders",
             f"{r['orders']:,} in batches of {r['batch']}, {r['clients']} clients, "
