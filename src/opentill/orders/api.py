@@ -13,6 +13,7 @@ from opentill.common.problems import Problem
 from opentill.money import fmt
 from opentill.orders import services
 from opentill.orders.models import Order
+from opentill.orders.services import StoredOrder
 
 router = Router(tags=["orders"])
 
@@ -87,7 +88,7 @@ class VoidIn(Schema):
     reason: str = Field("", max_length=255)
 
 
-def order_out(order: Order) -> dict[str, Any]:
+def order_out(order: Order | StoredOrder) -> dict[str, Any]:
     return {
         "id": order.pk,
         "uuid": order.uuid,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Sum
 
@@ -13,6 +14,9 @@ from opentill.accounting.services import journal_entry_create
 from opentill.common.problems import Problem
 from opentill.money import RATE_PLACES, ZERO, fmt
 from opentill.orders.models import Order, OrderLine, Payment
+
+if TYPE_CHECKING:
+    from opentill.orders.services import StoredOrder
 from opentill.pos.models import PosProfile, Session
 
 SOLD = (Order.State.PAID, Order.State.INVOICED)
@@ -37,21 +41,16 @@ def _rounding_account(session: Session, amount: Decimal) -> list[tuple[int, Deci
 def session_sales_postings(*, session: Session) -> list[Posting]:
     """Sales per income account and tax rate, taxes, cash rounding and payments per method of
     the session's sold orders: a handful of GROUP BY queries, lines independent of volume."""
-    lines = OrderLine.objects.filter(order__session=session, order__state__in=SOLD)
-    sales = [
-        (account, _rate_label("Sales", rate), net)
-        for account, rate, net in lines.values("income_account_id", "tax_rate")
-        .annotate(net=Sum("net"))
-        .order_by("income_account_id", "tax_rate")
-        .values_list("income_account_id", "tax_rate", "net")
-    ]
-    taxes = [
-        (account, _rate_label("VAT", rate), tax)
-        for account, rate, tax in lines.values("tax__account_id", "tax_rate")
-        .annotate(tax=Sum("tax_amount"))
-        .order_by("tax__account_id", "tax_rate")
-        .values_list("tax__account_id", "tax_rate", "tax")
-    ]
+    # One pass over the lines: net and tax per income account, tax account and rate.
+    grouped = list(
+        OrderLine.objects.filter(order__session=session, order__state__in=SOLD)
+        .values("income_account_id", "tax__account_id", "tax_rate")
+        .annotate(sum_net=Sum("net"), sum_tax=Sum("tax_amount"))
+        .order_by("income_account_id", "tax__account_id", "tax_rate")
+        .values_list("income_account_id", "tax__account_id", "tax_rate", "sum_net", "sum_tax")
+    )
+    sales = [(income, _rate_label("Sales", rate), net) for income, _, rate, net, _ in grouped]
+    taxes = [(tax_acc, _rate_label("VAT", rate), tax) for _, tax_acc, rate, _, tax in grouped]
     rounding = (
         Order.objects.filter(session=session, state__in=SOLD).aggregate(r=Sum("rounding"))["r"]
         or ZERO
@@ -71,33 +70,22 @@ def session_sales_postings(*, session: Session) -> list[Posting]:
     )
 
 
-def _order_postings(
-    order: Order, lines: Sequence[OrderLine], payments: Sequence[Payment], session: Session
-) -> list[Posting]:
+def _order_postings(order: StoredOrder, session: Session) -> list[Posting]:
     return sales_postings(
         sales=[
             (line.income_account_id, _rate_label("Sales", line.tax_rate), line.net)
-            for line in lines
+            for line in order.lines
         ],
         taxes=[
-            (line.tax.account_id, _rate_label("VAT", line.tax_rate), line.tax_amount)
-            for line in lines
+            (line.tax_account_id, _rate_label("VAT", line.tax_rate), line.tax_amount)
+            for line in order.lines
         ],
         rounding=_rounding_account(session, order.rounding),
-        payments=[
-            (p.payment_method.financial_account.ledger_account_id, p.payment_method.name, p.amount)
-            for p in payments
-        ],
+        payments=[(p.ledger_account_id, p.method_name, p.amount) for p in order.payments],
     )
 
 
-def orders_after_sync(
-    *,
-    orders: Sequence[Order],
-    session: Session,
-    lines: Sequence[OrderLine],
-    payments: Sequence[Payment],
-) -> None:
+def orders_after_sync(*, orders: Sequence[StoredOrder], session: Session) -> None:
     """Run in the sync transaction: individual invoices for orders that ask for one, and a
     journal entry per paid order when the profile posts in real time."""
     from opentill.invoicing.services import invoices_for_orders
@@ -105,21 +93,13 @@ def orders_after_sync(
     invoices_for_orders(orders=orders, session=session)
     if session.profile.posting_mode != PosProfile.PostingMode.PER_ORDER:
         return
-    lines_of: dict[int, list[OrderLine]] = {}
-    payments_of: dict[int, list[Payment]] = {}
-    for line in lines:
-        lines_of.setdefault(line.order.pk, []).append(line)
-    for payment in payments:
-        payments_of.setdefault(payment.order.pk, []).append(payment)
     for order in orders:
         if order.state not in SOLD:
             continue
         journal_entry_create(
             kind=JournalEntry.Kind.ORDER,
             reference=f"{session.name} order {order.uuid}",
-            postings=_order_postings(
-                order, lines_of.get(order.pk, []), payments_of.get(order.pk, []), session
-            ),
+            postings=_order_postings(order, session),
             session_id=session.pk,
             order_id=order.pk,
         )

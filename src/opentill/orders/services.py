@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,8 +16,9 @@ from opentill.accounting.models import FinancialTransaction
 from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record
 from opentill.catalog.models import Customer, Product, StockMove
+from opentill.common.db import db_value, insert_rows
 from opentill.common.problems import Problem
-from opentill.money import ZERO, fmt
+from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, to_minor
 from opentill.orders.models import Order, OrderLine, Payment
 from opentill.orders.parsing import OrderIn, order_uuid_of, parse_order
 from opentill.orders.pricing import LineInput, price_order
@@ -28,20 +31,59 @@ MAX_ORDER_TOTAL = Decimal("1000000000.00")  # keeps every sum far inside a 64-bi
 
 
 @dataclass
+class StoredLine:
+    product_id: int
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    tax_id: int
+    tax_account_id: int
+    tax_rate: Decimal
+    income_account_id: int
+    stock_tracked: bool
+    discount: Decimal
+    net: Decimal
+    tax_amount: Decimal
+    total: Decimal
+
+
+@dataclass
+class StoredPayment:
+    payment_method_id: int
+    account_id: int
+    ledger_account_id: int
+    method_name: str
+    amount: Decimal
+
+
+@dataclass
+class StoredOrder:
+    """One synced order as plain values: priced before the lock, written in bulk."""
+
+    index: int
+    uuid: uuidlib.UUID
+    customer_id: int | None
+    state: str
+    to_invoice: bool
+    created_at: datetime
+    net_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    rounding: Decimal
+    amount_due: Decimal
+    lines: list[StoredLine] = field(default_factory=list)
+    payments: list[StoredPayment] = field(default_factory=list)
+    pk: int | None = None
+    session_id: int | None = None
+
+
+@dataclass
 class SyncResult:
     uuid: str | None
     status: str  # created, duplicate, rescued, rejected
     session: int | None = None
-    order: Order | None = None
+    order: StoredOrder | None = None
     error: dict[str, Any] | None = None
-
-
-@dataclass
-class _Built:
-    index: int
-    order: Order
-    lines: list[OrderLine] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
 
 
 class _Catalog:
@@ -67,17 +109,9 @@ class _Catalog:
         }
 
 
-def _build(
-    order_in: OrderIn,
-    *,
-    index: int,
-    session: Session,
-    requested: Session,
-    user: Any,
-    catalog: _Catalog,
-) -> _Built:
+def _price(order_in: OrderIn, *, index: int, profile: PosProfile, catalog: _Catalog) -> StoredOrder:
     """Price and validate one order against the catalog; raise a problem when it is wrong."""
-    company = session.profile.store.company
+    company = profile.store.company
     inputs: list[LineInput] = []
     products = []
     for line_index, line in enumerate(order_in.lines):
@@ -104,7 +138,7 @@ def _build(
         if method is None:
             raise Problem(
                 "unknown_payment_method",
-                f"Payment method {payment.payment_method_id} is not a method of profile {session.profile.name!r}.",
+                f"Payment method {payment.payment_method_id} is not a method of profile {profile.name!r}.",
                 errors=[
                     {
                         "loc": ["body", "orders", index, "payments", pay_index, "payment_method"],
@@ -136,12 +170,9 @@ def _build(
                 f"Payments total {fmt(paid)} but the amount due is {fmt(price.amount_due)}.",
                 extra={"amount_due": fmt(price.amount_due), "paid": fmt(paid)},
             )
-
-    order = Order(
+    stored = StoredOrder(
+        index=index,
         uuid=order_in.uuid,
-        session=session,
-        requested_session=requested,
-        user=user,
         customer_id=order_in.customer_id,
         state=order_in.state,
         to_invoice=order_in.to_invoice,
@@ -152,20 +183,20 @@ def _build(
         rounding=price.rounding,
         amount_due=price.amount_due,
     )
-    built = _Built(index=index, order=order)
     for line, product, line_price, line_input in zip(
         order_in.lines, products, price.lines, inputs, strict=True
     ):
-        built.lines.append(
-            OrderLine(
-                order=order,
-                product=product,
+        stored.lines.append(
+            StoredLine(
+                product_id=product.pk,
                 quantity=line.quantity,
                 unit_price=line_input.unit_price,
                 discount_percent=line.discount_percent,
-                tax=product.tax,
+                tax_id=product.tax_id,
+                tax_account_id=product.tax.account_id,
                 tax_rate=product.tax.rate,
                 income_account_id=product.income_account_id,
+                stock_tracked=product.stock_tracked,
                 discount=line_price.discount,
                 net=line_price.net,
                 tax_amount=line_price.tax,
@@ -173,73 +204,186 @@ def _build(
             )
         )
     for payment, method in zip(order_in.payments, methods, strict=True):
-        built.payments.append(
-            Payment(order=order, session=session, payment_method=method, amount=payment.amount)
-        )
-    return built
-
-
-def _insert(built: Sequence[_Built], *, session: Session) -> None:
-    """Write the orders with their lines, payments, payment transactions and stock moves."""
-    Order.objects.bulk_create([b.order for b in built])
-    lines = []
-    payments = []
-    for b in built:
-        for line in b.lines:
-            line.order = b.order
-            lines.append(line)
-        for payment in b.payments:
-            payment.order = b.order
-            payments.append(payment)
-    OrderLine.objects.bulk_create(lines, batch_size=2000)
-    Payment.objects.bulk_create(payments, batch_size=2000)
-    # A payment raises (a refund lowers) its method's financial account: expected amounts
-    # at close are then a SUM over the account, never a walk over orders.
-    FinancialTransaction.objects.bulk_create(
-        [
-            FinancialTransaction(
-                account_id=p.payment_method.financial_account_id,
-                kind=FinancialTransaction.Kind.PAYMENT,
-                amount=p.amount,
-                session=session,
-                payment=p,
+        stored.payments.append(
+            StoredPayment(
+                payment_method_id=method.pk,
+                account_id=method.financial_account_id,
+                ledger_account_id=method.financial_account.ledger_account_id,
+                method_name=method.name,
+                amount=payment.amount,
             )
-            for p in payments
+        )
+    return stored
+
+
+_ORDER_FIELDS = (
+    "uuid",
+    "session",
+    "requested_session",
+    "user",
+    "customer",
+    "state",
+    "to_invoice",
+    "created_at",
+    "synced_at",
+    "net_total",
+    "tax_total",
+    "total",
+    "rounding",
+    "amount_due",
+    "void_reason",
+)
+_LINE_FIELDS = (
+    "order",
+    "product",
+    "quantity",
+    "unit_price",
+    "discount_percent",
+    "tax",
+    "tax_rate",
+    "income_account",
+    "discount",
+    "net",
+    "tax_amount",
+    "total",
+)
+_PAYMENT_FIELDS = ("order", "session", "payment_method", "amount")
+_TX_FIELDS = ("account", "kind", "amount", "comment", "session", "created_at")
+_STOCK_FIELDS = ("store", "product", "quantity", "session", "created_at")
+
+
+def _insert(
+    orders: Sequence[StoredOrder], *, session: Session, requested: Session, user: Any
+) -> None:
+    """Write the orders, their lines and payments; one financial transaction per payment
+    method and one stock move per product for the whole batch."""
+    now = timezone.now()
+    now_db = db_value(Order, "synced_at", now)
+    insert_rows(
+        Order,
+        _ORDER_FIELDS,
+        [
+            (
+                db_value(Order, "uuid", o.uuid),
+                session.pk,
+                requested.pk,
+                user.pk,
+                o.customer_id,
+                o.state,
+                o.to_invoice,
+                db_value(Order, "created_at", o.created_at),
+                now_db,
+                to_minor(o.net_total),
+                to_minor(o.tax_total),
+                to_minor(o.total),
+                to_minor(o.rounding),
+                to_minor(o.amount_due),
+                "",
+            )
+            for o in orders
         ],
-        batch_size=2000,
+    )
+    ids = dict(Order.objects.filter(uuid__in=[o.uuid for o in orders]).values_list("uuid", "pk"))
+    for o in orders:
+        o.pk = ids[o.uuid]
+        o.session_id = session.pk
+    insert_rows(
+        OrderLine,
+        _LINE_FIELDS,
+        [
+            (
+                o.pk,
+                line.product_id,
+                to_minor(line.quantity, QUANTITY_PLACES),
+                to_minor(line.unit_price),
+                to_minor(line.discount_percent, RATE_PLACES),
+                line.tax_id,
+                to_minor(line.tax_rate, RATE_PLACES),
+                line.income_account_id,
+                to_minor(line.discount),
+                to_minor(line.net),
+                to_minor(line.tax_amount),
+                to_minor(line.total),
+            )
+            for o in orders
+            for line in o.lines
+        ],
+    )
+    insert_rows(
+        Payment,
+        _PAYMENT_FIELDS,
+        [
+            (o.pk, session.pk, p.payment_method_id, to_minor(p.amount))
+            for o in orders
+            for p in o.payments
+        ],
+    )
+    # Payments raise (refunds lower) their method's financial account: one transaction per
+    # method and batch keeps expected amounts a SUM over few rows, whatever the volume.
+    per_account: dict[int, Decimal] = {}
+    count: dict[int, int] = {}
+    for o in orders:
+        for p in o.payments:
+            per_account[p.account_id] = per_account.get(p.account_id, ZERO) + p.amount
+            count[p.account_id] = count.get(p.account_id, 0) + 1
+    insert_rows(
+        FinancialTransaction,
+        _TX_FIELDS,
+        [
+            (
+                account_id,
+                FinancialTransaction.Kind.PAYMENT,
+                to_minor(amount),
+                f"{session.name}: {count[account_id]} payment(s) synced",
+                session.pk,
+                now_db,
+            )
+            for account_id, amount in per_account.items()
+        ],
     )
     if session.profile.stock_mode == PosProfile.StockMode.REAL_TIME:
-        StockMove.objects.bulk_create(
+        moved: dict[int, Decimal] = {}
+        for o in orders:
+            if o.state != Order.State.PAID:
+                continue
+            for line in o.lines:
+                if line.stock_tracked:
+                    moved[line.product_id] = moved.get(line.product_id, ZERO) + line.quantity
+        insert_rows(
+            StockMove,
+            _STOCK_FIELDS,
             [
-                StockMove(
-                    store_id=session.profile.store_id,
-                    product=line.product,
-                    quantity=-line.quantity,
-                    session=session,
-                    order=line.order,
+                (
+                    session.profile.store_id,
+                    product_id,
+                    to_minor(-quantity, QUANTITY_PLACES),
+                    session.pk,
+                    now_db,
                 )
-                for line in lines
-                if line.product.stock_tracked
-                and line.order.state in (Order.State.PAID, Order.State.INVOICED)
+                for product_id, quantity in sorted(moved.items())
+                if quantity
             ],
-            batch_size=2000,
         )
     from opentill.orders.posting import orders_after_sync
 
     # Invoices and real-time entries follow the order the terminal sent (not the insert order).
-    in_batch_order = [b.order for b in sorted(built, key=lambda b: b.index)]
-    orders_after_sync(orders=in_batch_order, session=session, lines=lines, payments=payments)
-
-
-def _forget_ids(built: _Built) -> None:
-    """Clear primary keys a rolled-back insert may have assigned, before inserting again."""
-    for obj in (built.order, *built.lines, *built.payments):
-        obj.pk = None
-        obj._state.adding = True
+    orders_after_sync(orders=sorted(orders, key=lambda o: o.index), session=session)
 
 
 def _rejected(uuid: str | None, problem: Problem) -> SyncResult:
     return SyncResult(uuid=uuid, status="rejected", error=problem.as_dict())
+
+
+def _session_for_sync(session_id: int, user: Any) -> Session:
+    session = (
+        Session.objects.select_related("profile__store__company", "user")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise Problem("not_found", f"Session {session_id} does not exist.")
+    session_check_actor(session, user)
+    return session
 
 
 def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[SyncResult]:
@@ -248,6 +392,8 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
     Each order is ``created``, ``duplicate`` (its uuid was seen before: nothing changes),
     ``rescued`` (the session is closing or closed: stored in the profile's rescue session)
     or ``rejected`` with a problem document; one bad order never rejects the others.
+    Orders are validated and priced before the session is locked, so the lock (on SQLite,
+    the database's write lock) is held only to check the state and write.
     """
     if len(payloads) > MAX_BATCH:
         raise Problem("validation_error", f"At most {MAX_BATCH} orders per batch.")
@@ -259,15 +405,26 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
         except Problem as problem:
             results[index] = _rejected(order_uuid_of(payload), problem)
 
+    requested = _session_for_sync(session_id, user)
+    profile = requested.profile
+    catalog = _Catalog(profile, [o for _, o in parsed])
+    priced: list[StoredOrder] = []
+    seen: set[uuidlib.UUID] = set()
+    for index, order_in in parsed:
+        if order_in.uuid in seen:
+            continue  # repeated in this batch: answered as a duplicate below
+        try:
+            priced.append(_price(order_in, index=index, profile=profile, catalog=catalog))
+            seen.add(order_in.uuid)
+        except Problem as problem:
+            results[index] = _rejected(str(order_in.uuid), problem)
+
     with transaction.atomic():
         requested = (
             Session.objects.select_for_update(of=("self",))
             .select_related("profile__store__company", "user")
-            .filter(pk=session_id)
-            .first()
+            .get(pk=session_id)
         )
-        if requested is None:
-            raise Problem("not_found", f"Session {session_id} does not exist.")
         session_check_actor(requested, user)
         target = requested
         created_status = "created"
@@ -283,72 +440,52 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
                 "uuid", "session_id"
             )
         )
-        catalog = _Catalog(requested.profile, [o for _, o in parsed])
-        built: list[_Built] = []
+        fresh = [o for o in priced if o.uuid not in existing]
+        fresh_indexes = {o.index for o in fresh}
+        existing.update((o.uuid, target.pk) for o in fresh)
         for index, order_in in parsed:
-            if order_in.uuid in existing:
+            if results[index] is None and index not in fresh_indexes:
                 results[index] = SyncResult(
                     uuid=str(order_in.uuid), status="duplicate", session=existing[order_in.uuid]
                 )
-                continue
-            existing[order_in.uuid] = target.pk
-            try:
-                built.append(
-                    _build(
-                        order_in,
-                        index=index,
-                        session=target,
-                        requested=requested,
-                        user=user,
-                        catalog=catalog,
-                    )
-                )
-            except Problem as problem:
-                del existing[order_in.uuid]
-                results[index] = _rejected(str(order_in.uuid), problem)
 
         # Insert in uuid order: two batches sharing uuids then take the unique index's locks
         # in the same order, so one waits for the other instead of deadlocking.
-        built.sort(key=lambda b: b.order.uuid)
+        fresh.sort(key=lambda o: o.uuid)
         try:
             with transaction.atomic():
-                _insert(built, session=target)
+                _insert(fresh, session=target, requested=requested, user=user)
         except IntegrityError:
             # Another batch stored one of these uuids meanwhile: store one by one, so each
             # order that lost the race is a duplicate and the others are still created.
-            for b in built:
+            for o in fresh:
                 try:
                     with transaction.atomic():
-                        _forget_ids(b)
-                        _insert([b], session=target)
+                        o.pk = None
+                        _insert([o], session=target, requested=requested, user=user)
                 except IntegrityError:
                     other = (
-                        Order.objects.filter(uuid=b.order.uuid)
+                        Order.objects.filter(uuid=o.uuid)
                         .values_list("session_id", flat=True)
                         .first()
                     )
-                    results[b.index] = SyncResult(
-                        uuid=str(b.order.uuid), status="duplicate", session=other
+                    results[o.index] = SyncResult(
+                        uuid=str(o.uuid), status="duplicate", session=other
                     )
-        rescued = [
-            str(b.order.uuid)
-            for b in built
-            if results[b.index] is None and created_status == "rescued"
-        ]
-        if rescued:
+        stored = [o for o in fresh if results[o.index] is None]
+        if created_status == "rescued" and stored:
             audit_record(
                 user=user,
                 action=AuditEvent.Action.ORDERS_RESCUED,
                 obj=target,
                 session_id=target.pk,
-                after={"requested_session": requested.pk, "orders": rescued},
-                detail=f"{len(rescued)} order(s) for {requested.name} ({requested.state}) stored in {target.name}",
+                after={"requested_session": requested.pk, "orders": [str(o.uuid) for o in stored]},
+                detail=f"{len(stored)} order(s) for {requested.name} ({requested.state}) stored in {target.name}",
             )
-        for b in built:
-            if results[b.index] is None:
-                results[b.index] = SyncResult(
-                    uuid=str(b.order.uuid), status=created_status, session=target.pk, order=b.order
-                )
+        for o in stored:
+            results[o.index] = SyncResult(
+                uuid=str(o.uuid), status=created_status, session=target.pk, order=o
+            )
     return [r for r in results if r is not None]
 
 
