@@ -20,6 +20,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "pos.CashMove",
             "invoicing.Invoice",
             "catalog.StockMove",
+            "reports.PrintJob",
         ],
     ),
     (
@@ -60,11 +61,18 @@ class OpenTillAdminSite(admin.AdminSite):
     site_title = "OpenTill"
     index_title = "POS, configuration and accounting"
 
+    def get_urls(self) -> list[Any]:
+        from opentill.reports.views import admin_urls
+
+        return admin_urls(self) + super().get_urls()
+
     def get_app_list(
         self, request: HttpRequest, app_label: str | None = None
     ) -> list[dict[str, Any]]:
         if app_label is not None:
             return super().get_app_list(request, app_label)
+        from opentill.reports.views import app_list_section
+
         app_dict = self._build_app_dict(request)
         models: dict[str, dict[str, Any]] = {}
         for app in app_dict.values():
@@ -86,6 +94,10 @@ class OpenTillAdminSite(admin.AdminSite):
                         "models": [{k: v for k, v in e.items() if k != "_app"} for e in entries],
                     }
                 )
+        reports = app_list_section(request)
+        if reports is not None:
+            # After POS · Operations and Configuration, before Accounting.
+            sections.insert(min(2, len(sections)), reports)
         rest = [m for label, m in models.items() if label not in placed]
         if rest:
             sections.append(

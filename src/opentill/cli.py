@@ -8,6 +8,8 @@ import os
 import sys
 from typing import Any
 
+from opentill.reports import cli as reports_cli
+
 
 def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opentill.settings")
@@ -86,12 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--email", default="")
     cu.add_argument("--superuser", action="store_true")
 
+    reports_cli.add_commands(sub)
+
     args = parser.parse_args(argv)
     if args.command == "bench":  # runs the server in a subprocess: no Django here
         from opentill.bench import run as bench_run
 
         return bench_run(args)
     _django()
+    code = reports_cli.run(args)
+    if code is not None:
+        return code
     from django.conf import settings
 
     if args.command == "migrate":

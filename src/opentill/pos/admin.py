@@ -29,6 +29,7 @@ from opentill.pos.models import (
     Session,
 )
 from opentill.reports.selectors import session_report
+from opentill.reports.views import session_page_context
 
 
 class PaymentMethodInline(admin.StackedInline):
@@ -193,6 +194,7 @@ class SessionAdmin(ReadOnlyAdmin):
             and session.rescue
             and session.state == Session.State.IN_PROGRESS,
             "report_url": f"/api/v1/sessions/{session.pk}/report?format=html",
+            **session_page_context(session),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -356,6 +357,7 @@ class PartialCloseIn(Schema):
 
 
 class CashMoveIn(Schema):
+    uuid: uuidlib.UUID | None = None
     kind: str = Field(..., pattern="^(drop|deposit)$")
     payment_method: int
     amount: Money
@@ -365,6 +367,7 @@ class CashMoveIn(Schema):
 
 class CashMoveOut(Schema):
     id: int
+    uuid: uuidlib.UUID | None
     session: int
     kind: str
     payment_method: int
@@ -415,6 +418,7 @@ def closed_out(result: closing.CloseResult, viewer: Any) -> dict[str, Any]:
 def cash_move_out(move: CashMove) -> dict[str, Any]:
     return {
         "id": move.pk,
+        "uuid": move.uuid,
         "session": move.session_id,
         "kind": move.kind,
         "payment_method": move.payment_method_id,
@@ -530,9 +534,10 @@ def session_partial_close(
     return session_report(session=session_for_read(session_id, request.user), user=request.user)
 
 
-@router.post("/sessions/{session_id}/cash-moves", response={201: CashMoveOut})
+@router.post("/sessions/{session_id}/cash-moves", response={200: CashMoveOut, 201: CashMoveOut})
 def cash_move_create(request: HttpRequest, session_id: int, body: CashMoveIn) -> Status:
-    move = services.cash_move_create(
+    """201 with the new move; 200 with the stored one when its ``uuid`` was sent before."""
+    move, created = services.cash_move_create(
         session_id=session_id,
         user=request.user,
         kind=body.kind,
@@ -540,8 +545,9 @@ def cash_move_create(request: HttpRequest, session_id: int, body: CashMoveIn) ->
         amount=body.amount,
         destination=body.destination,
         reason=body.reason,
+        uuid=body.uuid,
     )
-    return Status(201, cash_move_out(move))
+    return Status(201 if created else 200, cash_move_out(move))
 
 
 @router.get("/sessions/{session_id}/cash-moves", response=list[CashMoveOut])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -40,6 +41,7 @@ from opentill.pos.counting import CountInput
 from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts
 from opentill.pos.services import count_store, counts_match
+from opentill.reports.printing import print_on_close
 
 # Kinds of financial transaction whose counterpart is their G/L item's account; the others
 # (transfers, drops, deposits) have both legs in the session and balance themselves.
@@ -295,6 +297,9 @@ def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
             "force_close_reason",
         ]
     )
+    # Once committed, print the Z report on the profile's printer in the background: a
+    # printer problem never blocks or undoes the close (it is recorded as a failed job).
+    transaction.on_commit(partial(print_on_close, session.pk), robust=True)
 
 
 def session_close(

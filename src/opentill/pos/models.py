@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from opentill.common.fields import MoneyField
@@ -53,6 +54,18 @@ class PosProfile(models.Model):
         help_text="Cashiers who may use this till; empty: every cashier",
     )
     active = models.BooleanField(default=True)
+    # The receipt printer that prints the Z report on close (ESC/POS over raw TCP).
+    printer_host = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Network receipt printer (ESC/POS, raw TCP) that prints the Z report on close; blank: none",
+    )
+    printer_port = models.PositiveIntegerField(
+        default=9100, validators=[MaxValueValidator(65535)], help_text="Raw TCP port, usually 9100"
+    )
+    printer_width = models.PositiveSmallIntegerField(
+        choices=[(80, "80 mm"), (58, "58 mm")], default=80, help_text="Paper width"
+    )
 
     class Meta:
         verbose_name = "POS profile"
@@ -329,6 +342,10 @@ class CashMove(models.Model):
         DROP = "drop", "Drop"
         DEPOSIT = "deposit", "Deposit"
 
+    uuid = models.UUIDField(
+        null=True, blank=True, unique=True,
+        help_text="Made by the terminal so a move queued offline is stored once however often it is sent",
+    )
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="cash_moves")
     payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)

@@ -292,12 +292,14 @@ def cash_move_create(
     amount: Any,
     destination: str = "",
     reason: str = "",
-) -> CashMove:
+    uuid: Any = None,
+) -> tuple[CashMove, bool]:
     """A drop (cash out to a destination) or a deposit (change in from a source).
 
     Writes the move on the method's account with its drop or deposit G/L item, and the
     inverse transaction on the destination's (source's) account; the destination's name goes
-    into the comment. A drop above what the drawer holds is refused.
+    into the comment. A drop above what the drawer holds is refused. With a ``uuid`` the
+    move is idempotent: sent again, the stored move is returned (``created`` False).
     """
     from opentill.pos.destinations import destinations_for
 
@@ -323,6 +325,12 @@ def cash_move_create(
         if session is None:
             raise Problem("not_found", f"Session {session_id} does not exist.")
         session_check_actor(session, user)
+        if uuid is not None:
+            known = CashMove.objects.filter(uuid=uuid).select_related("created_by").first()
+            if known is not None:
+                if known.session_id != session.pk:
+                    raise Problem("validation_error", f"Cash move {uuid} belongs to another session.")
+                return known, False
         session_check_state(session, Session.State.IN_PROGRESS, action="move cash")
         method = (
             session.profile.payment_methods.select_related(
@@ -389,6 +397,7 @@ def cash_move_create(
             session_id=session.pk,
         )
         move = CashMove.objects.create(
+            uuid=uuid,
             session=session,
             payment_method=method,
             kind=kind,
@@ -411,4 +420,4 @@ def cash_move_create(
             },
             detail=reason,
         )
-        return move
+        return move, True

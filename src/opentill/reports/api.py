@@ -1,34 +1,160 @@
-"""GET /api/v1/sessions/{id}/report: the X or Z report as JSON or a printable page."""
+"""GET /api/v1/sessions/{id}/report: the X or Z report as JSON, HTML, PDF, plain text or
+ESC/POS; POST …/print and GET …/print-jobs: the profile's receipt printer."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
-from ninja import Router
+from django.http.response import HttpResponseBase
+from ninja import Field, Query, Router, Schema
 
 from opentill.common.problems import Problem
 from opentill.pos.api import session_for_read
+from opentill.pos.models import Session
+from opentill.reports import printing
+from opentill.reports.models import PrintJob
 from opentill.reports.selectors import session_report
 
 router = Router(tags=["reports"])
-FORMATS = ("json", "html")
+FORMATS = ("json", "html", "pdf", "text", "escpos")
+PAPERS = ("a4", "80", "58")
+TEXT_COLUMNS = {"a4": 80, "80": 42, "58": 32}
+
+
+def _bad(name: str, value: str, allowed: tuple[str, ...]) -> Problem:
+    return Problem(
+        "validation_error",
+        f"Unknown {name} {value!r}; use one of: {', '.join(allowed)}.",
+        errors=[{"loc": ["query", name], "msg": f"one of {', '.join(allowed)}"}],
+    )
+
+
+def report_filename(report: dict[str, Any], extension: str) -> str:
+    name = report["session"]["name"].replace("/", "-")
+    return f"{report['kind']}-report-{name}.{extension}"
+
+
+def render_report(
+    report: dict[str, Any], *, format: str, paper: str | None, default_paper: int = 80
+) -> tuple[bytes | str, str, str | None]:
+    """(body, content type, download file name or None) of the report in ``format``."""
+    if format == "html":
+        from opentill.reports.render_html import render_html
+
+        sid = report["session"]["id"]
+        base = f"/api/v1/sessions/{sid}/report"
+        links = {
+            "A4": f"{base}?format=html&paper=a4",
+            "80 mm": f"{base}?format=html&paper=80",
+            "58 mm": f"{base}?format=html&paper=58",
+            "PDF": f"{base}?format=pdf",
+            "Text": f"{base}?format=text",
+        }
+        return (
+            render_html(report, paper=paper or "a4", links=links),
+            "text/html; charset=utf-8",
+            None,
+        )
+    if format == "pdf":
+        from opentill.reports.render_pdf import render_pdf
+
+        return render_pdf(report), "application/pdf", report_filename(report, "pdf")
+    if format == "text":
+        from opentill.reports.render_text import render_text
+
+        return (
+            render_text(report, width=TEXT_COLUMNS[paper or "a4"]),
+            "text/plain; charset=utf-8",
+            None,
+        )
+    if format == "escpos":
+        from opentill.reports.render_escpos import render_escpos
+
+        width = int(paper) if paper in ("80", "58") else default_paper
+        return (
+            render_escpos(report, paper=width),
+            "application/octet-stream",
+            report_filename(report, "escpos"),
+        )
+    raise ValueError(format)
 
 
 @router.get("/sessions/{session_id}/report", response=dict[str, Any])
-def report(request: HttpRequest, session_id: int, format: str = "json") -> Any:
+def report(
+    request: HttpRequest, session_id: int, format: str = "json", paper: str | None = None
+) -> Any:
+    """X report while open, Z report once closed. ``paper``: ``a4`` (default), ``80`` or
+    ``58`` mm for HTML and text; ``80`` or ``58`` for ESC/POS (default: the profile's)."""
     if format not in FORMATS:
-        raise Problem(
-            "validation_error",
-            f"Unknown format {format!r}; use one of: {', '.join(FORMATS)}.",
-            errors=[{"loc": ["query", "format"], "msg": f"one of {', '.join(FORMATS)}"}],
-        )
+        raise _bad("format", format, FORMATS)
+    if paper is not None and paper not in PAPERS:
+        raise _bad("paper", paper, PAPERS)
+    if format == "escpos" and paper == "a4":
+        raise _bad("paper", paper, ("80", "58"))
     session = session_for_read(session_id, request.user)
     data = session_report(session=session, user=request.user)
-    if format == "html":
-        return HttpResponse(
-            render_to_string("reports/session_report.html", {"r": data}),
-            content_type="text/html; charset=utf-8",
+    if format == "json":
+        return data
+    body, content_type, filename = render_report(
+        data, format=format, paper=paper, default_paper=session.profile.printer_width
+    )
+    response = HttpResponse(body, content_type=content_type)
+    if filename:
+        disposition = "inline" if format == "pdf" else "attachment"
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@router.post("/sessions/{session_id}/print", response=dict[str, Any])
+def print_report(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """Print the X/Z report on the profile's receipt printer now (the Print button). The
+    answer is the print job: ``status`` ``sent`` or ``failed`` with its ``error``."""
+    session: Session = session_for_read(session_id, request.user)
+    if not printing.printer_configured(session.profile):
+        raise Problem(
+            "invalid_state", f"The profile {session.profile.name!r} has no receipt printer."
         )
-    return data
+    job = printing.print_session(session=session, user=request.user)
+    return printing.print_job_out(job)
+
+
+@router.get("/sessions/{session_id}/print-jobs", response=list[dict[str, Any]])
+def print_jobs(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
+    """The session's print jobs, newest first: automatic on close and from Print buttons."""
+    session = session_for_read(session_id, request.user)
+    return [printing.print_job_out(j) for j in PrintJob.objects.filter(session=session)[:50]]
+
+
+class ExportQuery(Schema):
+    start: date = Field(..., alias="from", description="first day, YYYY-MM-DD")
+    end: date = Field(..., alias="to", description="last day (inclusive), YYYY-MM-DD")
+    format: str = Field("csv", description="csv, xlsx or (journal only) beancount")
+
+
+@router.get("/exports/{dataset}", response=dict[str, Any])
+def export(request: HttpRequest, dataset: str, query: Query[ExportQuery]) -> HttpResponseBase:
+    """Managers and accountants: ``sessions``, ``orders``, ``payments`` or ``journal`` of the
+    days ``from``–``to`` (inclusive) as ``csv``, ``xlsx`` or (journal) ``beancount``,
+    streamed. Managers listed on stores get those stores' records."""
+    from opentill.reports import exports
+    from opentill.reports.views import export_response, may_see_reports, report_store_ids
+
+    if not may_see_reports(request.user):
+        raise Problem("forbidden", "Exports are for managers and accountants.")
+    if dataset not in exports.DATASETS:
+        raise Problem(
+            "not_found", f"No export {dataset!r}; use one of: {', '.join(exports.DATASETS)}."
+        )
+    start, end, format = query.start, query.end, query.format
+    if format not in exports.FORMATS or (format == "beancount" and dataset != "journal"):
+        allowed = exports.FORMATS if dataset == "journal" else ("csv", "xlsx")
+        raise _bad("format", format, allowed)
+    try:
+        data = exports.dataset(dataset, start, end, store_ids=report_store_ids(request.user))
+    except exports.ExportError as exc:
+        raise Problem(
+            "validation_error", str(exc), errors=[{"loc": ["query", "to"], "msg": str(exc)}]
+        ) from None
+    return export_response(data, format, exports.export_filename(dataset, format, start, end))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
+from django.utils import timezone
 
 from opentill.accounting.models import JournalEntry, JournalLine
 from opentill.identity.roles import is_manager
 from opentill.invoicing.models import Invoice
-from opentill.money import RATE_PLACES, ZERO, fmt
+from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, quantize
 from opentill.orders.models import Order, OrderLine, Payment
 from opentill.pos.models import Session, SessionCount
 from opentill.pos.selectors import SOLD_STATES, session_expected_amounts
@@ -20,7 +23,54 @@ def _money(value: Decimal | None) -> str:
     return fmt(value if value is not None else ZERO) or "0.00"
 
 
-def _counts(session: Session, stage: str, hide_expected: bool) -> list[dict[str, Any]]:
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()
+
+
+def _at(value: datetime | None, tz: tzinfo) -> str | None:
+    """RFC 3339 in the company's time zone: what a person reading the report expects."""
+    return timezone.localtime(value, tz).isoformat() if value is not None else None
+
+
+def _dec(value: Decimal | None) -> Decimal:
+    return value if value is not None else ZERO
+
+
+def _grand_total(session: Session, tz: tzinfo) -> dict[str, Any]:
+    """The profile's perpetual grand total (as fiscal rules such as NF525 ask): every sold
+    order of every session of the profile closed up to this one (a Z report), or closed so
+    far plus this one (an X report). Closed sessions never change, so a Z report's grand
+    total is fixed once printed."""
+    closed = Q(state=Session.State.CLOSED)
+    if session.state == Session.State.CLOSED and session.closed_at is not None:
+        upto = closed & (
+            Q(closed_at__lt=session.closed_at) | Q(closed_at=session.closed_at, pk__lte=session.pk)
+        )
+    else:
+        upto = closed | Q(pk=session.pk)
+    sessions = Session.objects.filter(upto, profile_id=session.profile_id)
+    counted = sessions.aggregate(n=Count("id"), first=Min("opened_at"))
+    sums = Order.objects.filter(session__in=sessions.values("pk"), state__in=SOLD_STATES).aggregate(
+        grand=Sum("total"),
+        positive=Sum("total", filter=Q(total__gt=0)),
+        negative=Sum("total", filter=Q(total__lt=0)),
+    )
+    this = Order.objects.filter(session=session, state__in=SOLD_STATES).aggregate(t=Sum("total"))
+    perpetual = _dec(sums["grand"])
+    return {
+        "sessions": counted["n"],
+        "since": _at(counted["first"], tz),
+        "previous": _money(perpetual - _dec(this["t"])),
+        "session": _money(this["t"]),
+        "perpetual": _money(perpetual),
+        "perpetual_absolute": _money(_dec(sums["positive"]) - _dec(sums["negative"])),
+    }
+
+
+def _counts(session: Session, stage: str, hide_expected: bool, tz: tzinfo) -> list[dict[str, Any]]:
     rows = []
     for c in (
         session.counts.filter(stage=stage)
@@ -34,7 +84,7 @@ def _counts(session: Session, stage: str, hide_expected: bool) -> list[dict[str,
             "denominations": [
                 {"value": _money(d.value), "quantity": d.quantity} for d in c.denominations.all()
             ],
-            "at": c.created_at.isoformat(),
+            "at": _at(c.created_at, tz),
         }
         if not hide_expected:
             row["expected"] = _money(c.expected)
@@ -46,15 +96,39 @@ def _counts(session: Session, stage: str, hide_expected: bool) -> list[dict[str,
     return rows
 
 
+def _count_totals(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, str | None]:
+    """Column totals of count rows; ``None`` for a column hidden from the reader."""
+    out: dict[str, str | None] = {}
+    for key in keys:
+        if any(key not in r for r in rows):
+            out[key] = None
+        else:
+            out[key] = _money(sum((Decimal(r[key]) for r in rows), ZERO))
+    return out
+
+
+def _sequence(session: Session) -> int:
+    """The session's number on its profile, counting from its first session (Z number)."""
+    return Session.objects.filter(profile_id=session.profile_id, pk__lte=session.pk).count()
+
+
 def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
-    """X report while the session is open, Z report once it is closed."""
+    """X report while the session is open, Z report once it is closed.
+
+    Every format (JSON, HTML, PDF, text, ESC/POS) renders this one dictionary, so they
+    cannot disagree. Amounts are strings with the currency's decimals; times are RFC 3339
+    in the company's time zone. ``orders.average_ticket`` is ``sales_total / count``.
+    """
     closed = session.state == Session.State.CLOSED
     hide_expected = (
         not closed and session.profile.blind_close and user is not None and not is_manager(user)
     )
-    company = session.profile.store.company
+    profile = session.profile
+    company = profile.store.company
+    tz = _zone(company.time_zone)
     orders = Order.objects.filter(session=session)
     states = dict(orders.values("state").annotate(n=Count("id")).values_list("state", "n"))
+    voided_total = orders.filter(state=Order.State.VOID).aggregate(t=Sum("total"))["t"]
     sold = orders.filter(state__in=SOLD_STATES)
     totals = sold.aggregate(
         n=Count("id"),
@@ -64,6 +138,8 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         refunds=Sum("total", filter=Q(total__lt=0)),
         refund_count=Count("id", filter=Q(total__lt=0)),
     )
+    count = totals["n"] or 0
+    average = quantize(_dec(totals["sum_total"]) / count, rounding=ROUND_HALF_UP) if count else ZERO
     lines = OrderLine.objects.filter(order__session=session, order__state__in=SOLD_STATES)
     per_rate = [
         {
@@ -77,7 +153,32 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         .order_by("tax_rate")
         .values_list("tax_rate", "net", "tax", "gross")
     ]
-    discounts = lines.aggregate(d=Sum("discount"))["d"]
+    line_totals = lines.aggregate(
+        net=Sum("net"), tax=Sum("tax_amount"), gross=Sum("total"), discount=Sum("discount")
+    )
+    per_category = [
+        {
+            "category": name or "Uncategorised",
+            "quantity": fmt(quantity, QUANTITY_PLACES),
+            "net": _money(net),
+            "tax": _money(tax),
+            "gross": _money(gross),
+            "discount": _money(discount),
+        }
+        for name, quantity, net, tax, gross, discount, _ in lines.values("product__category__name")
+        .annotate(
+            quantity=Sum("quantity"),
+            net=Sum("net"),
+            tax=Sum("tax_amount"),
+            gross=Sum("total"),
+            discount=Sum("discount"),
+            seq=Min("product__category__sequence"),
+        )
+        .order_by("seq", "product__category__name")
+        .values_list(
+            "product__category__name", "quantity", "net", "tax", "gross", "discount", "seq"
+        )
+    ]
     payments = [
         {"payment_method": mid, "name": name, "amount": _money(amount), "count": n}
         for mid, name, amount, n in Payment.objects.filter(
@@ -95,15 +196,21 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "amount": _money(m.amount),
             "destination": m.destination,
             "reason": m.reason,
-            "at": m.created_at.isoformat(),
+            "at": _at(m.created_at, tz),
             "by": m.created_by.get_username(),
         }
         for m in session.cash_moves.select_related("payment_method", "created_by")
     ]
+    move_totals: dict[str, Decimal] = dict(
+        session.cash_moves.values("kind")
+        .annotate(t=Sum("amount"))
+        .order_by("kind")
+        .values_list("kind", "t")
+    )
     expected_now: list[dict[str, Any]] = []
     if not closed and not hide_expected:
         expected = session_expected_amounts(session=session)
-        names = dict(session.profile.payment_methods.values_list("pk", "name"))
+        names = dict(profile.payment_methods.values_list("pk", "name"))
         expected_now = [
             {"payment_method": k, "name": names[k], "expected": _money(v)}
             for k, v in expected.items()
@@ -131,51 +238,101 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         .order_by("account__code")
         .values_list("account__code", "account__name", "debit", "credit")
     ]
+    journal_entries = [
+        {
+            "id": pk,
+            "date": day.isoformat(),
+            "reference": reference,
+            "debit": _money(debit),
+            "credit": _money(credit),
+        }
+        for pk, day, reference, debit, credit in JournalEntry.objects.filter(session=session)
+        .annotate(debit=Sum("lines__debit"), credit=Sum("lines__credit"))
+        .order_by("id")
+        .values_list("pk", "date", "reference", "debit", "credit")
+    ]
+    opening = _counts(session, SessionCount.Stage.OPENING, hide_expected, tz)
+    closing = _counts(session, SessionCount.Stage.CLOSING, hide_expected, tz)
+    manager = session.closed_by if closed and session.closed_by_id != session.user_id else None
     return {
         "kind": "Z" if closed else "X",
         "company": company.name,
         "currency": company.currency,
-        "store": session.profile.store.name,
-        "profile": session.profile.name,
+        "time_zone": str(tz),
+        "store": profile.store.name,
+        "store_address": profile.store.address,
+        "profile": profile.name,
         "session": {
             "id": session.pk,
             "name": session.name,
+            "sequence": _sequence(session),
             "state": session.state,
             "rescue": session.rescue,
         },
         "cashier": session.user.get_username(),
-        "opened_at": session.opened_at.isoformat() if session.opened_at else None,
-        "closed_at": session.closed_at.isoformat() if session.closed_at else None,
+        "cashier_name": session.user.get_full_name() or session.user.get_username(),
+        "opened_at": _at(session.opened_at, tz),
+        "closed_at": _at(session.closed_at, tz),
         "closed_by": session.closed_by.get_username() if session.closed_by else None,
+        "generated_at": _at(timezone.now(), tz),
         "orders": {
             "count": totals["n"],
             "drafts": states.get(Order.State.DRAFT, 0),
             "voided": states.get(Order.State.VOID, 0),
+            "voided_total": _money(voided_total),
             "refunds": totals["refund_count"],
             "refunds_total": _money(totals["refunds"]),
             "sales_total": _money(totals["sum_total"]),
+            "average_ticket": _money(average),
             "rounding": _money(totals["sum_rounding"]),
             "amount_due_total": _money(totals["sum_due"]),
-            "discounts": _money(discounts),
+            "discounts": _money(line_totals["discount"]),
         },
         "sales_by_tax_rate": per_rate,
+        "sales_by_tax_rate_total": {
+            "net": _money(line_totals["net"]),
+            "tax": _money(line_totals["tax"]),
+            "gross": _money(line_totals["gross"]),
+        },
+        "sales_by_category": per_category,
         "payments": payments,
+        "payments_total": _money(
+            Payment.objects.filter(session=session, order__state__in=SOLD_STATES).aggregate(
+                t=Sum("amount")
+            )["t"]
+        ),
         "cash_moves": cash_moves,
-        "opening": _counts(session, SessionCount.Stage.OPENING, hide_expected),
-        "partial_counts": _counts(session, SessionCount.Stage.PARTIAL, hide_expected),
+        "cash_moves_total": {k: _money(move_totals.get(k)) for k in ("drop", "deposit")},
+        "opening": opening,
+        "opening_total": _count_totals(opening, ("expected", "counted", "difference")),
+        "partial_counts": _counts(session, SessionCount.Stage.PARTIAL, hide_expected, tz),
         "expected_now": expected_now,
-        "closing": _counts(session, SessionCount.Stage.CLOSING, hide_expected),
+        "closing": closing,
+        "closing_total": _count_totals(
+            closing, ("expected", "counted", "difference", "keep", "transferred")
+        ),
         "invoices": invoices,
+        "invoices_summary": {
+            "consolidated": sum(1 for i in invoices if i["consolidated"]),
+            "individual": sum(1 for i in invoices if not i["consolidated"]),
+            "credit_notes": sum(1 for i in invoices if i["kind"] == Invoice.Kind.CREDIT_NOTE),
+        },
         "journal": {
-            "entries": JournalEntry.objects.filter(session=session).count(),
+            "entries": len(journal_entries),
             "lines": journal_totals["n"],
             "debit": _money(journal_totals["debit"]),
             "credit": _money(journal_totals["credit"]),
             "accounts": journal_accounts,
+            "entry_list": journal_entries,
         },
+        "grand_total": _grand_total(session, tz),
         "notes": {
             "opening": session.opening_notes,
             "closing": session.closing_notes,
             "force_close_reason": session.force_close_reason,
         },
+        "signatures": [
+            {"role": "Cashier", "name": session.user.get_username()},
+            {"role": "Manager", "name": manager.get_username() if manager else ""},
+        ],
     }

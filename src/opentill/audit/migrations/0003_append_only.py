@@ -40,5 +40,5 @@ def backwards(apps, schema_editor):  # noqa: ANN001, ANN201
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0001_initial")]
+    dependencies = [("audit", "0002_initial")]
     operations = [migrations.RunPython(forwards, backwards)]

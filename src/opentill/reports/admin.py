@@ -1,0 +1,32 @@
+"""Back office: print jobs (read only) for managers and accountants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from opentill.common.admin import ReadOnlyAdmin
+from opentill.reports.models import PrintJob
+from opentill.reports.views import may_see_reports, report_store_ids
+
+
+@admin.register(PrintJob)
+class PrintJobAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "session", "kind", "printer", "trigger", "status", "error"]
+    list_filter = ["status", "trigger", "session__profile"]
+    search_fields = ["session__name", "printer", "error"]
+    list_select_related = ["session"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_see_reports(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_see_reports(request.user)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PrintJob]:
+        qs = super().get_queryset(request)
+        stores = report_store_ids(request.user)
+        return qs if stores is None else qs.filter(session__profile__store_id__in=stores)
