@@ -343,7 +343,9 @@ class CashMove(models.Model):
         DEPOSIT = "deposit", "Deposit"
 
     uuid = models.UUIDField(
-        null=True, blank=True, unique=True,
+        null=True,
+        blank=True,
+        unique=True,
         help_text="Made by the terminal so a move queued offline is stored once however often it is sent",
     )
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="cash_moves")

@@ -329,7 +329,9 @@ def cash_move_create(
             known = CashMove.objects.filter(uuid=uuid).select_related("created_by").first()
             if known is not None:
                 if known.session_id != session.pk:
-                    raise Problem("validation_error", f"Cash move {uuid} belongs to another session.")
+                    raise Problem(
+                        "validation_error", f"Cash move {uuid} belongs to another session."
+                    )
                 return known, False
         session_check_state(session, Session.State.IN_PROGRESS, action="move cash")
         method = (
