@@ -109,6 +109,11 @@ class _Catalog:
         }
 
 
+def _unknown(code: str, detail: str, loc: list[Any]) -> Problem:
+    """A reference to something the catalog does not have, pointing at the field."""
+    return Problem(code, detail, errors=[{"loc": loc, "msg": code.replace("_", " ")}])
+
+
 def _price(order_in: OrderIn, *, index: int, profile: PosProfile, catalog: _Catalog) -> StoredOrder:
     """Price and validate one order against the catalog; raise a problem when it is wrong."""
     company = profile.store.company
@@ -117,15 +122,10 @@ def _price(order_in: OrderIn, *, index: int, profile: PosProfile, catalog: _Cata
     for line_index, line in enumerate(order_in.lines):
         product = catalog.products.get(line.product_id)
         if product is None:
-            raise Problem(
+            raise _unknown(
                 "unknown_product",
                 f"Product {line.product_id} does not exist or is not sold.",
-                errors=[
-                    {
-                        "loc": ["body", "orders", index, "lines", line_index, "product"],
-                        "msg": "unknown product",
-                    }
-                ],
+                ["body", "orders", index, "lines", line_index, "product"],
             )
         products.append(product)
         unit_price = product.price if line.unit_price is None else line.unit_price
@@ -136,15 +136,10 @@ def _price(order_in: OrderIn, *, index: int, profile: PosProfile, catalog: _Cata
     for pay_index, payment in enumerate(order_in.payments):
         method = catalog.methods.get(payment.payment_method_id)
         if method is None:
-            raise Problem(
+            raise _unknown(
                 "unknown_payment_method",
                 f"Payment method {payment.payment_method_id} is not a method of profile {profile.name!r}.",
-                errors=[
-                    {
-                        "loc": ["body", "orders", index, "payments", pay_index, "payment_method"],
-                        "msg": "unknown payment method",
-                    }
-                ],
+                ["body", "orders", index, "payments", pay_index, "payment_method"],
             )
         methods.append(method)
 
