@@ -9,6 +9,7 @@ from django.urls import include, path
 
 from opentill.api import api
 from opentill.common.problems import problem_document
+from opentill.reports.views import report_link_view
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("terminal/", include("opentill.terminal.urls")),
+    path("reports/s/<str:token>", report_link_view, name="report-link"),
 ]
 
 

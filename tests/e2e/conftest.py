@@ -112,19 +112,34 @@ class _Database:
     """A fresh database for the server: PostgreSQL when configured, else SQLite in the data dir."""
 
     def __init__(self) -> None:
-        self.admin_url = os.environ.get("OPENTILL_DATABASE_URL", "")
+        configured = os.environ.get("OPENTILL_DATABASE_URL", "")
         self.name: str | None = None
         self.url = ""
-        if self.admin_url.startswith(("postgres://", "postgresql://")):
+        # CREATE/DROP DATABASE run from the server's maintenance database ``postgres``: the
+        # configured database need not exist (pytest-django only creates test_<name>).
+        # Where ``postgres`` cannot be reached, the configured database serves.
+        self.admin_urls: list[str] = []
+        if configured.startswith(("postgres://", "postgresql://")):
             self.name = f"opentill_e2e_{os.getpid()}"
-            parts = urlsplit(self.admin_url)
+            parts = urlsplit(configured)
             self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+            self.admin_urls = [urlunsplit(parts._replace(path="/postgres")), configured]
 
     def _admin(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+        error: Exception | None = None
+        for url in self.admin_urls:
+            try:
+                conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            except psycopg.OperationalError as exc:
+                error = exc
+                continue
+            with conn:
+                conn.execute(sql)  # type: ignore[arg-type]
+            return
+        assert error is not None
+        raise error
 
     def create(self) -> None:
         if self.name:

@@ -1,12 +1,15 @@
 """GET /api/v1/sessions/{id}/report: the X or Z report as JSON, HTML, PDF, plain text or
-ESC/POS; POST …/print and GET …/print-jobs: the profile's receipt printer."""
+ESC/POS; GET …/report-link: a signed link to it that opens without authentication for a
+few minutes (terminals sign in with a bearer token, which a browser window cannot send);
+POST …/print and GET …/print-jobs: the profile's receipt printer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from ninja import Field, Query, Router, Schema
 
@@ -36,21 +39,47 @@ def report_filename(report: dict[str, Any], extension: str) -> str:
     return f"{report['kind']}-report-{name}.{extension}"
 
 
+def check_format(format: str, paper: str | None) -> None:
+    """A ``validation_error`` problem unless ``format`` and ``paper`` go together."""
+    if format not in FORMATS:
+        raise _bad("format", format, FORMATS)
+    if paper is not None and paper not in PAPERS:
+        raise _bad("paper", paper, PAPERS)
+    if format == "escpos" and paper == "a4":
+        raise _bad("paper", paper, ("80", "58"))
+
+
+#: ``link(format, paper)`` → the URL of the same report in another format or paper size.
+LinkMaker = Callable[[str, str | None], str]
+
+
+def api_link(session_id: int) -> LinkMaker:
+    """Links to the API endpoint (for callers authenticated by cookie or token)."""
+    base = f"/api/v1/sessions/{session_id}/report"
+    return lambda format, paper: f"{base}?format={format}" + (f"&paper={paper}" if paper else "")
+
+
 def render_report(
-    report: dict[str, Any], *, format: str, paper: str | None, default_paper: int = 80
+    report: dict[str, Any],
+    *,
+    format: str,
+    paper: str | None,
+    default_paper: int = 80,
+    link: LinkMaker | None = None,
 ) -> tuple[bytes | str, str, str | None]:
-    """(body, content type, download file name or None) of the report in ``format``."""
+    """(body, content type, download file name or None) of the report in ``format``.
+    ``link`` makes the HTML page's links to the other papers and formats (default: the
+    API endpoint)."""
     if format == "html":
         from opentill.reports.render_html import render_html
 
-        sid = report["session"]["id"]
-        base = f"/api/v1/sessions/{sid}/report"
+        link = link or api_link(report["session"]["id"])
         links = {
-            "A4": f"{base}?format=html&paper=a4",
-            "80 mm": f"{base}?format=html&paper=80",
-            "58 mm": f"{base}?format=html&paper=58",
-            "PDF": f"{base}?format=pdf",
-            "Text": f"{base}?format=text",
+            "A4": link("html", "a4"),
+            "80 mm": link("html", "80"),
+            "58 mm": link("html", "58"),
+            "PDF": link("pdf", None),
+            "Text": link("text", None),
         }
         return (
             render_html(report, paper=paper or "a4", links=links),
@@ -81,30 +110,62 @@ def render_report(
     raise ValueError(format)
 
 
-@router.get("/sessions/{session_id}/report", response=dict[str, Any])
-def report(
-    request: HttpRequest, session_id: int, format: str = "json", paper: str | None = None
-) -> Any:
-    """X report while open, Z report once closed. ``paper``: ``a4`` (default), ``80`` or
-    ``58`` mm for HTML and text; ``80`` or ``58`` for ESC/POS (default: the profile's)."""
-    if format not in FORMATS:
-        raise _bad("format", format, FORMATS)
-    if paper is not None and paper not in PAPERS:
-        raise _bad("paper", paper, PAPERS)
-    if format == "escpos" and paper == "a4":
-        raise _bad("paper", paper, ("80", "58"))
-    session = session_for_read(session_id, request.user)
-    data = session_report(session=session, user=request.user)
+def report_response(
+    session: Session,
+    user: Any,
+    *,
+    format: str,
+    paper: str | None,
+    link: LinkMaker | None = None,
+) -> HttpResponse:
+    """The report of ``session`` as ``user`` sees it, as a response in ``format`` (checked
+    with :func:`check_format` before): the API endpoint's answer and the signed link's."""
+    data = session_report(session=session, user=user)
     if format == "json":
-        return data
+        return JsonResponse(data)
     body, content_type, filename = render_report(
-        data, format=format, paper=paper, default_paper=session.profile.printer_width
+        data, format=format, paper=paper, default_paper=session.profile.printer_width, link=link
     )
     response = HttpResponse(body, content_type=content_type)
     if filename:
         disposition = "inline" if format == "pdf" else "attachment"
         response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
+
+
+@router.get("/sessions/{session_id}/report", response=dict[str, Any])
+def report(
+    request: HttpRequest, session_id: int, format: str = "json", paper: str | None = None
+) -> Any:
+    """X report while open, Z report once closed. ``paper``: ``a4`` (default), ``80`` or
+    ``58`` mm for HTML and text; ``80`` or ``58`` for ESC/POS (default: the profile's)."""
+    check_format(format, paper)
+    session = session_for_read(session_id, request.user)
+    if format == "json":
+        return session_report(session=session, user=request.user)
+    return report_response(session, request.user, format=format, paper=paper)
+
+
+class ReportLinkOut(Schema):
+    url: str
+    expires_in: int = Field(..., description="seconds the link stays valid")
+
+
+@router.get("/sessions/{session_id}/report-link", response=ReportLinkOut)
+def report_link(
+    request: HttpRequest, session_id: int, format: str = "html", paper: str | None = None
+) -> dict[str, Any]:
+    """A link to the report (``format`` and ``paper`` as for …/report) that opens without
+    authentication, as the requesting user sees it, for 10 minutes: for a browser window
+    of a terminal that signs in with a bearer token. Same permission as the report."""
+    from opentill.reports.views import REPORT_LINK_MAX_AGE, report_link_url
+
+    check_format(format, paper)
+    session = session_for_read(session_id, request.user)
+    user_id = request.user.pk
+    assert user_id is not None  # the API authenticates every request
+    url = report_link_url(session_id=session.pk, format=format, paper=paper, user_id=user_id)
+    return {"url": url, "expires_in": REPORT_LINK_MAX_AGE}
 
 
 @router.post("/sessions/{session_id}/print", response=dict[str, Any])

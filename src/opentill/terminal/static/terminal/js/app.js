@@ -2,6 +2,7 @@
 // and switches between the login, dashboard and selling screens.
 
 import * as api from "./api.js";
+import { loadDestinations } from "./cashmove.js";
 import { showDashboard } from "./dashboard.js";
 import { showLogin } from "./login.js";
 import { MoneyFormat } from "./money.js";
@@ -60,7 +61,8 @@ export const app = {
   },
 
   async showSelling(profile, session) {
-    await this.loadCatalog(profile);
+    // With the catalog, the cash move destinations: cash in/out works offline too.
+    await Promise.all([this.loadCatalog(profile), loadDestinations(profile).catch(() => null)]);
     this.setActive(profile, session);
     showSelling(this);
   },
@@ -107,18 +109,29 @@ export const app = {
 function renderStatus(state) {
   const button = $("#netstatus");
   const online = state.online;
+  const moves = state.moves || 0;
+  const tickets = state.waiting - moves;
   button.dataset.online = String(online);
   button.dataset.waiting = String(state.waiting);
+  button.dataset.moves = String(moves);
   fill(
     button,
     h("span", { class: "dot", "aria-hidden": "true" }),
     online ? "Online" : "Offline",
     " · ",
     h("span", { class: "waiting" }, String(state.waiting)),
-    state.waiting === 1 ? " ticket waiting" : " tickets waiting",
+    waitingLabel(tickets, moves),
   );
-  button.title = state.error ? `Last sync error: ${state.error}` : "All tickets are sent when the network is available.";
+  button.title = state.error ? `Last sync error: ${state.error}` : "Tickets and cash moves are sent when the network is available.";
   button.classList.toggle("has-error", Boolean(state.error && state.waiting));
+}
+
+/** After the count: " tickets waiting", " cash move waiting", " waiting (2 tickets, 1 cash move)". */
+function waitingLabel(tickets, moves) {
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (!moves) return tickets === 1 ? " ticket waiting" : " tickets waiting";
+  if (!tickets) return moves === 1 ? " cash move waiting" : " cash moves waiting";
+  return ` waiting (${plural(tickets, "ticket")}, ${plural(moves, "cash move")})`;
 }
 
 document.addEventListener("keydown", (event) => {
@@ -132,13 +145,14 @@ async function boot() {
     });
   }
   sync.onChange(renderStatus);
-  sync.onRejected((uuid, detail) => {
-    toast(`The server refused ticket ${uuid.slice(0, 8)}: ${detail} It is kept in this browser; tell a manager.`, "error", 15000);
+  sync.onRejected((uuid, detail, kind) => {
+    const what = kind === "cash_move" ? "cash move" : "ticket";
+    toast(`The server refused ${what} ${uuid.slice(0, 8)}: ${detail} It is kept in this browser; tell a manager.`, "error", 15000);
   });
   $("#netstatus").addEventListener("click", async () => {
     const left = await sync.flush();
     const state = await sync.status();
-    toast(left ? `${left} ticket(s) still waiting${state.error ? `: ${state.error}` : "."}` : "Every ticket is sent.", left ? "warn" : "info");
+    toast(left ? `${sync.describeWaiting(state)} still waiting${state.error ? `: ${state.error}` : "."}` : "Everything is sent.", left ? "warn" : "info");
   });
   api.on("unauthorized", () => {
     app.showLogin("Your sign-in has expired: sign in again. Nothing is lost.");

@@ -1,24 +1,36 @@
 // Cash in/out: a drop (cash out of the drawer to a destination) or a deposit (cash in from a
-// source), with a reason. Online only: a cash move is not idempotent, so it is never retried.
+// source), with a reason. Works offline: the move gets a uuid, is kept in IndexedDB and
+// queued with the tickets (the API stores a move once per uuid, so resending is safe).
+// Online, the dialog waits a few seconds for the server, to show a refusal (e.g. more cash
+// dropped than the drawer holds) in place; the cashier corrects it and saves a new move.
 
 import * as api from "./api.js";
 import { cents, centsToString } from "./money.js";
 import * as store from "./store.js";
-import { errorLine, field, fill, h, modal, showErrorLine, toast } from "./ui.js";
+import * as sync from "./sync.js";
+import { errorLine, field, fill, h, modal, newUuid, nowRfc3339, showErrorLine, toast } from "./ui.js";
+
+/** The profile's drop destinations and deposit sources, kept in IndexedDB for offline use. */
+export async function loadDestinations(profile) {
+  const key = `destinations:${profile.id}`;
+  try {
+    const destinations = await api.get(`/profiles/${profile.id}/cash-move-destinations`);
+    await store.kvSet(key, destinations);
+    return destinations;
+  } catch (error) {
+    if (error instanceof api.ApiError) throw error;
+    return (await store.kvGet(key)) || { drop: [], deposit: [] };
+  }
+}
 
 export async function openCashMove(app) {
   const profile = app.profile;
-  const key = `destinations:${profile.id}`;
   let destinations;
   try {
-    destinations = await api.get(`/profiles/${profile.id}/cash-move-destinations`);
-    await store.kvSet(key, destinations);
+    destinations = await loadDestinations(profile);
   } catch (error) {
-    if (error instanceof api.ApiError) {
-      toast(api.errorMessage(error), "error", 7000);
-      return;
-    }
-    destinations = (await store.kvGet(key)) || { drop: [], deposit: [] };
+    toast(api.errorMessage(error), "error", 7000);
+    return;
   }
   const methods = app.catalog.payment_methods.filter((m) => m.kind === "cash");
   if (!methods.length) {
@@ -66,6 +78,7 @@ export async function openCashMove(app) {
   });
   amount.focus();
   const submit = async () => {
+    if (save.disabled) return; // saving already
     showErrorLine(error, "");
     const value = cents(amount.value);
     if (value === null || value <= 0n) {
@@ -73,25 +86,44 @@ export async function openCashMove(app) {
       amount.focus();
       return;
     }
-    if (!api.isReachable() && !navigator.onLine) {
-      showErrorLine(error, "Cash moves need the network: try again when online.");
+    save.disabled = true;
+    const move = {
+      uuid: newUuid(),
+      session: app.session.id,
+      profile: app.profile.id,
+      kind,
+      payment_method: Number(method.value),
+      amount: centsToString(value),
+      destination: place.value,
+      reason: reason.value.trim(),
+      created_at: nowRfc3339(),
+      sync: "pending",
+      error: null,
+    };
+    const what = `${kind === "drop" ? "Drop to" : "Deposit from"} ${place.value || "the default account"}: ${app.fmt.money(value)}`;
+    try {
+      await sync.enqueueMove(move);
+    } catch (err) {
+      showErrorLine(error, `The move could not be stored in this browser: ${api.errorMessage(err)}`);
+      save.disabled = false;
       return;
     }
-    save.disabled = true;
-    try {
-      await api.post(`/sessions/${app.session.id}/cash-moves`, {
-        kind,
-        payment_method: Number(method.value),
-        amount: centsToString(value),
-        destination: place.value,
-        reason: reason.value.trim(),
-      });
-      dialog.close();
-      toast(`${kind === "drop" ? "Drop to" : "Deposit from"} ${place.value || "the default account"}: ${app.fmt.money(value)} recorded.`);
-    } catch (err) {
-      showErrorLine(error, api.errorMessage(err));
+    save.textContent = "Sending…";
+    const outcome = navigator.onLine ? await sync.sendMoveNow(move.uuid) : move;
+    if (outcome?.sync === "rejected") {
+      if (!dialog.open) {
+        toast(`The server refused the move (${what}): ${outcome.error}`, "error", 12000);
+        return;
+      }
+      showErrorLine(error, `Refused: ${outcome.error}`);
+      save.textContent = "Save";
       save.disabled = false;
+      amount.focus();
+      return;
     }
+    dialog.close();
+    if (outcome?.sync === "sent") toast(`${what} recorded.`);
+    else toast(`${what} saved in this terminal; it is sent as soon as the server answers.`, "warn", 6000);
   };
   save.addEventListener("click", submit);
   dialog.addEventListener("keydown", (event) => {

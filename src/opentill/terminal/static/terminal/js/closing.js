@@ -1,9 +1,11 @@
 // The close wizard (Close button or F10): (1) pending tickets, (2) count, (3) cash to keep,
-// (4) summary, then Post, print and close. It runs only online with an empty ticket buffer.
+// (4) summary (with the X report to print), then Post, print and close, and the Z report.
+// It runs only online with an empty buffer: no ticket and no cash move waiting.
 
 import * as api from "./api.js";
 import { countEditor } from "./counting.js";
 import { cents, centsToString, sum } from "./money.js";
+import { openReport, reportWindow, showReport } from "./report.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import { errorLine, field, fill, h, modal, showErrorLine, toast } from "./ui.js";
@@ -66,20 +68,21 @@ class CloseWizard {
     this.setNext("Next", false);
     const status = h("p", { role: "status" }, "Checking the network and the ticket buffer…");
     fill(this.body, status);
-    let waiting = await store.outboxCount();
-    if (waiting && navigator.onLine) {
-      status.textContent = `Sending ${waiting} waiting ticket(s) to the server first…`;
-      waiting = await sync.flush();
+    let state = await sync.status();
+    if (state.waiting && navigator.onLine) {
+      status.textContent = `Sending ${sync.describeWaiting(state)} to the server first…`;
+      await sync.flush();
+      state = await sync.status();
     }
-    if (!navigator.onLine || waiting) {
-      const state = await sync.status();
+    if (!navigator.onLine || state.waiting) {
+      const waiting = sync.describeWaiting(state);
       fill(
         this.body,
         h(
           "div",
           { class: "notice warn", role: "alert" },
-          h("p", {}, "The close runs only online, once every ticket of this terminal is on the server."),
-          h("p", {}, navigator.onLine ? `${waiting} ticket(s) could not be sent yet${state.error ? `: ${state.error}` : "."}` : `You are offline; ${waiting} ticket(s) wait to be sent.`),
+          h("p", {}, "The close runs only online, once every ticket and cash move of this terminal is on the server."),
+          h("p", {}, navigator.onLine ? `${waiting} could not be sent yet${state.error ? `: ${state.error}` : "."}` : `You are offline; ${waiting} wait to be sent.`),
         ),
       );
       this.setNext("Try again", true);
@@ -135,8 +138,18 @@ class CloseWizard {
       items.push({ kind: "local", uuid: t.uuid, ticket: t, label: `Parked ${timeOf(t.created_at, this.fmt)} · ${t.lines.length} line(s) · ${t.customer_name}`, total: t.total });
     }
     if (cart.replaces) known.add(cart.replaces);
+    // Parked on another device: known here only from the closing data, lines included.
     for (const o of this.closing.pending_orders) {
-      if (!known.has(o.uuid)) items.push({ kind: "server", uuid: o.uuid, label: `Server draft ${timeOf(o.created_at, this.fmt)} · ${o.uuid.slice(0, 8)}`, total: o.total });
+      if (known.has(o.uuid)) continue;
+      const customer = this.app.catalog.customers.find((c) => c.id === o.customer);
+      const lines = o.lines?.length ?? 0;
+      items.push({
+        kind: "server",
+        uuid: o.uuid,
+        order: o,
+        label: `Parked on another device ${timeOf(o.created_at, this.fmt)} · ${lines} line(s) · ${customer?.name || "Walk-in customer"} · ${o.uuid.slice(0, 8)}`,
+        total: o.total,
+      });
     }
     return items;
   }
@@ -161,17 +174,7 @@ class CloseWizard {
                   h("span", {}, item.label),
                   h("span", { class: "amount" }, this.fmt.money(item.total)),
                   h("button", { type: "button", class: "danger", onclick: () => this.voidTicket(item) }, "Void"),
-                  h(
-                    "button",
-                    {
-                      type: "button",
-                      class: "primary",
-                      disabled: item.kind === "server",
-                      title: item.kind === "server" ? "Its lines are only known on the terminal that parked it." : null,
-                      onclick: () => this.resumeAndPay(item),
-                    },
-                    "Resume and pay",
-                  ),
+                  h("button", { type: "button", class: "primary", onclick: () => this.resumeAndPay(item) }, "Resume and pay"),
                 ),
               ),
             ),
@@ -206,10 +209,21 @@ class CloseWizard {
     this.renderPending();
   }
 
+  /** Into the cart and pay: paying voids the draft and sends the paid order (new uuid). */
   async resumeAndPay(item) {
+    showErrorLine(this.error, "");
+    let ticket = item.ticket;
+    if (item.kind === "server") {
+      try {
+        ticket = this.selling.serverTicket(item.order);
+      } catch (error) {
+        showErrorLine(this.error, error.message);
+        return;
+      }
+    }
     this.dialog.close();
     if (item.kind === "cart") await this.selling.pay();
-    else await this.selling.resume(item.ticket, { pay: true });
+    else await this.selling.resume(ticket, { pay: true });
     toast("Press F10 again to continue the close.");
   }
 
@@ -473,6 +487,12 @@ class CloseWizard {
         ),
       ),
       over.length ? h("p", { class: "notice warn", role: "alert", id: "approval-warning" }, this.overLimitMessage(over)) : null,
+      h(
+        "p",
+        { class: "print-row" },
+        h("button", { type: "button", id: "summary-print", onclick: () => openReport(this.session.id, { title: "X report" }) }, "Print"),
+        h("span", { class: "muted" }, " the X report as it stands before the close"),
+      ),
       h("div", { class: "notes" }, notesLabel, notes),
     );
     this.setNext("Post, print and close", true);
@@ -483,8 +503,7 @@ class CloseWizard {
     showErrorLine(this.error, "");
     this.next.disabled = true;
     // Opened now, inside the click, so that no popup blocker stops the printable report.
-    const popup = window.open("", "opentill-report");
-    popup?.document.write("<p style='font-family:sans-serif'>Posting the close…</p>");
+    const popup = reportWindow("Posting the close…");
     const counts = [...this.counts.values()]
       .filter((e) => e.line.countable)
       .map((e) => {
@@ -503,29 +522,37 @@ class CloseWizard {
       if (error.code === "pending_orders") this.go(0);
       return;
     }
-    let html = null;
-    try {
-      html = await api.get(`/sessions/${this.session.id}/report?format=html`, { raw: true });
-    } catch (error) {
-      toast(`The report could not be loaded: ${api.errorMessage(error)}`, "error", 8000);
-    }
-    if (popup && html) {
-      popup.document.open();
-      popup.document.write(html);
-      popup.document.close();
-    } else if (html) {
-      showReportInline(html);
-    }
+    const title = closed.state === "closed" ? "Z report" : "Report";
+    if (popup) await showReport(closed.id, popup, { title });
     localStorage.removeItem(this.selling.cartKey);
     this.nextAction = null;
     this.dialog.close();
-    if (closed.state === "closing_control") {
-      toast(`${closed.name} waits in closing control: a manager must validate the difference.`, "warn", 12000);
-    } else {
-      toast(`${closed.name} is closed.`, "info", 6000);
-    }
-    this.app.showDashboard();
+    await this.app.showDashboard();
+    afterClose(closed, title, { shown: Boolean(popup) });
   }
+}
+
+/** The close is posted: what became of the session, and its report to print (again). */
+function afterClose(closed, title, { shown }) {
+  const waiting = closed.state === "closing_control";
+  const print = h(
+    "button",
+    { type: "button", class: shown ? "" : "primary", id: "print-z-report", onclick: () => openReport(closed.id, { title }) },
+    waiting ? "Print report" : "Print Z report",
+  );
+  const dialog = modal({
+    title: waiting ? `${closed.name} waits for a manager` : `${closed.name} is closed`,
+    className: "closed-dialog",
+    body: h(
+      "p",
+      { role: "status" },
+      waiting
+        ? "The difference is above the limit: the session waits in closing control until a manager validates it."
+        : "The session is closed and posted. Print the Z report and keep it with the cash.",
+    ),
+    actions: [print, h("button", { type: "button", class: shown ? "primary" : "", onclick: () => dialog.close() }, "Done")],
+  });
+  dialog.querySelector("footer .primary")?.focus();
 }
 
 function minBig(a, b) {
@@ -543,15 +570,3 @@ function timeOf(iso, fmt) {
   return new Date(iso).toLocaleTimeString(fmt.locale, { hour: "2-digit", minute: "2-digit" });
 }
 
-function showReportInline(html) {
-  const frame = h("iframe", { class: "report-frame", title: "Z report", srcdoc: html });
-  const dialog = modal({
-    title: "Z report",
-    wide: true,
-    body: frame,
-    actions: [
-      h("button", { type: "button", onclick: () => frame.contentWindow.print() }, "Print"),
-      h("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Done"),
-    ],
-  });
-}

@@ -118,11 +118,11 @@ async function resume(app, profile, session) {
 }
 
 async function signOut(app) {
-  const waiting = await store.outboxCount();
-  if (waiting) {
+  if (await store.outboxCount()) {
     await sync.flush();
-    if (await store.outboxCount()) {
-      toast(`${waiting} ticket(s) are not sent yet: stay signed in until they are (they need your sign-in).`, "error", 7000);
+    const state = await sync.status();
+    if (state.waiting) {
+      toast(`${sync.describeWaiting(state)} not sent yet: stay signed in until they are (they need your sign-in).`, "error", 7000);
       return;
     }
   }

@@ -7,6 +7,7 @@ import { openCashMove } from "./cashmove.js";
 import { openCloseWizard } from "./closing.js";
 import { centsToString, parseQuantity, parseRate, priceOrder, quantityToString, rateToString } from "./money.js";
 import { openPayment } from "./payment.js";
+import { openReport } from "./report.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import { $, anyDialogOpen, confirmBox, fill, h, modal, newUuid, nowRfc3339, toast } from "./ui.js";
@@ -46,7 +47,9 @@ export class Selling {
   }
 
   newCart() {
-    return { uuid: newUuid(), lines: [], customer: null, to_invoice: false, replaces: null, refund: false, selected: -1 };
+    // replaces: the uuid of the parked ticket (draft) this one pays or parks again; remote:
+    // that draft was parked on another device (known from the server, not this browser).
+    return { uuid: newUuid(), lines: [], customer: null, to_invoice: false, replaces: null, remote: false, refund: false, selected: -1 };
   }
 
   loadCart() {
@@ -75,6 +78,7 @@ export class Selling {
       h("span", {}, h("strong", {}, this.profile.name), ` · ${this.session.name} · ${app.user.username}`),
       [
         h("button", { type: "button", onclick: () => this.cashMove() }, "Cash in/out ", h("kbd", {}, "F7")),
+        h("button", { type: "button", id: "x-report", title: "The printable X report of this session so far", onclick: () => openReport(this.session.id, { title: "X report" }) }, "X report"),
         h("button", { type: "button", class: "warn", onclick: () => this.close() }, "Close ", h("kbd", {}, "F10")),
         h("button", { type: "button", onclick: () => app.showDashboard() }, "Dashboard"),
       ],
@@ -248,7 +252,7 @@ export class Selling {
         h("span", {}, refund ? "To refund" : "Total"),
         h("span", { id: "ticket-total", dataset: { cents: centsToString(priced.total) } }, this.fmt.money(refund ? -priced.total : priced.total)),
       ),
-      this.cart.replaces ? h("p", { class: "muted" }, "Resumed parked ticket") : null,
+      this.cart.replaces ? h("p", { class: "muted" }, this.cart.remote ? "Resumed ticket parked on another device" : "Resumed parked ticket") : null,
     );
   }
 
@@ -572,7 +576,8 @@ export class Selling {
       tax: result.tax,
       net: result.net,
     });
-    await this.queueTicket(ticket, payload, `Resumed and paid as ${ticket.uuid}`);
+    const reason = this.cart.remote ? `resumed on ${this.profile.name}` : `Resumed and paid as ${ticket.uuid}`;
+    await this.queueTicket(ticket, payload, reason);
     this.cart = this.newCart();
     this.changed();
     this.refreshParkedCount();
@@ -623,6 +628,7 @@ export class Selling {
       to_invoice: ticket.to_invoice,
       refund: Boolean(ticket.refund),
       replaces: ticket.uuid,
+      remote: Boolean(ticket.remote),
       selected: ticket.lines.length - 1,
     };
     this.changed();
@@ -630,6 +636,36 @@ export class Selling {
     this.search.focus();
     if (pay) await this.pay();
     return true;
+  }
+
+  /**
+   * A draft of the closing data (GET /sessions/{id}/closing: parked on another device) as a
+   * parked ticket for ``resume``: its lines with the products of the cached catalog. Throws
+   * when a product is not in this terminal's catalog.
+   */
+  serverTicket(order) {
+    const lines = order.lines.map((l) => {
+      const product = this.products.get(l.product);
+      if (!product) throw new Error(`Product #${l.product} of ticket ${order.uuid.slice(0, 8)} is not in this terminal's catalog: void the ticket, or reload the terminal and try again.`);
+      return {
+        product: product.id,
+        name: product.name,
+        quantity: quantityToString(parseQuantity(l.quantity)),
+        unit_price: l.unit_price,
+        discount_percent: rateToString(parseRate(l.discount_percent || "0")),
+        tax_rate: product.tax_rate,
+      };
+    });
+    if (!lines.length) throw new Error(`Ticket ${order.uuid.slice(0, 8)} has no line: void it.`);
+    const customer = this.customers.some((c) => c.id === order.customer) ? order.customer : null;
+    return {
+      uuid: order.uuid,
+      lines,
+      customer,
+      to_invoice: Boolean(customer && order.to_invoice),
+      refund: lines.every((l) => parseQuantity(l.quantity) < 0n),
+      remote: true,
+    };
   }
 
   async showParked() {

@@ -1,5 +1,6 @@
-// Sends the ticket buffer (IndexedDB outbox) to the server, first in first out, with
-// retries. Safe to repeat: the API stores an order once per uuid ("duplicate" afterwards).
+// Sends the buffer (IndexedDB outbox: tickets, voids, cash moves) to the server, first in
+// first out, with retries. Safe to repeat: the API stores an order once per uuid
+// ("duplicate" afterwards) and a cash move once per uuid (200 with the stored move).
 
 import * as api from "./api.js";
 import * as store from "./store.js";
@@ -12,14 +13,21 @@ let lastError = null;
 let authBlocked = false;
 
 const rejectedListeners = [];
+const watched = new Set(); // cash moves whose refusal a dialog shows itself
 
 export function onChange(fn) {
   listeners.push(fn);
 }
 
-/** ``fn(uuid, detail)`` when the server refuses a ticket (it is kept, marked "rejected"). */
+/** ``fn(uuid, detail, kind)`` when the server refuses a ticket (kind "order", kept and marked
+ * "rejected") or a cash move (kind "cash_move", kept in the moves store, marked "rejected"). */
 export function onRejected(fn) {
   rejectedListeners.push(fn);
+}
+
+function rejected(uuid, detail, kind) {
+  if (watched.has(uuid)) return;
+  for (const fn of rejectedListeners) fn(uuid, detail, kind);
 }
 
 async function notify() {
@@ -27,9 +35,20 @@ async function notify() {
   for (const fn of listeners) fn(state);
 }
 
-/** {waiting, online, error}: what the status indicator shows. */
+/** {waiting, moves, online, error}: what the status indicator shows; ``waiting`` counts
+ * every entry of the buffer, ``moves`` the cash moves among them. */
 export async function status() {
-  return { waiting: await store.outboxCount(), online: api.isReachable(), error: lastError };
+  const counts = await store.outboxCounts();
+  return { waiting: counts.total, moves: counts.moves, online: api.isReachable(), error: lastError };
+}
+
+/** "2 ticket(s)", "1 cash move(s)" or "2 ticket(s) and 1 cash move(s)": what waits. */
+export function describeWaiting({ waiting, moves = 0 }) {
+  const tickets = waiting - moves;
+  const parts = [];
+  if (tickets || !moves) parts.push(`${tickets} ticket(s)`);
+  if (moves) parts.push(`${moves} cash move(s)`);
+  return parts.join(" and ");
 }
 
 /** Run ``work`` while no other tab sends the outbox (in this tab, ``flush`` runs once). */
@@ -65,6 +84,7 @@ async function sendAll() {
       if (await dropUnsentDrafts(entries)) continue;
       const first = entries[0];
       if (first.kind === "void") await sendVoid(first);
+      else if (first.kind === "cash_move") await sendCashMove(first);
       else await sendOrders(entries, first);
     }
     lastError = null;
@@ -103,6 +123,26 @@ async function sendVoid(entry) {
   await store.outboxSettle([entry.seq], [[entry.uuid, { sync: "void" }]]);
 }
 
+/** A refusal that sending again cannot change (not: signed out, timeout, busy, server error). */
+const isRefusal = (error) => error instanceof api.ApiError && error.status >= 400 && error.status < 500 && ![401, 408, 429].includes(error.status);
+
+async function sendCashMove(entry) {
+  let answer;
+  try {
+    answer = await api.post(`/sessions/${entry.session}/cash-moves`, entry.payload);
+  } catch (error) {
+    if (isRefusal(error)) {
+      const detail = api.errorMessage(error);
+      await store.moveSettle(entry.seq, entry.uuid, { sync: "rejected", error: detail });
+      rejected(entry.uuid, detail, "cash_move");
+      return;
+    }
+    await store.outboxPut({ ...entry, attempts: entry.attempts + 1, error: api.errorMessage(error) });
+    throw error;
+  }
+  await store.moveSettle(entry.seq, entry.uuid, { sync: "sent", id: answer.id, error: null });
+}
+
 async function sendOrders(entries, first) {
   const batch = [];
   for (const entry of entries) {
@@ -133,11 +173,11 @@ async function sendOrders(entries, first) {
   }
   await store.outboxSettle(settled, changes);
   for (const [uuid, change] of changes) {
-    if (change.sync === "rejected") for (const fn of rejectedListeners) fn(uuid, change.error);
+    if (change.sync === "rejected") rejected(uuid, change.error, "order");
   }
 }
 
-/** Start sending: now, when the network returns, and every few seconds while tickets wait. */
+/** Start sending: now, when the network returns, and every few seconds while entries wait. */
 export function start() {
   window.addEventListener("online", () => flush());
   window.addEventListener("offline", () => notify());
@@ -161,4 +201,35 @@ export async function enqueue(tickets, entries) {
   await store.ticketSave(tickets, entries);
   await notify();
   flush();
+}
+
+/** Store a cash move and queue it; resolves once it is safe in the browser. */
+export async function enqueueMove(move) {
+  const payload = {
+    uuid: move.uuid,
+    kind: move.kind,
+    payment_method: move.payment_method,
+    amount: move.amount,
+    destination: move.destination,
+    reason: move.reason,
+  };
+  await store.moveSave(move, { kind: "cash_move", session: move.session, uuid: move.uuid, payload });
+  await notify();
+}
+
+/**
+ * Send now and wait at most ``ms`` for the outcome of cash move ``uuid``: resolves with the
+ * stored move (``sync`` "sent", "rejected" or still "pending"). Meanwhile its refusal is the
+ * caller's to show (no onRejected call); afterwards the listeners hear of it as usual.
+ */
+export async function sendMoveNow(uuid, ms = 6000) {
+  watched.add(uuid);
+  try {
+    let timeout;
+    await Promise.race([flush(), new Promise((resolve) => (timeout = setTimeout(resolve, ms)))]);
+    clearTimeout(timeout);
+    return await store.moveGet(uuid);
+  } finally {
+    watched.delete(uuid);
+  }
 }
