@@ -189,6 +189,46 @@ def test_a_draft_parked_on_another_device_is_resumed_and_paid_at_close(
     assert not context.errors, context.errors
 
 
+def test_a_draft_taken_by_another_device_meanwhile_is_not_paid_twice(
+    server: str, new_context: Any, artifacts: Path
+) -> None:
+    shot = Shots(artifacts, "more-taken")
+    alice = HttpApi(server, "alice")
+    till = till_named(alice, "Till 2")
+    page = new_context().new_page()
+    login(page, server, "alice")
+    page.locator(f'.profile-card[data-profile="{till["id"]}"]').get_by_role(
+        "button", name=re.compile("New Session|Resume|Open Session")
+    ).first.click()
+    page.wait_for_selector("#search")
+    session = alice.get(f"/sessions?profile={till['id']}&state=in_progress")["items"][0]
+    espresso = next(p for p in _catalog_of(alice, till, "products") if p["sku"] == "COF-ESP")
+    draft_uuid = str(uuid.uuid4())
+    draft = {
+        "uuid": draft_uuid,
+        "state": "draft",
+        "lines": [{"product": espresso["id"], "quantity": "1"}],
+        "payments": [],
+    }
+    answer = alice.post(f"/sessions/{session['id']}/orders", {"orders": [draft]})
+    assert answer["results"][0]["status"] == "created", answer
+
+    page.keyboard.press("F10")
+    wizard = page.locator("dialog.close-wizard")
+    item = wizard.locator('.ticket-list.pending li[data-kind="server"]')
+    item.wait_for()
+    # Meanwhile the other device resumes it (voiding the draft) and takes the payment.
+    alice.post(f"/orders/{draft_uuid}/void", {"reason": "resumed on another till"})
+    item.get_by_role("button", name="Resume and pay").click()
+    wizard.get_by_text("Another device has already taken this ticket.").wait_for()
+    shot(page, "refused")
+    assert page.locator("dialog.payment").count() == 0
+    assert alice.get(f"/sessions/{session['id']}")["order_count"] == 0
+    HttpApi(server, "manager").post(
+        f"/sessions/{session['id']}/force-close", {"reason": "end of the test"}
+    )
+
+
 def test_a_cash_drop_made_offline_is_kept_and_sent_once(
     server: str, new_context: Any, artifacts: Path
 ) -> None:

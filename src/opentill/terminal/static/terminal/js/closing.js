@@ -209,7 +209,8 @@ class CloseWizard {
     this.renderPending();
   }
 
-  /** Into the cart and pay: paying voids the draft and sends the paid order (new uuid). */
+  /** Into the cart and pay. A server draft is voided first (taken, so no other device can
+   * charge it too); a local one is voided when the paid order (new uuid) is sent. */
   async resumeAndPay(item) {
     showErrorLine(this.error, "");
     let ticket = item.ticket;
@@ -220,6 +221,18 @@ class CloseWizard {
         showErrorLine(this.error, error.message);
         return;
       }
+      // Take the ticket before paying it: voiding a draft succeeds once, so two devices can
+      // never both resume (and charge) the same parked ticket. The wizard runs online only.
+      try {
+        await api.post(`/orders/${item.uuid}/void`, { reason: `resumed on ${this.selling.profile.name}` });
+      } catch (error) {
+        const taken = error instanceof api.ApiError && [404, 409].includes(error.status);
+        showErrorLine(this.error, taken ? "Another device has already taken this ticket." : api.errorMessage(error));
+        this.closing = await api.get(`/sessions/${this.session.id}/closing`);
+        this.renderPending();
+        return;
+      }
+      ticket = { ...ticket, taken: true };
     }
     this.dialog.close();
     if (item.kind === "cart") await this.selling.pay();

@@ -627,7 +627,8 @@ export class Selling {
       customer: ticket.customer,
       to_invoice: ticket.to_invoice,
       refund: Boolean(ticket.refund),
-      replaces: ticket.uuid,
+      // A remote draft the close wizard already voided (took) has nothing left to replace.
+      replaces: ticket.taken ? null : ticket.uuid,
       remote: Boolean(ticket.remote),
       selected: ticket.lines.length - 1,
     };
