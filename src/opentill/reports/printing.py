@@ -29,12 +29,12 @@ _threads: set[threading.Thread] = set()
 _lock = threading.Lock()
 
 
-def print_timeout() -> float:
+def print_timeout() -> float:  # float ok: seconds
     """Seconds allowed to connect to the printer and for each write (default 5)."""
     value = getattr(settings, "OPENTILL_PRINT_TIMEOUT", None)
     if value is None:
         value = os.environ.get("OPENTILL_PRINT_TIMEOUT", "5")
-    return float(value)
+    return float(value)  # float ok: seconds
 
 
 def printer_configured(profile: PosProfile) -> bool:
@@ -121,7 +121,7 @@ def print_session(*, session: Session, user: Any, background: bool = False) -> P
     return run_job(job.pk)
 
 
-def wait_for_print_jobs(timeout: float = 30.0) -> bool:
+def wait_for_print_jobs(timeout: float = 30.0) -> bool:  # float ok: seconds
     """Wait for the background print threads (tests, command-line tools). True when all
     have finished."""
     with _lock:

@@ -71,7 +71,13 @@ def render_escpos(report: dict[str, Any], *, paper: int = 80) -> bytes:
     return printer.output
 
 
-def send_to_printer(host: str, port: int, data: bytes, *, timeout: float) -> int:
+def send_to_printer(
+    host: str,
+    port: int,
+    data: bytes,
+    *,
+    timeout: float,  # float ok: seconds
+) -> int:
     """Send raw bytes to a network printer; ``timeout`` bounds the connect and each write.
     Returns the number of bytes sent; raises ``OSError`` or python-escpos' errors."""
     printer = Network(host, port, timeout=timeout)

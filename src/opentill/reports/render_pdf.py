@@ -66,7 +66,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 class _Rule(Flowable):
     """The line under a section title."""
 
-    def __init__(self, width: float) -> None:
+    def __init__(self, width: float) -> None:  # float ok: points on the page
         super().__init__()
         self.width = width
         self.height = 1.2
@@ -77,7 +77,11 @@ class _Rule(Flowable):
         self.canv.line(0, 0, self.width, 0)
 
 
-def _table(block: DocTable, width: float, st: dict[str, ParagraphStyle]) -> Flowable:
+def _table(
+    block: DocTable,
+    width: float,  # float ok: points
+    st: dict[str, ParagraphStyle],
+) -> Flowable:
     aligns = [c.align for c in block.columns]
     if not block.rows:
         return Paragraph(escape(block.empty), st["cell"])
@@ -146,7 +150,11 @@ def _is_kv(section: Section) -> bool:
     return all(isinstance(b, DocTable) and not b.header for b in section.blocks)
 
 
-def _section(section: Section, width: float, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+def _section(
+    section: Section,
+    width: float,  # float ok: points
+    st: dict[str, ParagraphStyle],
+) -> list[Flowable]:
     flow: list[Flowable] = [
         Paragraph(escape(section.title.upper()), st["h2"]),
         _Rule(width),
@@ -161,7 +169,11 @@ def _section(section: Section, width: float, st: dict[str, ParagraphStyle]) -> l
     return flow
 
 
-def _signatures(doc: Document, width: float, st: dict[str, ParagraphStyle]) -> Flowable:
+def _signatures(
+    doc: Document,
+    width: float,  # float ok: points
+    st: dict[str, ParagraphStyle],
+) -> Flowable:
     n = len(doc.signatures)
     gap = 12 * mm
     box = (width - gap * (n - 1)) / n
@@ -188,7 +200,7 @@ def _signatures(doc: Document, width: float, st: dict[str, ParagraphStyle]) -> F
     return KeepTogether([Spacer(1, 6 * mm), sign])
 
 
-def _story(doc: Document, width: float) -> list[Flowable]:
+def _story(doc: Document, width: float) -> list[Flowable]:  # float ok: points on the page
     st = _styles()
     story: list[Flowable] = [
         Paragraph(escape(doc.title), st["title"]),
