@@ -179,16 +179,22 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "product__category__name", "quantity", "net", "tax", "gross", "discount", "seq"
         )
     ]
-    payments = [
-        {"payment_method": mid, "name": name, "amount": _money(amount), "count": n}
-        for mid, name, amount, n in Payment.objects.filter(
-            session=session, order__state__in=SOLD_STATES
-        )
-        .values("payment_method_id", "payment_method__name")
-        .annotate(amount=Sum("amount"), n=Count("id"))
-        .order_by("payment_method_id")
-        .values_list("payment_method_id", "payment_method__name", "amount", "n")
-    ]
+    # Under blind close the cashier's X report shows no payment totals either: with the
+    # opening count they would give away the expected cash.
+    payments = (
+        []
+        if hide_expected
+        else [
+            {"payment_method": mid, "name": name, "amount": _money(amount), "count": n}
+            for mid, name, amount, n in Payment.objects.filter(
+                session=session, order__state__in=SOLD_STATES
+            )
+            .values("payment_method_id", "payment_method__name")
+            .annotate(amount=Sum("amount"), n=Count("id"))
+            .order_by("payment_method_id")
+            .values_list("payment_method_id", "payment_method__name", "amount", "n")
+        ]
+    )
     cash_moves = [
         {
             "kind": m.kind,
