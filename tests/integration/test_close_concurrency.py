@@ -20,7 +20,7 @@ from opentill.orders.models import Order, Payment
 from opentill.pos.models import Session, SessionCount
 from tests.conftest import Api, order
 from tests.integration.closing_helpers import balances, journal_is_balanced, start_till1
-from tests.integration.helpers import sync
+from tests.integration.helpers import race, sync
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -30,32 +30,6 @@ pytestmark = [
 
 D = Decimal
 ROUNDS = 4  # races per test: each round is a fresh session
-
-
-def in_threads(*calls: Callable[[], Any], timeout: float = 60) -> list[Any]:
-    """Run each call in its own thread, all released by one barrier; return the results."""
-    barrier = threading.Barrier(len(calls), timeout=timeout)
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-        assert not thread.is_alive(), "a request hung"
-    if errors:
-        raise errors[0]
-    return results
 
 
 def token(username: str) -> str:
@@ -96,7 +70,7 @@ def test_two_simultaneous_closes_post_once(shop):
         sid = session["id"]
         sell(api, shop, sid)
         body = {"counts": [{"payment_method": shop["cash1"].pk, "counted": "113.10"}]}
-        results = in_threads(
+        results = race(
             post(alice, f"/sessions/{sid}/close", body),
             post(manager, f"/sessions/{sid}/close", body),
         )
@@ -132,7 +106,7 @@ def test_validate_racing_force_close_posts_once(shop):
     )
     assert waiting.json()["state"] == "closing_control"
     start = balances()
-    results = in_threads(
+    results = race(
         post(manager, f"/sessions/{sid}/validate-closing", {"notes": "ok"}),
         post(manager2, f"/sessions/{sid}/force-close", {"reason": "stuck"}),
     )
@@ -190,7 +164,7 @@ def test_close_racing_order_sync_loses_and_counts_nothing_twice(shop):
         )
         return response.status_code, response.json()
 
-    *synced, (status, closed) = in_threads(*(syncer(i) for i in range(syncers)), closer)
+    *synced, (status, closed) = race(*(syncer(i) for i in range(syncers)), closer)
     assert status == 200, closed
     assert closed["state"] == "closed"
 
@@ -280,9 +254,7 @@ def test_force_close_racing_a_void_never_deadlocks(shop, monkeypatch):
         time.sleep(0.1)  # the void takes the order row first
         return force()
 
-    results = in_threads(
-        post(alice, f"/orders/{draft['uuid']}/void", {"reason": "gone"}), late_force
-    )
+    results = race(post(alice, f"/orders/{draft['uuid']}/void", {"reason": "gone"}), late_force)
     assert all(status in (200, 409) for status, _ in results), results
     assert Session.objects.get(pk=sid).state == "closed"
     assert Order.objects.get(uuid=draft["uuid"]).state == "void"

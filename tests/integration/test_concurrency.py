@@ -3,7 +3,6 @@ database connection and HTTP client, released together by a barrier."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -17,7 +16,7 @@ from opentill.accounting.selectors import account_balance
 from opentill.orders.models import Order, Payment
 from opentill.pos.models import PaymentMethod, Session
 from tests.conftest import Api, is_postgres, new_uuid, order
-from tests.integration.helpers import open_session
+from tests.integration.helpers import open_session, race
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -26,35 +25,6 @@ pytestmark = [
 ]
 
 ROUNDS = 5
-
-
-def race(*calls: Callable[[], Any], timeout: float = 60) -> list[Any]:
-    """Run ``calls`` in threads that start together; return their results (or raise the first
-    exception one of them raised)."""
-    barrier = threading.Barrier(len(calls), timeout=timeout)
-    results: list[Any] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=(i, call), daemon=True) for i, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-        assert not thread.is_alive(), "a request hung"
-    if errors:
-        raise errors[0]
-    return results
 
 
 def as_json(response: Any) -> tuple[int, Any]:

@@ -14,7 +14,7 @@ from opentill.common.problems import Problem
 from opentill.common.schemas import Money
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
 from opentill.pos import closing, selectors, services
-from opentill.pos.access import blind_for, profile_may_use
+from opentill.pos.access import blind_for, profile_may_use, session_may_read
 from opentill.pos.counting import CountInput, DenominationRow
 from opentill.pos.destinations import destinations_for
 from opentill.pos.models import CashMove, PaymentMethod, PosProfile, Session, SessionCount
@@ -198,7 +198,7 @@ def session_for_read(session_id: int, user: Any) -> Session:
     )
     if session is None:
         raise Problem("not_found", f"Session {session_id} does not exist.")
-    if not selectors.session_may_read(session=session, user=user):
+    if not session_may_read(session, user):
         raise Problem("not_session_owner", f"Session {session.name} belongs to another user.")
     return session
 

@@ -13,8 +13,7 @@ from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import ZERO
 from opentill.orders.models import Order, Payment
 from opentill.pos.access import managed_store_ids, profile_may_use
-from opentill.pos.access import session_may_read as _may_read
-from opentill.pos.models import PosProfile, Session, SessionCount
+from opentill.pos.models import PosProfile, Session
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
 
@@ -131,22 +130,5 @@ def last_reconciled_balances(*, account_ids: Iterable[int]) -> dict[int, Decimal
     return dict(rows)
 
 
-def session_counts(*, session: Session, stage: str) -> list[SessionCount]:
-    return list(
-        session.counts.filter(stage=stage)
-        .select_related("payment_method")
-        .prefetch_related("denominations")
-    )
-
-
 def session_pending_orders(*, session: Session) -> QuerySet[Order]:
     return Order.objects.filter(session=session, state=Order.State.DRAFT).order_by("id")
-
-
-def session_draft_count(*, session_id: int) -> int:
-    return Order.objects.filter(session_id=session_id, state=Order.State.DRAFT).count()
-
-
-def session_may_read(*, session: Session, user: Any) -> bool:
-    """Its cashier, the managers of its store and accountants read a session."""
-    return _may_read(session, user)

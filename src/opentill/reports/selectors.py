@@ -11,10 +11,10 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from opentill.accounting.models import JournalEntry, JournalLine
-from opentill.identity.roles import is_manager
 from opentill.invoicing.models import Invoice
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, quantize
 from opentill.orders.models import Order, OrderLine, Payment
+from opentill.pos.access import blind_for
 from opentill.pos.models import Session, SessionCount
 from opentill.pos.selectors import SOLD_STATES, session_expected_amounts
 
@@ -120,9 +120,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     in the company's time zone. ``orders.average_ticket`` is ``sales_total / count``.
     """
     closed = session.state == Session.State.CLOSED
-    hide_expected = (
-        not closed and session.profile.blind_close and user is not None and not is_manager(user)
-    )
+    hide_expected = user is not None and blind_for(session, user)
     profile = session.profile
     company = profile.store.company
     tz = _zone(company.time_zone)
