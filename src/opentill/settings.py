@@ -103,6 +103,9 @@ def _database() -> dict:
             ),
         }
         config["TEST"] = {"NAME": str(DATA_DIR / "test_opentill.sqlite3")}
+    elif os.environ.get("OPENTILL_TEST_DATABASE_NAME"):
+        # Several suites may share one PostgreSQL server: each names its own test database.
+        config["TEST"] = {"NAME": os.environ["OPENTILL_TEST_DATABASE_NAME"]}
     return dict(config)
 
 

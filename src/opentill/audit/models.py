@@ -34,6 +34,13 @@ class AuditEvent(models.Model):
         CASH_MOVED = "cash_moved", "Cash moved"
         CONFIG_CHANGED = "config_changed", "Configuration changed"
         CONFIG_DELETED = "config_deleted", "Configuration deleted"
+        ORDER_HELD = "order_held", "Order held for a manager"
+        HELD_ORDER_ACCEPTED = "held_order_accepted", "Held order accepted"
+        HELD_ORDER_VOIDED = "held_order_voided", "Held order voided"
+        APPROVAL_ISSUED = "approval_issued", "Manager approval issued"
+        APPROVAL_USED = "approval_used", "Manager approval used"
+        TOKENS_REVOKED = "tokens_revoked", "API tokens revoked"
+        LOGIN_THROTTLED = "login_throttled", "Login throttled"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -23,7 +23,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "count_missing": 422,
     "keep_exceeds_counted": 422,
     "insufficient_cash": 422,
+    "held_orders": 409,
+    "approval_required": 409,
+    "too_many_attempts": 429,
+    "too_large": 413,
     "server_error": 500,
+    "service_unavailable": 503,
 }
 
 TITLES: dict[str, str] = {
@@ -45,7 +50,12 @@ TITLES: dict[str, str] = {
     "count_missing": "A count is missing",
     "keep_exceeds_counted": "Cash to keep exceeds the counted amount",
     "insufficient_cash": "Not enough cash in the drawer",
+    "held_orders": "Held orders wait for a manager",
+    "approval_required": "A manager's approval is required",
+    "too_many_attempts": "Too many attempts",
+    "too_large": "The request body is too large",
     "server_error": "Internal error",
+    "service_unavailable": "The service is unavailable; try again shortly",
 }
 
 

@@ -12,17 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from opentill.common.problems import Problem
+from opentill.limits import MAX_LINES, MAX_PAYMENTS, MAX_QUANTITY, MAX_UNIT_PRICE
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, AmountError, parse_decimal
 
-MAX_LINES = 500
-MAX_PAYMENTS = 20
 # Ids are 64-bit database integers: a larger number is refused here rather than overflowing
 # the database driver.
 MAX_ID = 2**63 - 1
-# Bounds that keep every line amount (quantity × unit price, below 10**15) and its minor
-# units inside a 64-bit integer column; amounts themselves are bounded by parse_decimal.
-MAX_QUANTITY = Decimal(1_000_000)
-MAX_UNIT_PRICE = Decimal(1_000_000_000)
 
 
 @dataclass(frozen=True)

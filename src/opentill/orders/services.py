@@ -18,6 +18,7 @@ from opentill.audit.services import audit_record
 from opentill.catalog.models import Customer, Product, StockMove
 from opentill.common.db import db_value, insert_rows
 from opentill.common.problems import Problem
+from opentill.limits import MAX_AMOUNT, MAX_BATCH
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, to_minor
 from opentill.orders.models import Order, OrderLine, Payment
 from opentill.orders.parsing import OrderIn, order_uuid_of, parse_order
@@ -26,8 +27,7 @@ from opentill.pos.access import session_check_actor, session_check_state
 from opentill.pos.models import PaymentMethod, PosProfile, Session
 from opentill.pos.services import rescue_session_get_or_create
 
-MAX_BATCH = 1000
-MAX_ORDER_TOTAL = Decimal("1000000000.00")  # keeps every sum far inside a 64-bit column
+MAX_ORDER_TOTAL = MAX_AMOUNT  # keeps every sum far inside a 64-bit column
 
 
 @dataclass
