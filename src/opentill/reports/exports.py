@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from opentill.accounting.models import JournalLine, LedgerAccount
 from opentill.common.fields import MoneyField
+from opentill.common.text import cell_text, printable
 from opentill.money import fmt
 from opentill.orders.models import Order, Payment
 from opentill.pos.models import Session, SessionCount
@@ -75,9 +76,16 @@ class Dataset:
         return self.queryset.iterator(chunk_size=CHUNK)
 
 
+# A range reaching the ends of the calendar means "everything": it is clamped to years a
+# time zone and a database can represent (0001-01-01 or 9999-12-31 in local time overflow).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9998, 12, 31)
+
+
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     if end < start:
         raise ExportError(f"the range ends ({end}) before it starts ({start})")
+    start, end = max(start, EARLIEST), min(end, LATEST)
     tz = timezone.get_current_timezone()
     return (
         datetime.combine(start, time.min, tzinfo=tz),
@@ -281,6 +289,8 @@ def _text(value: Any) -> str:
         return timezone.localtime(value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str):
+        return cell_text(value)
     return str(value)
 
 
@@ -345,6 +355,13 @@ def write_xlsx(data: Dataset, out: IO[bytes] | str, *, progress: Progress | None
                 value = timezone.localtime(value).replace(tzinfo=None)
             elif isinstance(value, UUID):
                 value = str(value)
+            elif isinstance(value, str):
+                # Text as typed, but always a string cell: never a formula or an error code,
+                # and storable in the file whatever it holds.
+                cell = WriteOnlyCell(sheet, value=printable(value))
+                cell.data_type = "s"
+                cells.append(cell)
+                continue
             if kind in styled and value is not None:
                 cell = WriteOnlyCell(sheet, value=value)
                 cell._style = styled[kind]
@@ -382,7 +399,9 @@ def beancount_account(code: str, name: str, kind: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A beancount string: one line, quotes and backslashes escaped, no control character."""
+    text = printable(text).replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def beancount_chunks(data: Dataset, *, progress: Progress | None = None) -> Iterator[str]:
