@@ -103,7 +103,19 @@ def _database() -> dict:
             ),
         }
         config["TEST"] = {"NAME": str(DATA_DIR / "test_opentill.sqlite3")}
-    elif os.environ.get("OPENTILL_TEST_DATABASE_NAME"):
+    else:
+        # A server that refuses or never answers fails fast (503 with Retry-After) instead of
+        # hanging a till; a runaway statement is cancelled.
+        statement_seconds = int(os.environ.get("OPENTILL_DB_STATEMENT_TIMEOUT", "120"))
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "connect_timeout": int(os.environ.get("OPENTILL_DB_CONNECT_TIMEOUT", "5")),
+                "options": f"-c statement_timeout={statement_seconds * 1000}",
+            }
+        )
+    if config["ENGINE"] != "django.db.backends.sqlite3" and os.environ.get(
+        "OPENTILL_TEST_DATABASE_NAME"
+    ):
         # Several suites may share one PostgreSQL server: each names its own test database.
         config["TEST"] = {"NAME": os.environ["OPENTILL_TEST_DATABASE_NAME"]}
     return dict(config)
@@ -132,6 +144,16 @@ LOGIN_URL = "/admin/login/"
 OPENTILL_INVOICING_RULE = os.environ.get("OPENTILL_INVOICING_RULE", "default")
 # API tokens expire after this many hours.
 OPENTILL_TOKEN_HOURS = int(os.environ.get("OPENTILL_TOKEN_HOURS", "24"))
+# A manager's approval (password or PIN typed at the till) is valid this many seconds.
+OPENTILL_APPROVAL_SECONDS = int(os.environ.get("OPENTILL_APPROVAL_SECONDS", "120"))
+# Sign-in throttling (token and approvals): this many wrong passwords or PINs for one username
+# (or from one client address) within the window lock it for OPENTILL_LOGIN_LOCK_SECONDS.
+OPENTILL_LOGIN_MAX_FAILURES = int(os.environ.get("OPENTILL_LOGIN_MAX_FAILURES", "5"))
+OPENTILL_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("OPENTILL_LOGIN_MAX_FAILURES_PER_ADDRESS", "20")
+)
+OPENTILL_LOGIN_WINDOW_SECONDS = int(os.environ.get("OPENTILL_LOGIN_WINDOW_SECONDS", "900"))
+OPENTILL_LOGIN_LOCK_SECONDS = int(os.environ.get("OPENTILL_LOGIN_LOCK_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

@@ -13,7 +13,21 @@ from opentill.reports.views import report_link_view
 
 
 def health(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"status": "ok"})
+    """200 when the database answers a query; 503 with the failing part otherwise."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure of the database is the answer, not an error
+        response = JsonResponse(
+            {"status": "unavailable", "database": f"{type(exc).__name__}: {exc}".strip()},
+            status=503,
+        )
+        response["Retry-After"] = "5"
+        return response
+    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 def home(request: HttpRequest) -> HttpResponse:
