@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db import DataError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -27,9 +28,17 @@ api = NinjaAPI(
 )
 
 
+# Seconds a client waits before trying again when the database is unavailable.
+RETRY_AFTER_UNAVAILABLE = 5
+
+
 def problem_response(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     response = api.create_response(request, body, status=body["status"])
     response["Content-Type"] = "application/problem+json"
+    if body["status"] == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="OpenTill"'
+    if "retry_after" in body:
+        response["Retry-After"] = str(body["retry_after"])
     return response
 
 
@@ -98,6 +107,34 @@ def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
         problem_document(
             "validation_error",
             "A value cannot be stored: text must not contain NUL characters and numbers must be in range.",
+        ),
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem_response(
+        request,
+        problem_document(
+            "too_large",
+            f"The request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; "
+            "send fewer orders per request.",
+        ),
+    )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The database is down, locked beyond the busy timeout, out of disk or timed out: nothing
+    # was stored (the transaction rolled back), so the client may send the same request again.
+    logger.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+    return problem_response(
+        request,
+        problem_document(
+            "service_unavailable",
+            "The database is not available right now; nothing was stored. Try again shortly.",
+            extra={"retry_after": RETRY_AFTER_UNAVAILABLE},
         ),
     )
 

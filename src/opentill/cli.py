@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any
 
+from opentill.common import backup as backup_cli
 from opentill.reports import cli as reports_cli
 
 
@@ -87,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--password", help="default: asked on the terminal")
     cu.add_argument("--email", default="")
     cu.add_argument("--superuser", action="store_true")
+    cu.add_argument("--pin", help="4 to 8 digits, for manager approvals at the till")
 
     reports_cli.add_commands(sub)
+    backup_cli.add_commands(sub)
 
     args = parser.parse_args(argv)
     if args.command == "bench":  # runs the server in a subprocess: no Django here
@@ -97,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return bench_run(args)
     _django()
     code = reports_cli.run(args)
+    if code is None:
+        code = backup_cli.run(args)
     if code is not None:
         return code
     from django.conf import settings
@@ -116,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 roles=args.role,
                 email=args.email,
                 superuser=args.superuser,
+                pin=args.pin,
             )
         except Problem as exc:
             print(f"opentill: {exc.detail}", file=sys.stderr)
@@ -131,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         print("OpenTill demo shop ready")
         print(f"  database:   {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
         print(f"  users:      {', '.join(info['users'])} (password: {info['password']!r})")
+        pins = ", ".join(f"{user} {pin}" for user, pin in info["pins"].items())
+        print(f"  PINs:       {pins} (manager approvals at the till)")
         if args.no_serve:
             return 0
         base = f"http://{args.host}:{args.port}"

@@ -17,6 +17,7 @@ from opentill.pos.models import Denomination, PaymentMethod, PosProfile
 from opentill.stores.models import Company, Store
 
 DEMO_PASSWORD = "demo"
+DEMO_PINS = {"manager": "1234"}  # approvals typed on the cashier's screen
 DEMO_USERS = (
     ("manager", ["manager"]),
     ("alice", ["cashier"]),
@@ -216,5 +217,7 @@ def demo_load() -> dict[str, Any]:
             },
         )
     for username, roles in DEMO_USERS:
-        user_create(username=username, password=DEMO_PASSWORD, roles=roles)
-    return {"users": [u for u, _ in DEMO_USERS], "password": DEMO_PASSWORD}
+        user_create(
+            username=username, password=DEMO_PASSWORD, roles=roles, pin=DEMO_PINS.get(username)
+        )
+    return {"users": [u for u, _ in DEMO_USERS], "password": DEMO_PASSWORD, "pins": DEMO_PINS}
