@@ -13,7 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from opentill.common.problems import Problem, problem_document
-from opentill.identity.auth import API_AUTH
+from opentill.identity.auth import API_AUTH, INVALID_TOKEN, NO_CREDENTIALS, bearer_token
 
 logger = logging.getLogger("opentill.api")
 
@@ -60,12 +60,8 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return problem_response(
-        request,
-        problem_document(
-            "unauthorized", "Send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)."
-        ),
-    )
+    detail = NO_CREDENTIALS if bearer_token(request) is None else INVALID_TOKEN
+    return problem_response(request, problem_document("unauthorized", detail))
 
 
 @api.exception_handler(AuthorizationError)

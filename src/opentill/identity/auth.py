@@ -15,6 +15,10 @@ from ninja.security.session import SessionAuth
 from opentill.identity.services import token_user
 
 APPROVAL_HEADER = "X-OpenTill-Approval"
+INVALID_TOKEN = (
+    "The token is not valid (expired, revoked or unknown); sign in again (POST /api/v1/auth/token)."
+)
+NO_CREDENTIALS = "Send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)."
 
 _UNRESOLVED = object()
 
