@@ -57,6 +57,7 @@ _OPERATIONS = [
     ("orders", "payment"),
     ("invoicing", "invoice"),
     ("catalog", "stockmove"),
+    ("identity", "approval"),
 ]
 _ACCOUNTING = [
     ("accounting", "ledgeraccount"),

@@ -116,6 +116,10 @@ def login_failure_record(*, username: str, address: str = "") -> datetime | None
     lock = timedelta(seconds=settings.OPENTILL_LOGIN_LOCK_SECONDS)
     locked_until: datetime | None = None
     with transaction.atomic():
+        # Forget counts whose window and lock are over, so made-up usernames do not pile up.
+        LoginThrottle.objects.filter(window_started_at__lte=now - window).exclude(
+            locked_until__gt=now
+        ).delete()
         for key, allowed in _throttle_keys(username, address):
             row, _ = LoginThrottle.objects.select_for_update().get_or_create(
                 key=key, defaults={"window_started_at": now}
