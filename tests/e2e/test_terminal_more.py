@@ -378,7 +378,13 @@ def test_the_browser_storage_of_an_older_terminal_is_upgraded_in_place(
     assert state["version"] == 2
     assert state["stores"] == ["kv", "moves", "outbox", "tickets"]
     assert state["old"] == 42
-    assert state["counts"] == {"total": 1, "moves": 0}
+    assert state["counts"] == {
+        "total": 1,
+        "waiting": 1,
+        "refused": 0,
+        "moves": 0,
+        "refusedMoves": 0,
+    }
     login(page, server, "alice")
     wait_waiting(page, 0)  # sent (the server knows no such order: nothing left to void)
     assert not context.errors, context.errors

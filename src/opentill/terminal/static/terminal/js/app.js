@@ -1,25 +1,34 @@
 // The OpenTill web terminal: boots, keeps who is signed in and which session is active,
-// and switches between the login, dashboard and selling screens.
+// and switches between the login, dashboard and selling screens. A 401 from any request
+// raises the sign-in dialog over the current screen; the catalog is refreshed while selling.
 
+import { openAttention } from "./attention.js";
 import * as api from "./api.js";
 import { loadDestinations } from "./cashmove.js";
 import { showDashboard } from "./dashboard.js";
-import { showLogin } from "./login.js";
+import { readLimits } from "./limits.js";
+import { showLogin, signInDialog } from "./login.js";
 import { MoneyFormat } from "./money.js";
+import { plainProblem } from "./problems.js";
 import { showSelling } from "./selling.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import * as till from "./till.js";
 import { $, fill, h, toast } from "./ui.js";
 
 const ACTIVE_KEY = "opentill.active";
+const CATALOG_REFRESH_MS = 45000; // a change reaches the till within a minute
 
 /** What every screen shares. */
 export const app = {
   profile: null, // from GET /profiles
   session: null, // {id, name, state, user}
   catalog: null, // GET /profiles/{id}/catalog
+  catalogTag: null, // its ETag: the refresh asks If-None-Match
+  limits: readLimits(null), // the catalog's bounds (limits.js)
   fmt: new MoneyFormat(undefined, "EUR"),
   keyHandler: null, // the active screen's keyboard shortcuts
+  catalogListeners: [], // fn(catalog) when a refresh brought a new catalog
 
   get user() {
     return api.currentAuth()?.user || null;
@@ -37,16 +46,55 @@ export const app = {
   async loadCatalog(profile) {
     const key = `catalog:${profile.id}`;
     try {
-      this.catalog = await api.get(`/profiles/${profile.id}/catalog`);
+      const answer = await api.get(`/profiles/${profile.id}/catalog`, { full: true });
+      this.catalog = answer.data;
+      this.catalogTag = answer.etag;
       await store.kvSet(key, this.catalog);
+      await store.kvSet(`${key}:etag`, answer.etag);
     } catch (error) {
       if (error instanceof api.ApiError) throw error;
       this.catalog = await store.kvGet(key);
+      this.catalogTag = (await store.kvGet(`${key}:etag`)) || null;
       if (!this.catalog) throw new Error("The catalog is not available offline yet: connect once to load it.");
     }
-    const company = this.catalog.company;
-    this.fmt = new MoneyFormat(company.locale, company.currency);
+    this.catalogProfile = profile.id;
+    this.useCatalog(this.catalog);
     return this.catalog;
+  },
+
+  useCatalog(catalog) {
+    this.catalog = catalog;
+    this.limits = readLimits(catalog.limits);
+    const company = catalog.company;
+    this.fmt = new MoneyFormat(company.locale, company.currency);
+  },
+
+  /** Ask the server for a newer catalog (If-None-Match: cheap when nothing changed); on a
+   * new one, keep it and tell the selling screen. Resolves true when it changed. */
+  async refreshCatalog() {
+    const profile = this.profile;
+    if (!profile || this.catalogProfile !== profile.id || !api.isReachable()) return false;
+    const headers = this.catalogTag ? { "If-None-Match": this.catalogTag } : {};
+    let answer;
+    try {
+      answer = await api.get(`/profiles/${profile.id}/catalog`, { full: true, headers, reauth: false, timeout: 10000 });
+    } catch {
+      return false; // offline, signed out (the dialog shows) or refused: the copy serves on
+    }
+    if (answer.status === 304 || !answer.data || this.profile?.id !== profile.id) return false;
+    if (answer.etag && answer.etag === this.catalogTag) return false;
+    if (!answer.etag && JSON.stringify(answer.data) === JSON.stringify(this.catalog)) return false;
+    const key = `catalog:${profile.id}`;
+    await store.kvSet(key, answer.data);
+    await store.kvSet(`${key}:etag`, answer.etag);
+    this.catalogTag = answer.etag;
+    this.useCatalog(answer.data);
+    for (const fn of this.catalogListeners) fn(answer.data);
+    return true;
+  },
+
+  onCatalog(fn) {
+    this.catalogListeners = [fn];
   },
 
   showLogin(message) {
@@ -56,6 +104,8 @@ export const app = {
 
   showDashboard() {
     this.keyHandler = null;
+    this.catalogListeners = [];
+    till.release();
     this.setActive(null, null);
     return showDashboard(this);
   },
@@ -64,7 +114,7 @@ export const app = {
     // With the catalog, the cash move destinations: cash in/out works offline too.
     await Promise.all([this.loadCatalog(profile), loadDestinations(profile).catch(() => null)]);
     this.setActive(profile, session);
-    showSelling(this);
+    return showSelling(this);
   },
 
   /** Where a freshly signed-in user goes: back to their session, else the dashboard. */
@@ -72,6 +122,7 @@ export const app = {
     const active = storedActive();
     if (active && active.user === this.user?.username && active.session?.state === "in_progress") {
       return this.resumeSession(active).catch((error) => {
+        if (!api.currentAuth()) return null; // signed out from the sign-in dialog
         toast(api.errorMessage(error), "error", 8000);
         return this.showDashboard();
       });
@@ -114,6 +165,8 @@ function renderStatus(state) {
   button.dataset.online = String(online);
   button.dataset.waiting = String(state.waiting);
   button.dataset.moves = String(moves);
+  button.dataset.refused = String(state.refused || 0);
+  button.dataset.blocked = String(Boolean(state.blocked));
   fill(
     button,
     h("span", { class: "dot", "aria-hidden": "true" }),
@@ -121,9 +174,12 @@ function renderStatus(state) {
     " · ",
     h("span", { class: "waiting" }, String(state.waiting)),
     waitingLabel(tickets, moves),
+    state.refused ? h("span", { class: "refused" }, ` · ${state.refused} refused`) : null,
+    state.blocked ? h("span", { class: "refused" }, " · waiting for a sign-in") : null,
   );
   button.title = state.error ? `Last sync error: ${state.error}` : "Tickets and cash moves are sent when the network is available.";
-  button.classList.toggle("has-error", Boolean(state.error && state.waiting));
+  button.classList.toggle("has-error", Boolean((state.error && state.waiting) || state.refused || state.blocked));
+  app.attentionChanged?.();
 }
 
 /** After the count: " tickets waiting", " cash move waiting", " waiting (2 tickets, 1 cash move)". */
@@ -145,19 +201,30 @@ async function boot() {
     });
   }
   sync.onChange(renderStatus);
-  sync.onRejected((uuid, detail, kind) => {
-    const what = kind === "cash_move" ? "cash move" : "ticket";
-    toast(`The server refused ${what} ${uuid.slice(0, 8)}: ${detail} It is kept in this browser; tell a manager.`, "error", 15000);
+  sync.onRefused(async (entry) => {
+    const what = entry.kind === "cash_move" ? "A cash move" : entry.payload?.state === "draft" ? "A parked ticket" : "A paid ticket";
+    const ticket = entry.kind === "order" ? await store.ticketGet(entry.uuid) : null;
+    const words = plainProblem(entry.problem, { lines: ticket?.lines, payments: ticket?.payments, money: (v) => app.fmt.money(v) });
+    toast(`${what} was not accepted: ${words} It is kept in this terminal (Needs attention).`, "error", 15000);
   });
   $("#netstatus").addEventListener("click", async () => {
     const left = await sync.flush();
     const state = await sync.status();
+    if (state.refused) {
+      openAttention(app);
+      return;
+    }
     toast(left ? `${sync.describeWaiting(state)} still waiting${state.error ? `: ${state.error}` : "."}` : "Everything is sent.", left ? "warn" : "info");
   });
+  // A 401 anywhere: the sign-in dialog over the current screen; a request that met it is
+  // made again after the sign-in, and the outbox resumes.
+  api.setReauthenticate(() => signInDialog(app));
   api.on("unauthorized", () => {
-    app.showLogin("Your sign-in has expired: sign in again. Nothing is lost.");
+    if (api.currentAuth()) signInDialog(app).catch(() => {});
   });
   sync.start();
+  setInterval(() => app.refreshCatalog(), CATALOG_REFRESH_MS);
+  window.addEventListener("online", () => app.refreshCatalog());
 
   if (!api.currentAuth()) return app.showLogin();
   return app.resume();

@@ -2,10 +2,14 @@
 // source), with a reason. Works offline: the move gets a uuid, is kept in IndexedDB and
 // queued with the tickets (the API stores a move once per uuid, so resending is safe).
 // Online, the dialog waits a few seconds for the server, to show a refusal (e.g. more cash
-// dropped than the drawer holds) in place; the cashier corrects it and saves a new move.
+// dropped than the drawer holds) in place: the cashier has seen it, so the refused move is
+// withdrawn and they save a corrected one. A refusal nobody saw (the dialog was closed, or
+// the move was sent later) is kept and shown under "Needs attention".
 
 import * as api from "./api.js";
+import { amountProblem } from "./limits.js";
 import { cents, centsToString } from "./money.js";
+import { plainProblem } from "./problems.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
 import { errorLine, field, fill, h, modal, newUuid, nowRfc3339, showErrorLine, toast } from "./ui.js";
@@ -81,11 +85,14 @@ export async function openCashMove(app) {
     if (save.disabled) return; // saving already
     showErrorLine(error, "");
     const value = cents(amount.value);
-    if (value === null || value <= 0n) {
-      showErrorLine(error, "Enter a positive amount, e.g. 200.00.");
+    const tooMuch = value === null ? null : amountProblem(value, app.limits);
+    if (value === null || value <= 0n || tooMuch) {
+      showErrorLine(error, tooMuch ? `Refused: ${tooMuch}.` : "Enter a positive amount, e.g. 200.00.");
+      amount.setAttribute("aria-invalid", "true");
       amount.focus();
       return;
     }
+    amount.setAttribute("aria-invalid", "false");
     save.disabled = true;
     const move = {
       uuid: newUuid(),
@@ -110,12 +117,15 @@ export async function openCashMove(app) {
     }
     save.textContent = "Sending…";
     const outcome = navigator.onLine ? await sync.sendMoveNow(move.uuid) : move;
-    if (outcome?.sync === "rejected") {
+    if (outcome?.sync === "refused") {
+      const words = plainProblem(outcome.problem, { money: (v) => app.fmt.money(v) });
       if (!dialog.open) {
-        toast(`The server refused the move (${what}): ${outcome.error}`, "error", 12000);
+        toast(`The server refused the move (${what}): ${words} It is kept under Needs attention.`, "error", 12000);
         return;
       }
-      showErrorLine(error, `Refused: ${outcome.error}`);
+      // Shown here, to the cashier who made it: withdrawn, to be saved again corrected.
+      await sync.withdrawMove(move.uuid);
+      showErrorLine(error, `Refused: ${words}`);
       save.textContent = "Save";
       save.disabled = false;
       amount.focus();

@@ -1,7 +1,12 @@
 // The close wizard (Close button or F10): (1) pending tickets, (2) count, (3) cash to keep,
 // (4) summary (with the X report to print), then Post, print and close, and the Z report.
-// It runs only online with an empty buffer: no ticket and no cash move waiting.
+// It runs only online with an empty buffer: no ticket and no cash move waiting, none refused
+// and kept. Tickets held by the server are listed in the first step, which cannot go on
+// until a manager has accepted or voided each. A difference beyond the profile's maximum
+// can be approved by a manager on this screen (X-OpenTill-Approval) instead of waiting.
 
+import { APPROVAL_HEADER, askManager, needsApproval } from "./approval.js";
+import { attentionItems, attentionList, heldOrders } from "./attention.js";
 import * as api from "./api.js";
 import { countEditor } from "./counting.js";
 import { cents, centsToString, sum } from "./money.js";
@@ -74,6 +79,22 @@ class CloseWizard {
       await sync.flush();
       state = await sync.status();
     }
+    if (navigator.onLine && !state.pending && state.refused) {
+      // Refused and kept: sent again, or (a cash move) withdrawn, by a person, first.
+      const items = await attentionItems(this.app);
+      fill(
+        this.body,
+        h(
+          "div",
+          { class: "notice warn", role: "alert", id: "refused-before-close" },
+          h("p", {}, `The server refused ${items.refused.length} ticket(s) or cash move(s) of this terminal. They are kept here; the close waits until they are sent (or a refused cash move withdrawn).`),
+        ),
+        attentionList(this.app, { refused: items.refused, held: [] }, { onchange: () => this.prepare() }),
+      );
+      this.setNext("Try again", true);
+      this.nextAction = () => this.prepare();
+      return;
+    }
     if (!navigator.onLine || state.waiting) {
       const waiting = sync.describeWaiting(state);
       fill(
@@ -107,6 +128,13 @@ class CloseWizard {
     this.detail = detail;
     this.blind = closing.blind;
     this.maxDifference = cents(closing.max_difference);
+    await this.loadHeld();
+  }
+
+  /** The held tickets of the session (full, with their payload: the closing data may list
+   * them too, but the held-orders list says why each is held). */
+  async loadHeld() {
+    this.held = (await heldOrders(this.session.id)) || this.closing.held_orders || [];
   }
 
   forward() {
@@ -158,8 +186,35 @@ class CloseWizard {
     this.setNext("Next", false);
     const items = await this.pendingTickets();
     if (this.step !== 0) return;
+    const held = this.held || [];
+    const isManager = this.isManager;
+    const reload = async () => {
+      try {
+        await this.loadHeld();
+        this.closing = await api.get(`/sessions/${this.session.id}/closing`);
+      } catch (error) {
+        showErrorLine(this.error, api.errorMessage(error));
+      }
+      this.renderPending();
+    };
     fill(
       this.body,
+      held.length
+        ? h(
+            "section",
+            { class: "held-before-close", id: "held-orders" },
+            h("h3", {}, `Held tickets (${held.length})`),
+            h(
+              "p",
+              { class: "notice warn", role: "alert" },
+              isManager
+                ? "The server holds these paid tickets as it could not take them as sent. Accept (booked with the server's figures, the gap as a difference) or void each one before the close."
+                : "The server holds these paid tickets as it could not take them as sent. A manager must accept or void each one (here, signed in as a manager, or in the back office under Held orders) before this session can be closed.",
+            ),
+            attentionList(this.app, { refused: [], held }, { onchange: reload }),
+            h("button", { type: "button", onclick: reload }, "Check again"),
+          )
+        : null,
       h("h3", {}, "Pending tickets"),
       items.length
         ? [
@@ -181,8 +236,8 @@ class CloseWizard {
           ]
         : h("p", { class: "notice ok", id: "no-pending" }, "There are no pending tickets."),
     );
-    this.setNext("Next", items.length === 0);
-    if (!items.length) this.next.focus();
+    this.setNext("Next", items.length === 0 && held.length === 0);
+    if (!items.length && !held.length) this.next.focus();
   }
 
   async voidTicket(item) {
@@ -280,6 +335,7 @@ class CloseWizard {
         method,
         fmt,
         byDenomination: false,
+        limits: this.app.limits,
         label: `Counted ${line.name}`,
         onchange: (value) => {
           entry.counted = value;
@@ -297,21 +353,30 @@ class CloseWizard {
       update = () => {
         showDifference();
         mark.textContent = entry.confirmed ? "✓ Confirmed" : "";
-        confirm.textContent = entry.counted === null && expected !== null ? `Confirm ${fmt.money(expected)}` : "Confirm";
+        // Only an empty field offers the expected amount, named on the button; what the
+        // cashier typed is never replaced.
+        confirm.textContent = editor.empty && expected !== null ? `Confirm ${fmt.money(expected)}` : "Confirm";
         confirm.setAttribute("aria-pressed", String(entry.confirmed));
         this.updateCountTotals(totals, warning);
       };
       confirm.addEventListener("click", () => {
-        if (entry.counted === null) {
+        const problem = editor.error();
+        if (problem) {
+          showErrorLine(this.error, `The count of ${line.name} cannot be read: ${problem}. Correct it, then confirm.`);
+          editor.focus();
+          return;
+        }
+        if (editor.empty) {
           if (expected === null) {
             showErrorLine(this.error, `Enter the counted amount of ${line.name}.`);
             editor.focus();
             return;
           }
-          editor.setTotal(expected); // fires onchange, which clears the confirmation
+          editor.setTotal(expected); // the amount on the button; fires onchange
         }
         if (entry.counted === null || entry.counted < 0n) {
-          showErrorLine(this.error, `The counted amount of ${line.name} is not valid.`);
+          showErrorLine(this.error, `Enter the counted amount of ${line.name}.`);
+          editor.focus();
           return;
         }
         showErrorLine(this.error, "");
@@ -368,9 +433,25 @@ class CloseWizard {
 
   overLimitMessage(over) {
     const names = over.map((e) => e.line.name).join(", ");
-    return this.isManager
-      ? `The difference of ${names} is above the limit of ${this.fmt.money(this.maxDifference)}; as a manager you may post it.`
-      : `The difference of ${names} is above the limit of ${this.fmt.money(this.maxDifference)}: a manager must validate this close; the session will wait in closing control.`;
+    if (this.isManager) return `The difference of ${names} is above the limit of ${this.fmt.money(this.maxDifference)}; as a manager you may post it.`;
+    if (this.approval) return `The difference of ${names} is above the limit of ${this.fmt.money(this.maxDifference)}: approved by a manager, the close posts at once.`;
+    return `The difference of ${names} is above the limit of ${this.fmt.money(this.maxDifference)}: ask a manager now to approve it here, or the session will wait in closing control until a manager validates it.`;
+  }
+
+  /** A manager approves the difference on this screen: the close then posts at once. */
+  async askApproval() {
+    const approval = await askManager({
+      action: "closing_difference",
+      session: this.session.id,
+      title: "Closing difference: a manager's approval",
+      explain: this.overLimitMessage(this.overLimit()),
+    });
+    if (approval) {
+      this.approval = approval;
+      toast("Approved: the close posts at once.");
+      this.renderSummary();
+    }
+    return approval;
   }
 
   // --- 3. cash to keep ------------------------------------------------------------------
@@ -500,6 +581,9 @@ class CloseWizard {
         ),
       ),
       over.length ? h("p", { class: "notice warn", role: "alert", id: "approval-warning" }, this.overLimitMessage(over)) : null,
+      over.length && !this.isManager && !this.approval
+        ? h("p", {}, h("button", { type: "button", id: "ask-manager", onclick: () => this.askApproval() }, "Ask a manager now"))
+        : null,
       h(
         "p",
         { class: "print-row" },
@@ -526,18 +610,27 @@ class CloseWizard {
         return count;
       });
     let closed;
+    const body = { counts, notes: this.notes?.value || "" };
+    const headers = this.approval ? { [APPROVAL_HEADER]: this.approval } : {};
     try {
-      closed = await api.post(`/sessions/${this.session.id}/close`, { counts, notes: this.notes?.value || "" });
+      try {
+        closed = await api.post(`/sessions/${this.session.id}/close`, body, { headers });
+      } finally {
+        this.approval = null; // single use, whatever the answer
+      }
     } catch (error) {
       popup?.close();
-      showErrorLine(this.error, api.errorMessage(error));
+      showErrorLine(this.error, needsApproval(error) ? `${api.errorMessage(error)} Ask a manager again.` : api.errorMessage(error));
       this.next.disabled = false;
-      if (error.code === "pending_orders") this.go(0);
+      if (error.code === "pending_orders" || error.code === "held_orders") {
+        await this.loadHeld().catch(() => null);
+        this.go(0);
+      } else if (needsApproval(error)) this.renderSummary();
       return;
     }
     const title = closed.state === "closed" ? "Z report" : "Report";
     if (popup) await showReport(closed.id, popup, { title });
-    localStorage.removeItem(this.selling.cartKey);
+    await store.cartDelete(this.session.id);
     this.nextAction = null;
     this.dialog.close();
     await this.app.showDashboard();

@@ -1,19 +1,26 @@
 // Counting a payment method: a total, or coins and notes summed live. Used by the opening
-// modal and the close wizard.
+// modal and the close wizard. A count that cannot be read ("12abc", a negative amount, more
+// than the limits allow) is an error next to the field and counts as nothing: it is never
+// replaced by another figure.
 
+import { amountProblem, denominationProblem, readLimits } from "./limits.js";
 import { cents, centsToString, sum } from "./money.js";
 import { h, uid } from "./ui.js";
 
 /**
  * A count editor for ``method`` (catalog payment method with ``denominations``).
- * ``onchange(counted)`` gets BigInt cents or null. ``byDenomination`` starts in that mode.
+ * ``onchange(counted)`` gets BigInt cents, or null when nothing readable is entered.
+ * ``byDenomination`` starts in that mode; ``limits`` (limits.readLimits) bound the count.
  */
-export function countEditor({ method, fmt, onchange, byDenomination = false, label }) {
+export function countEditor({ method, fmt, onchange, byDenomination = false, label, limits = readLimits(null) }) {
   const denominations = method.denominations || [];
   const canDenominate = denominations.length > 0;
   let mode = canDenominate && byDenomination ? "denominations" : "total";
   const name = uid("mode");
   const quantities = new Map(denominations.map((d) => [d.value, 0]));
+  const bad = new Map(); // denomination value → its error
+  const errorId = uid("count-error");
+  const errorText = h("span", { class: "field-error count-error", id: errorId, role: "alert", hidden: true });
 
   const totalId = uid("count");
   const totalInput = h("input", {
@@ -23,6 +30,7 @@ export function countEditor({ method, fmt, onchange, byDenomination = false, lab
     autocomplete: "off",
     class: "amount",
     dataset: { method: method.id },
+    "aria-describedby": errorId,
     oninput: () => changed(),
   });
   const totalRow = h("div", { class: "count-total" }, h("label", { for: totalId }, label || `Counted ${method.name}`), totalInput);
@@ -39,9 +47,19 @@ export function countEditor({ method, fmt, onchange, byDenomination = false, lab
       inputmode: "numeric",
       class: "qty",
       dataset: { value: d.value },
+      "aria-describedby": errorId,
       oninput: () => {
-        const n = Number.parseInt(input.value || "0", 10);
-        quantities.set(d.value, Number.isFinite(n) && n > 0 ? n : 0);
+        const text = input.value.trim();
+        // A number input gives "" for what it cannot read: its validity says so.
+        const unreadable = input.validity?.badInput || (text !== "" && !/^\d+$/.test(text));
+        const n = text === "" || unreadable ? 0 : Number(text);
+        const problem = unreadable ? "not a number of coins or notes" : denominationProblem(n, limits);
+        if (problem) bad.set(d.value, `${fmt.money(d.value)}: ${problem}`);
+        else bad.delete(d.value);
+        input.setAttribute("aria-invalid", String(Boolean(problem)));
+        quantities.set(d.value, problem ? 0 : n);
+        touched.add(d.value);
+        if (text === "" && !unreadable) touched.delete(d.value);
         subtotal.textContent = fmt.money(cents(d.value) * BigInt(quantities.get(d.value)));
         changed();
       },
@@ -74,14 +92,31 @@ export function countEditor({ method, fmt, onchange, byDenomination = false, lab
       )
     : null;
 
-  const element = h("div", { class: "count-editor", dataset: { method: method.id } }, switcher, totalRow, grid);
+  const element = h("div", { class: "count-editor", dataset: { method: method.id } }, switcher, totalRow, grid, errorText);
+  const touched = new Set(); // denominations a quantity was typed for
 
   function denominationTotal() {
     return sum(denominations.map((d) => cents(d.value) * BigInt(quantities.get(d.value))));
   }
 
+  /** Why the count cannot be taken as it stands, or null. */
+  function error() {
+    if (mode === "denominations") {
+      if (bad.size) return [...bad.values()].join("; ");
+      return amountProblem(denominationTotal(), limits, { what: "a count" });
+    }
+    const text = totalInput.value.trim();
+    if (text === "") return null;
+    const value = cents(text);
+    if (value === null) return `“${text}” is not an amount: type e.g. 150.00`;
+    if (value < 0n) return "a count cannot be negative";
+    return amountProblem(value, limits, { what: "a count" });
+  }
+
+  /** The count in cents; null when nothing is entered or what is entered is not readable. */
   function counted() {
-    if (mode === "denominations") return denominationTotal();
+    if (error()) return null;
+    if (mode === "denominations") return touched.size ? denominationTotal() : null;
     const text = totalInput.value.trim();
     return text === "" ? null : cents(text);
   }
@@ -95,15 +130,22 @@ export function countEditor({ method, fmt, onchange, byDenomination = false, lab
 
   function changed() {
     summed.textContent = fmt.money(denominationTotal());
-    const value = counted();
-    totalInput.setAttribute("aria-invalid", mode === "total" && totalInput.value.trim() !== "" && (value === null || value < 0n) ? "true" : "false");
-    if (onchange) onchange(value);
+    const problem = error();
+    totalInput.setAttribute("aria-invalid", String(mode === "total" && Boolean(problem)));
+    errorText.textContent = problem ? `Not a count: ${problem}.` : "";
+    errorText.hidden = !problem;
+    if (onchange) onchange(counted());
   }
 
   setMode(mode);
   return {
     element,
     counted,
+    error,
+    /** Whether nothing at all is entered (no total typed, no coin or note counted). */
+    get empty() {
+      return mode === "denominations" ? touched.size === 0 && bad.size === 0 : totalInput.value.trim() === "";
+    },
     get mode() {
       return mode;
     },
@@ -128,8 +170,7 @@ export function countEditor({ method, fmt, onchange, byDenomination = false, lab
           total: denominationTotal(),
         };
       }
-      const value = counted();
-      return { total: value };
+      return { total: counted() };
     },
   };
 }

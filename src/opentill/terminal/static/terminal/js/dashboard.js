@@ -1,12 +1,15 @@
 // The POS dashboard: a card per profile with its session state and cashier; New Session,
-// Open Session or Resume; the opening count modal.
+// Open Session or Resume; the opening count modal. A card warns of tickets held by the
+// server or refused and kept in this browser: they need a person before the close.
 
+import { APPROVAL_HEADER, askManager, needsApproval } from "./approval.js";
+import { heldOrders } from "./attention.js";
 import * as api from "./api.js";
 import { countEditor } from "./counting.js";
 import { cents, centsToString } from "./money.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { errorLine, field, h, modal, showErrorLine, toast } from "./ui.js";
+import { errorLine, field, fill, h, modal, showErrorLine, toast } from "./ui.js";
 
 const STATE_LABELS = {
   new: "New",
@@ -49,6 +52,37 @@ export async function showDashboard(app) {
     ),
   );
   app.screen().querySelector(".profile-card button.primary")?.focus();
+  warnAttention(app, profiles, cards, { offline });
+}
+
+/** On each card with an active session: the held tickets (asked of the server) and the
+ * entries of this browser the server refused, with what to do. */
+async function warnAttention(app, profiles, cards, { offline }) {
+  const refused = await sync.refusedEntries();
+  await Promise.all(
+    profiles.map(async (profile, i) => {
+      const current = profile.current_session;
+      if (!current) return;
+      const mine = refused.filter((e) => e.session === current.id);
+      let held = null;
+      if (!offline && ["in_progress", "closing_control"].includes(current.state)) {
+        try {
+          held = await heldOrders(current.id);
+        } catch {
+          held = null; // another user's session: not ours to see
+        }
+      }
+      const parts = [];
+      if (held?.length) parts.push(`${held.length} ticket(s) held by the server: a manager must accept or void them before the close`);
+      if (mine.length) parts.push(`${mine.length} ticket(s) or cash move(s) refused and kept in this terminal: see Needs attention`);
+      if (!parts.length) return;
+      const slot = cards[i].querySelector(".attention-warning");
+      fill(slot, `⚠ ${parts.join("; ")}.`);
+      slot.hidden = false;
+      slot.dataset.held = String(held?.length || 0);
+      slot.dataset.refused = String(mine.length);
+    }),
+  );
 }
 
 function profileCard(app, profile, { offline }) {
@@ -85,6 +119,7 @@ function profileCard(app, profile, { offline }) {
     h("p", { class: "badge" }, current ? STATE_LABELS[current.state] || current.state : "No session"),
     h("p", { class: "holder" }, who),
     note,
+    h("p", { class: "notice warn attention-warning", role: "status", hidden: true }),
     h("div", { class: "card-actions" }, actions),
   );
 }
@@ -117,38 +152,46 @@ async function resume(app, profile, session) {
   }
 }
 
+/** Sign out: the token is revoked on the server (POST /auth/logout). Not while tickets or
+ * cash moves still wait to be sent (they need this sign-in); refused ones stay visible. */
 async function signOut(app) {
   if (await store.outboxCount()) {
     await sync.flush();
     const state = await sync.status();
-    if (state.waiting) {
-      toast(`${sync.describeWaiting(state)} not sent yet: stay signed in until they are (they need your sign-in).`, "error", 7000);
+    if (state.pending) {
+      toast(`${sync.describeWaiting({ waiting: state.pending, moves: 0 })} not sent yet: stay signed in until they are (they need your sign-in).`, "error", 7000);
       return;
     }
   }
-  api.logout();
+  await api.logout();
   app.showLogin();
 }
 
 /** The opening count: per countable method, a total or coins and notes; notes; Open Session. */
 export async function openingModal(app, profile, session) {
   let closing;
+  let detail;
   try {
     await app.loadCatalog(profile);
-    closing = await api.get(`/sessions/${session.id}/closing`);
+    [closing, detail] = await Promise.all([api.get(`/sessions/${session.id}/closing`), api.get(`/sessions/${session.id}`)]);
   } catch (error) {
     toast(api.errorMessage(error), "error", 7000);
     return;
   }
   const fmt = app.fmt;
+  const opening = new Map((detail.opening || []).map((o) => [o.payment_method, o]));
   const methods = app.catalog.payment_methods.filter((m) => m.countable);
   const rows = methods.map((method) => {
     const line = closing.lines.find((l) => l.payment_method === method.id) || {};
     const expected = line.expected === undefined || line.expected === null ? null : cents(line.expected);
+    // A first float: nothing was kept at the last close (the server says so; an older one
+    // only tells the expected 0.00).
+    const first = opening.get(method.id)?.first_float ?? expected === 0n;
     const difference = h("output", { class: "difference", "aria-live": "polite" }, "—");
     const editor = countEditor({
       method,
       fmt,
+      limits: app.limits,
       byDenomination: method.kind === "cash",
       label: `Opening count ${method.name}`,
       onchange: (value) => {
@@ -172,6 +215,13 @@ export async function openingModal(app, profile, session) {
         " · Difference: ",
         difference,
       ),
+      first
+        ? h(
+            "p",
+            { class: "notice first-float" },
+            `No float was kept at the last close: the counted amount becomes the drawer's float. Count what you put in the drawer.`,
+          )
+        : null,
       editor.element,
     );
     return { method, editor, element };
@@ -195,17 +245,45 @@ export async function openingModal(app, profile, session) {
     showErrorLine(error, "");
     const counts = [];
     for (const { method, editor } of rows) {
-      const payload = editor.payload();
-      if (payload.denominations && payload.denominations.length) counts.push({ payment_method: method.id, denominations: payload.denominations });
-      else if (payload.total === null || payload.total < 0n) {
-        showErrorLine(error, `Enter the opening count of ${method.name} (an amount such as 150.00).`);
+      const problem = editor.error();
+      if (problem) {
+        showErrorLine(error, `The opening count of ${method.name} cannot be read: ${problem}.`);
         editor.focus();
         return;
-      } else counts.push({ payment_method: method.id, amount: centsToString(payload.total) });
+      }
+      const payload = editor.payload();
+      if (editor.empty || payload.total === null) {
+        // Nothing is taken for granted: not the expected float, not zero.
+        showErrorLine(error, `Enter the opening count of ${method.name} (coins and notes, or an amount such as 150.00; 0 if the drawer is empty).`);
+        editor.focus();
+        return;
+      }
+      if (payload.denominations?.length) counts.push({ payment_method: method.id, denominations: payload.denominations });
+      else counts.push({ payment_method: method.id, amount: centsToString(payload.total) });
     }
     submit.disabled = true;
+    const body = { counts, notes: notes.value };
     try {
-      const opened = await api.post(`/sessions/${session.id}/open`, { counts, notes: notes.value });
+      let opened;
+      try {
+        opened = await api.post(`/sessions/${session.id}/open`, body);
+      } catch (err) {
+        if (!needsApproval(err)) throw err;
+        // Beyond the profile's maximum difference: a manager approves here, or the cashier
+        // corrects the count.
+        const approval = await askManager({
+          action: "opening_difference",
+          session: session.id,
+          title: "Opening difference: a manager's approval",
+          explain: `${api.errorMessage(err)} A manager may approve this opening count here; otherwise correct the count.`,
+        });
+        if (!approval) {
+          showErrorLine(error, `${api.errorMessage(err)} Correct the count, or ask a manager to approve it.`);
+          submit.disabled = false;
+          return;
+        }
+        opened = await api.post(`/sessions/${session.id}/open`, body, { headers: { [APPROVAL_HEADER]: approval } });
+      }
       dialog.close();
       await app.showSelling(profile, sessionSummary(opened));
     } catch (err) {

@@ -2,6 +2,7 @@
 // Amounts are BigInt cents; the amount due follows the server's rules (cash rounding when a
 // cash payment is present), so the synced order never meets payment_mismatch.
 
+import { amountProblem } from "./limits.js";
 import { cents, centsToString, priceOrder, sum } from "./money.js";
 import { errorLine, fill, h, modal, showErrorLine } from "./ui.js";
 
@@ -127,7 +128,17 @@ export function openPayment(app, cart) {
           showErrorLine(error, `“${text}” is not an amount: type e.g. 20 or 12.50.`);
           return false;
         }
+        const tooMuch = amountProblem(value, app.limits, { what: "an amount tendered" });
+        if (tooMuch) {
+          showErrorLine(error, `Refused: ${tooMuch}.`);
+          return false;
+        }
         amount = value * sign;
+      }
+      const maxPayments = app.limits?.maxPayments;
+      if (maxPayments !== null && maxPayments !== undefined && payments.length >= maxPayments) {
+        showErrorLine(error, `Refused: at most ${maxPayments} payments on one ticket.`);
+        return false;
       }
       let change = 0n;
       const tendered = amount;

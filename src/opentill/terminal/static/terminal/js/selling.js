@@ -2,22 +2,85 @@
 // with quantity, discount, return lines and removal; customer and invoice flag; payment,
 // parking and resuming tickets; the receipt. Every ticket is stored in IndexedDB the moment
 // it is paid or parked, then sent by the sync module.
+//
+// One selling tab per till: the screen holds the session's till lock (till.js) and owns the
+// ticket in progress, kept in IndexedDB (store.cart*). Another tab taking over leaves this
+// one showing "This till is now used in another tab"; it can no longer change or pay the
+// ticket. Quantities, prices and totals are bounded by the catalog's limits (limits.js).
 
+import { attentionItems, openAttention } from "./attention.js";
 import { openCashMove } from "./cashmove.js";
 import { openCloseWizard } from "./closing.js";
+import { quantityProblem, ticketProblem } from "./limits.js";
+import { plainProblem } from "./problems.js";
 import { centsToString, parseQuantity, parseRate, priceOrder, quantityToString, rateToString } from "./money.js";
 import { openPayment } from "./payment.js";
 import { openReport } from "./report.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import * as till from "./till.js";
 import { $, anyDialogOpen, confirmBox, fill, h, modal, newUuid, nowRfc3339, toast } from "./ui.js";
 
 const MAX_TILES = 120;
+const HELD_CHECK_MS = 20000;
 
-export function showSelling(app) {
-  const selling = new Selling(app);
+/** The selling screen of the app's session, once this tab holds its till; else the screen
+ * saying the till is open in another tab (with "Use here"). */
+export async function showSelling(app, { takeOver = false } = {}) {
+  const session = app.session;
+  let selling = null;
+  const held = await till.acquire(session.id, {
+    takeOver,
+    onLost: async (reason) => {
+      if (selling) await selling.lose(reason);
+    },
+  });
+  if (!held) {
+    showTillBusy(app, "This till is open in another tab.");
+    return null;
+  }
+  selling = new Selling(app);
+  await selling.claimCart();
+  if (!till.holds(session.id)) return null; // taken back meanwhile
   selling.render();
   return selling;
+}
+
+/** Another tab of this browser sells on this till: say so, offer to take it over here. */
+export function showTillBusy(app, message) {
+  app.keyHandler = null;
+  app.catalogListeners = [];
+  const profile = app.profile;
+  const session = app.session;
+  for (const dialog of document.querySelectorAll("dialog.modal[open]:not(.signin-dialog)")) dialog.close();
+  app.setTopbar(h("span", {}, h("strong", {}, profile.name), ` · ${session.name}`), [
+    h("button", { type: "button", onclick: () => app.showDashboard() }, "Dashboard"),
+  ]);
+  const use = h(
+    "button",
+    {
+      type: "button",
+      class: "primary big",
+      id: "use-here",
+      onclick: async () => {
+        use.disabled = true;
+        use.textContent = "Taking over…";
+        await showSelling(app, { takeOver: true });
+      },
+    },
+    "Use here",
+  );
+  app.screen().replaceChildren(
+    h(
+      "section",
+      { class: "till-busy card", role: "alert", "aria-labelledby": "busy-title" },
+      h("h1", { id: "busy-title" }, message),
+      h("p", {}, "A till sells in one tab at a time, so that no ticket is shared, lost or paid twice."),
+      h("p", {}, "“Use here” continues in this tab with the ticket in progress; the other tab stops selling."),
+      use,
+    ),
+  );
+  use.focus();
 }
 
 function isEditable(element) {
@@ -37,13 +100,57 @@ export class Selling {
     this.byBarcode = new Map(this.catalog.products.filter((p) => p.barcode).map((p) => [p.barcode, p]));
     this.bySku = new Map(this.catalog.products.map((p) => [p.sku.toUpperCase(), p]));
     this.customers = this.catalog.customers.filter((c) => !c.is_walk_in);
-    this.cart = this.loadCart();
+    this.cart = this.newCart();
+    this.saving = Promise.resolve();
+    this.lost = false;
+    this.heldCount = 0;
   }
 
-  // --- the ticket in progress (kept in localStorage: a reload or crash loses nothing) ---
+  /** A new catalog from the refresh: products, prices and limits change on screen; the
+   * lines already in the ticket keep the price they were added at. */
+  useCatalog(catalog) {
+    this.catalog = catalog;
+    this.company = catalog.company;
+    this.fmt = this.app.fmt;
+    this.products = new Map(catalog.products.map((p) => [p.id, p]));
+    this.byBarcode = new Map(catalog.products.filter((p) => p.barcode).map((p) => [p.barcode, p]));
+    this.bySku = new Map(catalog.products.map((p) => [p.sku.toUpperCase(), p]));
+    this.customers = catalog.customers.filter((c) => !c.is_walk_in);
+    if (!this.grid?.isConnected) return;
+    this.renderCategories();
+    this.renderGrid();
+    this.renderCart({ editor: false });
+  }
 
-  get cartKey() {
+  // --- the ticket in progress (IndexedDB, owned by this tab: a reload or crash loses nothing) ---
+
+  get legacyCartKey() {
     return `opentill.cart.${this.session.id}`;
+  }
+
+  /** Take the ticket in progress of the session (the one another tab left, or one kept by an
+   * older terminal in localStorage). */
+  async claimCart() {
+    let legacy = null;
+    try {
+      legacy = JSON.parse(localStorage.getItem(this.legacyCartKey) || "null");
+    } catch {
+      legacy = null;
+    }
+    const fallback = legacy && Array.isArray(legacy.lines) ? legacy : this.newCart();
+    const cart = await store.cartClaim(this.session.id, till.TAB, fallback);
+    localStorage.removeItem(this.legacyCartKey);
+    const { owner, ...rest } = cart;
+    this.cart = Array.isArray(rest.lines) ? rest : this.newCart();
+  }
+
+  /** Another tab took the till: save what is in progress (while this tab still owns it),
+   * then stop selling here. */
+  async lose(reason) {
+    if (this.lost) return;
+    await this.saving;
+    this.lost = true;
+    showTillBusy(this.app, reason === "paid" ? "This ticket was paid in another tab." : "This till is now used in another tab.");
   }
 
   newCart() {
@@ -52,18 +159,19 @@ export class Selling {
     return { uuid: newUuid(), lines: [], customer: null, to_invoice: false, replaces: null, remote: false, refund: false, selected: -1 };
   }
 
-  loadCart() {
-    try {
-      const cart = JSON.parse(localStorage.getItem(this.cartKey) || "null");
-      if (cart && Array.isArray(cart.lines)) return cart;
-    } catch {
-      /* a damaged cart is replaced by an empty one */
-    }
-    return this.newCart();
-  }
-
+  /** Save the cart (in order, one write after the other); refused once another tab owns it. */
   saveCart() {
-    localStorage.setItem(this.cartKey, JSON.stringify(this.cart));
+    if (this.lost) return this.saving;
+    const snapshot = JSON.parse(JSON.stringify(this.cart));
+    this.saving = this.saving
+      .then(() => store.cartSave(this.session.id, till.TAB, snapshot))
+      .catch((error) => {
+        if (error instanceof store.TillTaken) {
+          this.lost = true;
+          showTillBusy(this.app, "This till is now used in another tab.");
+        } else toast(`The ticket could not be saved in this browser: ${error.message}`, "error", 8000);
+      });
+    return this.saving;
   }
 
   price(cash = false) {
@@ -74,9 +182,18 @@ export class Selling {
 
   render() {
     const app = this.app;
+    this.attentionButton = h(
+      "button",
+      { type: "button", id: "attention", class: "warn", hidden: true, onclick: () => openAttention(app) },
+      "Needs attention ",
+      h("span", { class: "count" }, "0"),
+    );
+    app.attentionChanged = () => this.refreshAttention();
+    app.onCatalog((catalog) => this.useCatalog(catalog));
     app.setTopbar(
       h("span", {}, h("strong", {}, this.profile.name), ` · ${this.session.name} · ${app.user.username}`),
       [
+        this.attentionButton,
         h("button", { type: "button", onclick: () => this.cashMove() }, "Cash in/out ", h("kbd", {}, "F7")),
         h("button", { type: "button", id: "x-report", title: "The printable X report of this session so far", onclick: () => openReport(this.session.id, { title: "X report" }) }, "X report"),
         h("button", { type: "button", class: "warn", onclick: () => this.close() }, "Close ", h("kbd", {}, "F10")),
@@ -146,8 +263,30 @@ export class Selling {
     this.renderGrid();
     this.renderCart();
     this.refreshParkedCount();
+    this.refreshAttention({ held: true });
+    clearInterval(this.app.heldTimer);
+    this.app.heldTimer = setInterval(() => {
+      if (this.grid.isConnected) this.refreshAttention({ held: true });
+      else clearInterval(this.app.heldTimer);
+    }, HELD_CHECK_MS);
     app.keyHandler = (event) => this.key(event);
     this.search.focus();
+  }
+
+  /** The "Needs attention" button: refused entries of this browser, held tickets of the
+   * session (asked of the server every so often, not on every change). */
+  async refreshAttention({ held = false } = {}) {
+    if (!this.attentionButton?.isConnected) return;
+    if (held) {
+      const items = await attentionItems(this.app, this.session.id);
+      if (items.held) this.heldCount = items.held.length;
+    }
+    const refused = (await sync.status()).refused;
+    const n = refused + this.heldCount;
+    this.attentionButton.hidden = n === 0;
+    this.attentionButton.dataset.refused = String(refused);
+    this.attentionButton.dataset.held = String(this.heldCount);
+    this.attentionButton.querySelector(".count").textContent = String(n);
   }
 
   renderCategories() {
@@ -262,17 +401,25 @@ export class Selling {
       fill(this.editor, h("p", { class: "muted hint" }, "Keys: ↑↓ select a line · + − quantity · F4 quantity · F6 discount · Del remove · F9 pay"));
       return;
     }
+    const qtyError = h("span", { class: "field-error", id: "line-qty-error", role: "alert", hidden: true });
     const qty = h("input", {
       id: "line-qty",
       type: "text",
       inputmode: "decimal",
       value: line.quantity,
       class: "short",
+      "aria-describedby": "line-qty-error",
       oninput: () => {
         const value = parseQuantity(qty.value);
-        const ok = value !== null && value !== 0n;
-        qty.setAttribute("aria-invalid", String(!ok));
-        if (ok) this.updateLine({ quantity: quantityToString(value) }, { editor: false });
+        let problem = quantityProblem(value, this.app.limits);
+        if (!problem) {
+          const lines = this.cart.lines.map((l, i) => (i === this.cart.selected ? { ...l, quantity: quantityToString(value) } : l));
+          problem = ticketProblem(priceOrder(lines, this.company), lines.length, this.app.limits);
+        }
+        qty.setAttribute("aria-invalid", String(Boolean(problem)));
+        qtyError.textContent = problem ? `Refused: ${problem}` : "";
+        qtyError.hidden = !problem;
+        if (!problem) this.updateLine({ quantity: quantityToString(value) }, { editor: false });
       },
       onkeydown: (event) => this.fieldKey(event),
     });
@@ -302,6 +449,7 @@ export class Selling {
       h("label", { for: "line-discount" }, "Disc. %"),
       discount,
       h("button", { type: "button", class: "icon", onclick: () => this.toggleLineSign(), "aria-label": "Return this line (negative quantity)", title: "Return this line" }, "±"),
+      qtyError,
     );
   }
 
@@ -309,15 +457,25 @@ export class Selling {
 
   /** Save the cart and redraw; ``editor: false`` keeps the line editor (and its caret). */
   changed({ editor = true } = {}) {
+    if (this.lost) return;
     this.saveCart();
     this.renderCart({ editor });
   }
 
+  /** Whether the ticket with ``lines`` stays within the server's limits; says why not. */
+  fits(lines) {
+    const problem = ticketProblem(priceOrder(lines, this.company), lines.length, this.app.limits);
+    if (problem) toast(`Refused: ${problem}.`, "warn", 6000);
+    return !problem;
+  }
+
   add(product, quantity = "1") {
+    if (this.lost) return;
     const cart = this.cart;
     let qty = parseQuantity(quantity);
-    if (qty === null || qty === 0n) {
-      toast(`“${quantity}” is not a quantity.`, "warn");
+    const bad = quantityProblem(qty, this.app.limits);
+    if (bad) {
+      toast(qty === null ? `“${quantity}” is not a quantity.` : `Refused: ${bad}.`, "warn", 6000);
       return;
     }
     if (cart.refund && qty > 0n) qty = -qty;
@@ -326,17 +484,27 @@ export class Selling {
       (l) => l.product === product.id && l.unit_price === product.price && (l.discount_percent || "0") === "0" && (parseQuantity(l.quantity) < 0n) === sign,
     );
     if (index >= 0) {
-      cart.lines[index].quantity = quantityToString(parseQuantity(cart.lines[index].quantity) + qty);
+      const merged = parseQuantity(cart.lines[index].quantity) + qty;
+      const tooMuch = quantityProblem(merged, this.app.limits);
+      if (tooMuch) {
+        toast(`Refused: ${tooMuch}.`, "warn", 6000);
+        return;
+      }
+      const lines = cart.lines.map((l, i) => (i === index ? { ...l, quantity: quantityToString(merged) } : l));
+      if (!this.fits(lines)) return;
+      cart.lines[index].quantity = quantityToString(merged);
       cart.selected = index;
     } else {
-      cart.lines.push({
+      const line = {
         product: product.id,
         name: product.name,
         quantity: quantityToString(qty),
         unit_price: product.price,
         discount_percent: "0",
         tax_rate: product.tax_rate,
-      });
+      };
+      if (!this.fits([...cart.lines, line])) return;
+      cart.lines.push(line);
       cart.selected = cart.lines.length - 1;
     }
     this.changed();
@@ -363,7 +531,10 @@ export class Selling {
     const step = BigInt(delta) * 1000n * (qty < 0n ? -1n : 1n);
     const next = qty + step;
     if (next === 0n) return this.removeLine();
-    this.updateLine({ quantity: quantityToString(next) });
+    const problem = quantityProblem(next, this.app.limits);
+    const lines = this.cart.lines.map((l, i) => (i === this.cart.selected ? { ...l, quantity: quantityToString(next) } : l));
+    if (problem) toast(`Refused: ${problem}.`, "warn", 6000);
+    else if (this.fits(lines)) this.updateLine({ quantity: quantityToString(next) });
   }
 
   toggleLineSign() {
@@ -542,7 +713,11 @@ export class Selling {
     };
   }
 
-  /** Keep the ticket and queue it (after the void of the parked ticket it replaces). */
+  /**
+   * Keep the ticket and queue it (after the void of the parked ticket it replaces), and
+   * start a new cart: one transaction, refused when another tab owns the till or already
+   * paid this ticket. Resolves true when queued.
+   */
   async queueTicket(ticket, payload, reason) {
     const tickets = [ticket];
     const entries = [];
@@ -553,17 +728,32 @@ export class Selling {
       entries.push({ kind: "void", session: this.session.id, uuid: replaced, reason });
     }
     entries.push({ kind: "order", session: this.session.id, uuid: ticket.uuid, payload });
-    await sync.enqueue(tickets, entries);
+    const next = this.newCart();
+    await this.saving;
+    try {
+      await store.cartCommit(this.session.id, till.TAB, this.cart, tickets, entries, next);
+    } catch (error) {
+      if (!(error instanceof store.TillTaken)) throw error;
+      toast(`${error.message} Nothing was recorded in this tab.`, "error", 10000);
+      await this.lose(error.reason);
+      return false;
+    }
+    this.cart = next;
+    this.renderCart();
+    sync.queued();
+    return true;
   }
 
   async pay() {
+    if (this.lost) return;
     if (!this.cart.lines.length) {
       toast("The ticket is empty.", "warn");
       return;
     }
+    if (!this.fits(this.cart.lines)) return;
     const result = await openPayment(this.app, this.cart);
-    if (!result) {
-      this.search.focus();
+    if (!result || this.lost) {
+      this.search?.focus();
       return;
     }
     const payload = this.orderPayload("paid", result.payments.map((p) => ({ payment_method: p.payment_method, amount: p.amount })));
@@ -577,14 +767,13 @@ export class Selling {
       net: result.net,
     });
     const reason = this.cart.remote ? `resumed on ${this.profile.name}` : `Resumed and paid as ${ticket.uuid}`;
-    await this.queueTicket(ticket, payload, reason);
-    this.cart = this.newCart();
-    this.changed();
+    if (!(await this.queueTicket(ticket, payload, reason))) return;
     this.refreshParkedCount();
     this.showReceipt(ticket);
   }
 
   async park() {
+    if (this.lost) return;
     if (!this.cart.lines.length) {
       toast("Nothing to park: the ticket is empty.", "warn");
       return;
@@ -592,9 +781,7 @@ export class Selling {
     const payload = this.orderPayload("draft");
     const priced = this.price();
     const ticket = this.ticketRecord(payload, { total: centsToString(priced.total) });
-    await this.queueTicket(ticket, payload, `Parked again as ${ticket.uuid}`);
-    this.cart = this.newCart();
-    this.changed();
+    if (!(await this.queueTicket(ticket, payload, `Parked again as ${ticket.uuid}`))) return;
     this.refreshParkedCount();
     toast("Ticket parked.");
     this.search.focus();
@@ -687,7 +874,7 @@ export class Selling {
                   {},
                   h("strong", {}, new Date(t.created_at).toLocaleTimeString(this.fmt.locale, { hour: "2-digit", minute: "2-digit" })),
                   ` · ${t.lines.length} line(s) · ${t.customer_name}`,
-                  t.sync === "rejected" ? h("span", { class: "neg" }, ` · not accepted: ${t.error}`) : null,
+                  t.sync === "refused" ? h("span", { class: "neg" }, ` · not accepted: ${plainProblem(t.problem, { lines: t.lines })}`) : null,
                 ),
                 h("span", { class: "amount" }, this.fmt.money(t.total)),
                 h(

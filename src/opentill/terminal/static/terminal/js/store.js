@@ -1,14 +1,19 @@
-// The browser's own storage (IndexedDB): the ticket buffer, every ticket of the shift and
-// cached reference data. Written before anything is sent, so closing the browser or losing
-// the network loses nothing.
+// The browser's own storage (IndexedDB): the ticket buffer, every ticket of the shift, the
+// ticket in progress and cached reference data. Written before anything is sent, so closing
+// the browser or losing the network loses nothing.
 //
-//   outbox  {seq, kind: "order" | "void" | "cash_move", session, uuid, payload | reason, attempts, error}
-//           sent first in, first out (a void must follow the draft it voids, a drop the sales
+//   outbox  {seq, kind: "order" | "void" | "cash_move", session, uuid, payload | reason,
+//            attempts, state: "waiting" | "refused", problem, alone}: see outbox.js; sent
+//           first in, first out (a void must follow the draft it voids, a drop the sales
 //           that brought the cash)
-//   tickets {uuid, session, state: "paid" | "draft", sync: "pending" | "sent" | "rejected" | "void", …}
+//   tickets {uuid, session, state: "paid" | "draft", sync: "pending" | "sent" | "refused" |
+//            "voiding" | "void", status (the server's: created, duplicate, rescued, held), problem, …}
 //   moves   {uuid, session, kind: "drop" | "deposit", payment_method, amount, destination, reason,
-//            created_at, sync: "pending" | "sent" | "rejected", error, id}: cash in/out
-//   kv      {key, value}: catalog, destinations, profiles
+//            created_at, sync: "pending" | "sent" | "refused" | "withdrawn", problem, id}: cash in/out
+//   kv      {key, value}: catalog, destinations, profiles, and "cart:<session>": the ticket in
+//           progress of a session with the tab that owns it (one selling tab per till)
+
+import { counts, mayCommitCart } from "./outbox.js";
 
 const DB_NAME = "opentill-terminal";
 const DB_VERSION = 2;
@@ -84,7 +89,7 @@ async function transact(names, mode, work) {
 export function ticketSave(tickets, entries = []) {
   return transact(["tickets", "outbox"], "readwrite", async ({ tickets: ticketStore, outbox }) => {
     for (const ticket of tickets) await done(ticketStore.put(ticket));
-    for (const entry of entries) await done(outbox.add({ attempts: 0, error: null, ...entry }));
+    for (const entry of entries) await done(outbox.add({ attempts: 0, state: "waiting", problem: null, ...entry }));
   });
 }
 
@@ -117,25 +122,31 @@ export function outboxCount() {
   return transact(["outbox"], "readonly", ({ outbox }) => done(outbox.count()));
 }
 
-/** {total, moves}: entries waiting in the outbox, and how many of them are cash moves. */
-export function outboxCounts() {
-  return transact(["outbox"], "readonly", async ({ outbox }) => ({
-    total: await done(outbox.count()),
-    moves: await done(outbox.index("kind").count("cash_move")),
-  }));
+/** {total, waiting, refused, moves, refusedMoves}: see outbox.counts. */
+export async function outboxCounts() {
+  return counts(await outboxAll());
 }
 
 export function outboxPut(entry) {
   return transact(["outbox"], "readwrite", ({ outbox }) => done(outbox.put(entry)));
 }
 
-/** Remove sent entries and record each ticket's outcome, in one transaction. */
-export function outboxSettle(seqs, ticketChanges) {
-  return transact(["outbox", "tickets"], "readwrite", async ({ outbox, tickets }) => {
-    for (const seq of seqs) await done(outbox.delete(seq));
-    for (const [uuid, changes] of ticketChanges) {
-      const ticket = await done(tickets.get(uuid));
-      if (ticket) await done(tickets.put({ ...ticket, ...changes }));
+/**
+ * Apply what outbox.settle decided, in one transaction: entries removed and rewritten, the
+ * outcome recorded on the tickets and cash moves they carry.
+ */
+export function outboxApply({ remove = [], put = [], tickets: ticketChanges = [], moves: moveChanges = [] }) {
+  return transact(["outbox", "tickets", "moves"], "readwrite", async ({ outbox, tickets, moves }) => {
+    for (const seq of remove) await done(outbox.delete(seq));
+    for (const entry of put) await done(outbox.put(entry));
+    for (const [target, changes] of [
+      [tickets, ticketChanges],
+      [moves, moveChanges],
+    ]) {
+      for (const [uuid, change] of changes) {
+        const row = await done(target.get(uuid));
+        if (row) await done(target.put({ ...row, ...change }));
+      }
     }
   });
 }
@@ -144,7 +155,7 @@ export function outboxSettle(seqs, ticketChanges) {
 export function moveSave(move, entry) {
   return transact(["moves", "outbox"], "readwrite", async ({ moves, outbox }) => {
     await done(moves.put(move));
-    await done(outbox.add({ attempts: 0, error: null, ...entry }));
+    await done(outbox.add({ attempts: 0, state: "waiting", problem: null, ...entry }));
   });
 }
 
@@ -152,12 +163,69 @@ export function moveGet(uuid) {
   return transact(["moves"], "readonly", ({ moves }) => done(moves.get(uuid)));
 }
 
-/** Remove a sent (or refused) cash move from the outbox and record the outcome. */
-export function moveSettle(seq, uuid, changes) {
-  return transact(["outbox", "moves"], "readwrite", async ({ outbox, moves }) => {
-    await done(outbox.delete(seq));
-    const move = await done(moves.get(uuid));
-    if (move) await done(moves.put({ ...move, ...changes }));
+export function movesOfSession(session) {
+  return transact(["moves"], "readonly", ({ moves }) => done(moves.index("session").getAll(session)));
+}
+
+// --- the ticket in progress: one per session, owned by one tab ----------------------------
+
+/** Thrown when another tab has taken the till over (or paid the ticket) meanwhile. */
+export class TillTaken extends Error {
+  constructor(reason) {
+    super(reason === "paid" ? "This ticket was already paid in another tab." : "This till is now used in another tab.");
+    this.reason = reason;
+  }
+}
+
+const cartKey = (session) => `cart:${session}`;
+
+export async function cartGet(session) {
+  const row = await transact(["kv"], "readonly", ({ kv }) => done(kv.get(cartKey(session))));
+  return row ? row.value : null;
+}
+
+/** Take the ticket in progress of ``session`` for ``tab`` (or store ``fallback`` when there is
+ * none yet); resolves with the cart. From now on only ``tab`` may change or pay it. */
+export function cartClaim(session, tab, fallback) {
+  return transact(["kv"], "readwrite", async ({ kv }) => {
+    const row = await done(kv.get(cartKey(session)));
+    const cart = { ...(row ? row.value : fallback), owner: tab };
+    await done(kv.put({ key: cartKey(session), value: cart }));
+    return cart;
+  });
+}
+
+/** Save the cart of ``tab``; refused (TillTaken) once another tab has claimed it. */
+export function cartSave(session, tab, cart) {
+  return transact(["kv"], "readwrite", async ({ kv }) => {
+    const row = await done(kv.get(cartKey(session)));
+    const check = mayCommitCart(row?.value, row?.value ? { uuid: row.value.uuid } : cart, tab);
+    if (!check.ok) throw new TillTaken(check.reason);
+    await done(kv.put({ key: cartKey(session), value: { ...cart, owner: tab } }));
+  });
+}
+
+export function cartDelete(session) {
+  return transact(["kv"], "readwrite", ({ kv }) => done(kv.delete(cartKey(session))));
+}
+
+/**
+ * Pay or park the cart: store ``tickets``, queue ``entries`` and replace the cart by ``next``,
+ * in one transaction, only if the stored cart is still ``cart`` (same ticket) owned by
+ * ``tab`` — so a ticket can never be paid twice, by two tabs or two clicks.
+ */
+export function cartCommit(session, tab, cart, tickets, entries, next) {
+  return transact(["kv", "tickets", "outbox"], "readwrite", async ({ kv, tickets: ticketStore, outbox }) => {
+    const row = await done(kv.get(cartKey(session)));
+    const check = mayCommitCart(row?.value, cart, tab);
+    if (!check.ok) throw new TillTaken(check.reason);
+    for (const ticket of tickets) {
+      const known = await done(ticketStore.get(ticket.uuid));
+      if (known && known.state === "paid") throw new TillTaken("paid");
+      await done(ticketStore.put(ticket));
+    }
+    for (const entry of entries) await done(outbox.add({ attempts: 0, state: "waiting", problem: null, ...entry }));
+    await done(kv.put({ key: cartKey(session), value: { ...next, owner: tab } }));
   });
 }
 

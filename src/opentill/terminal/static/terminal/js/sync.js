@@ -1,45 +1,56 @@
 // Sends the buffer (IndexedDB outbox: tickets, voids, cash moves) to the server, first in
-// first out, with retries. Safe to repeat: the API stores an order once per uuid
-// ("duplicate" afterwards) and a cash move once per uuid (200 with the stored move).
+// first out, with retries; outbox.js decides what each answer means for each entry, this
+// module only talks to the server and the storage. Safe to repeat: the API stores an order
+// once per uuid ("duplicate" afterwards) and a cash move once per uuid (200 with the stored
+// move). On a 401 it stops and keeps everything until someone signs in again.
 
 import * as api from "./api.js";
+import * as outbox from "./outbox.js";
 import * as store from "./store.js";
 
-const BATCH = 100;
 const listeners = [];
+const refusedListeners = [];
+const watched = new Set(); // cash moves whose refusal a dialog shows itself
 let timer = null;
 let delay = 2000;
 let lastError = null;
 let authBlocked = false;
+let flushing = null;
 
-const rejectedListeners = [];
-const watched = new Set(); // cash moves whose refusal a dialog shows itself
+// Other tabs of this browser hear when the outbox changes (their status line follows).
+const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("opentill-outbox") : null;
 
 export function onChange(fn) {
   listeners.push(fn);
 }
 
-/** ``fn(uuid, detail, kind)`` when the server refuses a ticket (kind "order", kept and marked
- * "rejected") or a cash move (kind "cash_move", kept in the moves store, marked "rejected"). */
-export function onRejected(fn) {
-  rejectedListeners.push(fn);
+/** ``fn(entry)`` when the server refuses an entry that is kept (marked "refused"): a person
+ * must see it. Not called for a cash move whose dialog shows the refusal itself. */
+export function onRefused(fn) {
+  refusedListeners.push(fn);
 }
 
-function rejected(uuid, detail, kind) {
-  if (watched.has(uuid)) return;
-  for (const fn of rejectedListeners) fn(uuid, detail, kind);
-}
-
-async function notify() {
+async function notify({ broadcast = true } = {}) {
   const state = await status();
   for (const fn of listeners) fn(state);
+  if (broadcast) channel?.postMessage({ type: "changed" });
 }
 
-/** {waiting, moves, online, error}: what the status indicator shows; ``waiting`` counts
- * every entry of the buffer, ``moves`` the cash moves among them. */
+if (channel) channel.onmessage = () => notify({ broadcast: false });
+
+/** {waiting, refused, moves, online, blocked, error}: what the status indicator shows;
+ * ``waiting`` counts every entry of the buffer (refused ones too: they are not sent). */
 export async function status() {
   const counts = await store.outboxCounts();
-  return { waiting: counts.total, moves: counts.moves, online: api.isReachable(), error: lastError };
+  return {
+    waiting: counts.total,
+    pending: counts.waiting,
+    refused: counts.refused,
+    moves: counts.moves,
+    online: api.isReachable(),
+    blocked: authBlocked,
+    error: lastError,
+  };
 }
 
 /** "2 ticket(s)", "1 cash move(s)" or "2 ticket(s) and 1 cash move(s)": what waits. */
@@ -62,9 +73,7 @@ function schedule(ms) {
   timer = setTimeout(() => flush(), ms);
 }
 
-let flushing = null;
-
-/** Send everything waiting; resolves with the number of entries still waiting. */
+/** Send everything that can be sent; resolves with the number of entries still kept. */
 export function flush() {
   if (!flushing) {
     flushing = withOutboxLock(sendAll).finally(() => {
@@ -75,106 +84,61 @@ export function flush() {
 }
 
 async function sendAll() {
-  try {
-    for (;;) {
-      const entries = (await store.outboxAll()).sort((a, b) => a.seq - b.seq);
-      if (!entries.length) break;
-      if (!navigator.onLine) throw new api.NetworkError("You are offline.");
-      if (authBlocked) throw new Error("Sign in again to send the waiting tickets.");
-      if (await dropUnsentDrafts(entries)) continue;
-      const first = entries[0];
-      if (first.kind === "void") await sendVoid(first);
-      else if (first.kind === "cash_move") await sendCashMove(first);
-      else await sendOrders(entries, first);
+  let retryAfter = null;
+  let failed = false;
+  for (;;) {
+    const step = outbox.nextStep(await store.outboxAll(), { blocked: authBlocked, online: navigator.onLine });
+    if (!step) break;
+    const outcome = step.type === "collapse" ? null : await send(step);
+    const result = outbox.settle(step, outcome);
+    await store.outboxApply(result);
+    for (const entry of result.refused) refused(entry);
+    if (result.block) {
+      authBlocked = true;
+      lastError = "Sign in again to send what waits.";
+      break;
     }
-    lastError = null;
-    delay = 2000;
-  } catch (error) {
-    lastError = api.errorMessage(error);
+    if (result.retry) {
+      lastError = result.error;
+      if (result.retryAfter === 0) continue; // a refused batch, now sent ticket by ticket
+      failed = true;
+      retryAfter = result.retryAfter;
+      break;
+    }
+  }
+  const counts = await store.outboxCounts();
+  if (!failed && !authBlocked) {
+    if (!navigator.onLine && counts.waiting) {
+      lastError = "You are offline.";
+      failed = true;
+    } else if (!counts.refused) lastError = null;
+  }
+  if (failed) {
     delay = Math.min(delay * 2, 60000);
-    schedule(delay);
-  }
+    schedule(retryAfter ? Math.max(retryAfter * 1000, 1000) : delay);
+  } else delay = 2000;
   await notify();
-  return store.outboxCount();
+  return counts.total;
 }
 
-/** A draft resumed before it was ever sent: neither it nor its void need the server. */
-async function dropUnsentDrafts(entries) {
-  const drafts = new Map(entries.filter((e) => e.kind === "order").map((e) => [e.uuid, e]));
-  const pairs = entries.filter((e) => e.kind === "void" && drafts.get(e.uuid)?.seq < e.seq);
-  if (!pairs.length) return false;
-  await store.outboxSettle(
-    pairs.flatMap((e) => [e.seq, drafts.get(e.uuid).seq]),
-    pairs.map((e) => [e.uuid, { sync: "void" }]),
-  );
-  return true;
-}
-
-async function sendVoid(entry) {
+/** One request for ``step``; the answer or the failure as outbox.settle reads it. */
+async function send(step) {
+  const [first] = step.entries;
   try {
-    await api.post(`/orders/${entry.uuid}/void`, { reason: entry.reason || "" });
+    let body;
+    if (step.type === "void") body = await api.post(`/orders/${first.uuid}/void`, { reason: first.reason || "" }, { reauth: false });
+    else if (step.type === "cash_move") body = await api.post(`/sessions/${first.session}/cash-moves`, first.payload, { reauth: false });
+    else body = await api.post(`/sessions/${step.session}/orders`, { orders: step.entries.map((e) => e.payload) }, { reauth: false });
+    return { status: 200, body };
   } catch (error) {
-    // Not found (the draft was rejected) or no longer a draft: nothing left to void.
-    if (!(error instanceof api.ApiError) || ![404, 409].includes(error.status)) {
-      await store.outboxPut({ ...entry, attempts: entry.attempts + 1, error: api.errorMessage(error) });
-      throw error;
-    }
+    if (error instanceof api.ApiError) return { status: error.status, problem: { status: error.status, ...error.problem }, retryAfter: error.retryAfter };
+    return { network: true, message: api.errorMessage(error) };
   }
-  await store.outboxSettle([entry.seq], [[entry.uuid, { sync: "void" }]]);
 }
 
-/** A refusal that sending again cannot change (not: signed out, timeout, busy, server error). */
-const isRefusal = (error) => error instanceof api.ApiError && error.status >= 400 && error.status < 500 && ![401, 408, 429].includes(error.status);
-
-async function sendCashMove(entry) {
-  let answer;
-  try {
-    answer = await api.post(`/sessions/${entry.session}/cash-moves`, entry.payload);
-  } catch (error) {
-    if (isRefusal(error)) {
-      const detail = api.errorMessage(error);
-      await store.moveSettle(entry.seq, entry.uuid, { sync: "rejected", error: detail });
-      rejected(entry.uuid, detail, "cash_move");
-      return;
-    }
-    await store.outboxPut({ ...entry, attempts: entry.attempts + 1, error: api.errorMessage(error) });
-    throw error;
-  }
-  await store.moveSettle(entry.seq, entry.uuid, { sync: "sent", id: answer.id, error: null });
-}
-
-async function sendOrders(entries, first) {
-  const batch = [];
-  for (const entry of entries) {
-    if (entry.kind !== "order" || entry.session !== first.session || batch.length >= BATCH) break;
-    batch.push(entry);
-  }
-  let answer;
-  try {
-    answer = await api.post(`/sessions/${first.session}/orders`, { orders: batch.map((e) => e.payload) });
-  } catch (error) {
-    for (const entry of batch) {
-      await store.outboxPut({ ...entry, attempts: entry.attempts + 1, error: api.errorMessage(error) });
-    }
-    throw error;
-  }
-  const bySeq = new Map(batch.map((e) => [e.uuid, e]));
-  const settled = [];
-  const changes = [];
-  for (const result of answer.results) {
-    const entry = bySeq.get(result.uuid);
-    if (!entry) continue;
-    settled.push(entry.seq);
-    if (result.status === "rejected") {
-      changes.push([entry.uuid, { sync: "rejected", error: result.error?.detail || "rejected" }]);
-    } else {
-      changes.push([entry.uuid, { sync: "sent", status: result.status, server_session: result.session }]);
-    }
-  }
-  await store.outboxSettle(settled, changes);
-  for (const [uuid, change] of changes) {
-    if (change.sync === "rejected") rejected(uuid, change.error, "order");
-  }
+function refused(entry) {
+  if (entry.kind === "cash_move" && watched.has(entry.uuid)) return;
+  for (const fn of refusedListeners) fn(entry);
 }
 
 /** Start sending: now, when the network returns, and every few seconds while entries wait. */
@@ -184,21 +148,35 @@ export function start() {
   api.on("reachability", () => notify());
   api.on("unauthorized", () => {
     authBlocked = true;
+    notify();
   });
   setInterval(async () => {
-    if (!flushing && (await store.outboxCount()) > 0) flush();
+    if (!flushing && !authBlocked && (await store.outboxCounts()).waiting > 0) flush();
   }, 10000);
   return flush();
 }
 
-export function authRestored() {
+/** Signed in again: what was refused for the old sign-in (401/403) waits again; send. */
+export async function authRestored() {
   authBlocked = false;
-  flush();
+  const revived = outbox.afterSignIn(await store.outboxAll());
+  if (revived.length) await store.outboxApply({ put: revived });
+  return flush();
+}
+
+export function isBlocked() {
+  return authBlocked;
 }
 
 /** Store ``tickets`` and queue ``entries`` atomically, then try to send at once. */
 export async function enqueue(tickets, entries) {
   await store.ticketSave(tickets, entries);
+  await notify();
+  flush();
+}
+
+/** After the cart module queued a ticket itself (store.cartCommit): show it, send it. */
+export async function queued() {
   await notify();
   flush();
 }
@@ -219,8 +197,8 @@ export async function enqueueMove(move) {
 
 /**
  * Send now and wait at most ``ms`` for the outcome of cash move ``uuid``: resolves with the
- * stored move (``sync`` "sent", "rejected" or still "pending"). Meanwhile its refusal is the
- * caller's to show (no onRejected call); afterwards the listeners hear of it as usual.
+ * stored move (``sync`` "sent", "refused" or still "pending"). Meanwhile its refusal is the
+ * caller's to show (no onRefused call); afterwards the listeners hear of it as usual.
  */
 export async function sendMoveNow(uuid, ms = 6000) {
   watched.add(uuid);
@@ -232,4 +210,23 @@ export async function sendMoveNow(uuid, ms = 6000) {
   } finally {
     watched.delete(uuid);
   }
+}
+
+/** The entries of the outbox that were refused (kept, waiting for a person). */
+export async function refusedEntries() {
+  return (await store.outboxAll()).filter((e) => e.state === "refused").sort((a, b) => a.seq - b.seq);
+}
+
+/** A person sends a refused entry again. */
+export async function retryEntry(entry) {
+  await store.outboxApply({ put: [outbox.retry(entry)] });
+  await notify();
+  return flush();
+}
+
+/** A person who has seen the refusal of cash move ``uuid`` takes it back. */
+export async function withdrawMove(uuid) {
+  const entry = (await store.outboxAll()).find((e) => e.kind === "cash_move" && e.uuid === uuid);
+  if (entry) await store.outboxApply(outbox.withdraw(entry));
+  await notify();
 }
