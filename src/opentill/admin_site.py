@@ -15,6 +15,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
         "POS · Operations",
         [
             "pos.Session",
+            "orders.HeldOrder",
             "orders.Order",
             "orders.Payment",
             "pos.CashMove",
@@ -98,6 +99,12 @@ class OpenTillAdminSite(admin.AdminSite):
         if reports is not None:
             # After POS · Operations and Configuration, before Accounting.
             sections.insert(min(2, len(sections)), reports)
+        from opentill.orders.admin import attention_section
+
+        attention = attention_section(self, request)
+        if attention is not None:
+            # First: held orders and stuck closings wait for a person.
+            sections.insert(0, attention)
         rest = [m for label, m in models.items() if label not in placed]
         if rest:
             sections.append(

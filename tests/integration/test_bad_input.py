@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opentill.accounting.models import FinancialTransaction
-from opentill.orders.models import Order
+from opentill.orders.models import HeldOrder, Order
 from opentill.pos.models import Session, SessionCount
 from tests.conftest import Api, new_uuid, order
 from tests.integration.checks import (
@@ -60,7 +60,7 @@ def till(api_as, shop) -> Till:
     return Till(alice, open_session(alice, shop["till2"].pk)["id"], shop)
 
 
-# --- one bad order in a batch: rejected with a problem document, the others created -------
+# --- one bad order in a batch: rejected or held with a problem document, the others created --
 
 
 def _payment(amount: Any) -> Callable[[Till], dict[str, Any]]:
@@ -225,10 +225,40 @@ BAD_ORDERS: dict[str, tuple[Callable[[Till], Any], tuple[int, str], list[Any] | 
     "order is a list": (lambda t: [t.good()], VALIDATION, []),
 }
 
+# What no terminal could have sent (not an object, no uuid, a JSON value of the wrong type, a
+# required field missing, a number that is no id): rejected. Every other bad order is a
+# well-formed ticket the till may have taken money for: held for a manager, never dropped.
+REJECTED = {
+    "amount JSON float",
+    "amount JSON integer",
+    "amount null",
+    "quantity JSON number",
+    "unit_price JSON number",
+    "product as string",
+    "product zero",
+    "product true",
+    "product beyond 64 bits",
+    "customer beyond 64 bits",
+    "customer as string",
+    "no lines",
+    "lines not a list",
+    "line not an object",
+    "payments not a list",
+    "wrong uuid",
+    "uuid as number",
+    "no uuid",
+    "to_invoice not a boolean",
+    "order is a string",
+    "order is null",
+    "order is a list",
+}
+assert REJECTED < set(BAD_ORDERS)
+
 
 @pytest.mark.parametrize("case", list(BAD_ORDERS), ids=lambda name: name.replace(" ", "-"))
-def test_a_bad_order_is_rejected_and_the_others_are_created(till, case):
+def test_a_bad_order_is_rejected_or_held_and_the_others_are_created(till, case):
     make, (status, code), loc = BAD_ORDERS[case]
+    outcome = "rejected" if case in REJECTED else "held"
     bad = make(till)
     first, last = till.good(), till.good()
     before = Rows.now()
@@ -238,17 +268,17 @@ def test_a_bad_order_is_rejected_and_the_others_are_created(till, case):
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("application/json")
     results = response.json()["results"]
-    assert [r["status"] for r in results] == ["created", "rejected", "created"]
+    assert [r["status"] for r in results] == ["created", outcome, "created"]
     assert [r["uuid"] for r in results[::2]] == [first["uuid"], last["uuid"]]
-    rejected = results[1]
+    refused = results[1]
     sent_uuid = bad.get("uuid") if isinstance(bad, dict) else None
-    assert rejected["uuid"] == (sent_uuid if isinstance(sent_uuid, str) else None)
-    assert rejected["session"] is None
-    assert rejected["order"] is None
-    assert_problem_document(rejected["error"], status, code)
+    assert refused["uuid"] == (sent_uuid if isinstance(sent_uuid, str) else None)
+    assert refused["session"] == (till.session if outcome == "held" else None)
+    assert refused["order"] is None
+    assert_problem_document(refused["error"], status, code)
     if loc is not None:
         # The error names the field, below the order's own index in the batch.
-        locs = [e["loc"] for e in rejected["error"].get("errors", [])]
+        locs = [e["loc"] for e in refused["error"].get("errors", [])]
         assert ["body", "orders", 1, *loc] in locs, locs
     # Only the two good orders were stored: one line and one payment each, and one
     # financial transaction for the batch's cash payments.
@@ -256,6 +286,14 @@ def test_a_bad_order_is_rejected_and_the_others_are_created(till, case):
     if sent_uuid is not None:
         assert_not_stored(sent_uuid)
     assert Order.objects.filter(uuid__in=[first["uuid"], last["uuid"]]).count() == 2
+    # A held order is kept whole, with the same problem document, waiting for a manager.
+    held = list(HeldOrder.objects.values_list("uuid", "payload", "error", "state", "session_id"))
+    if outcome == "held":
+        assert [(str(u), p, e, s, sid) for u, p, e, s, sid in held] == [
+            (sent_uuid, bad, refused["error"], "held", till.session)
+        ]
+    else:
+        assert held == []
 
 
 def test_payment_mismatch_says_what_is_due(till):
@@ -290,7 +328,7 @@ def test_errors_point_at_the_order_index_in_a_long_batch(till):
         {"payment_method": till.cash, "amount": "abc"},
     ]
     results = sync(till.api, till.session, *orders)
-    assert [r["status"] for r in results] == ["created"] * 3 + ["rejected", "created"]
+    assert [r["status"] for r in results] == ["created"] * 3 + ["held", "created"]
     assert results[3]["error"]["errors"][0]["loc"] == ["body", "orders", 3, "payments", 1, "amount"]
 
 
@@ -582,9 +620,12 @@ def test_fuzzed_orders_never_give_a_500(till, data):
     results = response.json()["results"]
     assert len(results) == len(orders)
     for result in results:
-        assert result["status"] in ("created", "duplicate", "rejected")
-        if result["status"] == "rejected":
+        assert result["status"] in ("created", "duplicate", "held", "rejected")
+        if result["status"] in ("held", "rejected"):
             assert 400 <= result["error"]["status"] < 500
+        if result["status"] == "held":
+            assert result["session"] == till.session
+            assert HeldOrder.objects.filter(uuid=result["uuid"], state="held").exists()
 
 
 @settings(

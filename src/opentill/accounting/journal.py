@@ -38,16 +38,20 @@ def sales_postings(
     taxes: Iterable[tuple[int, str, Decimal]],
     rounding: Iterable[tuple[int, Decimal]],
     payments: Iterable[tuple[int, str, Decimal]],
+    differences: Iterable[tuple[int, Decimal]] = (),
 ) -> list[Posting]:
     """Postings of sold orders: income (net) and tax credited, cash rounding, payments debited.
 
     ``sales``: (income account, label, net); ``taxes``: (tax account, label, tax);
     ``rounding``: (rounding account, amount due − total); ``payments``: (ledger account of the
-    method's financial account, label, amount). Refunds come in with negative amounts.
+    method's financial account, label, amount); ``differences``: (account, paid − amount due)
+    of held orders a manager accepted, credited (a gain) or debited (a loss) so the entry
+    balances with payments that differ from what was due. Refunds come in negative.
     """
     postings = [Posting(a, label, -net) for a, label, net in sales]
     postings += [Posting(a, label, -tax) for a, label, tax in taxes]
     postings += [Posting(a, "Cash rounding", -amount) for a, amount in rounding]
+    postings += [Posting(a, "Held order difference", -amount) for a, amount in differences]
     postings += [Posting(a, label, amount) for a, label, amount in payments]
     return postings
 

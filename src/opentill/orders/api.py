@@ -1,4 +1,5 @@
-"""POST /api/v1/sessions/{id}/orders (batch sync) and POST /api/v1/orders/{uuid}/void."""
+"""Orders: POST /api/v1/sessions/{id}/orders (batch sync), POST /api/v1/orders/{uuid}/void,
+and held orders: GET /api/v1/sessions/{id}/held-orders, POST /api/v1/held-orders/{uuid}/resolve."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from ninja import Field, Router, Schema
 
 from opentill.common.problems import Problem
 from opentill.money import fmt
-from opentill.orders import services
-from opentill.orders.models import Order
+from opentill.orders import selectors, services
+from opentill.orders.models import HeldOrder, Order
 from opentill.orders.services import StoredOrder
+from opentill.pos.access import session_may_read
+from opentill.pos.models import Session
 
 router = Router(tags=["orders"])
 
@@ -74,7 +77,11 @@ class OrderOut(Schema):
 
 class SyncResultOut(Schema):
     uuid: str | None
-    status: str
+    status: str = Field(
+        ...,
+        description="created, duplicate, rescued, held (stored for a manager: not in any "
+        "total until resolved) or rejected (no terminal could have sent it)",
+    )
     session: int | None
     order: OrderOut | None
     error: dict[str, Any] | None
@@ -85,6 +92,38 @@ class SyncOut(Schema):
 
 
 class VoidIn(Schema):
+    reason: str = Field("", max_length=255)
+
+
+class BookedOrderOut(OrderOut):
+    difference: str = Field(..., description="paid − amount due, booked as a difference")
+
+
+class HeldOrderOut(Schema):
+    uuid: uuidlib.UUID
+    session: int = Field(
+        ...,
+        description="the session it is held in (a rescue session when "
+        "its own was closing or closed)",
+    )
+    requested_session: int
+    user: str
+    received_at: datetime
+    error: dict[str, Any] = Field(..., description="why it is held: a problem document")
+    reason_text: str = Field(..., description="why it is held, in plain words")
+    payload: Any = Field(..., description="the order object exactly as the terminal sent it")
+    summary: dict[str, Any] = Field(
+        ..., description="state, lines, total and paid as the payload carried them (or null)"
+    )
+    state: str = Field(..., description="held, accepted or voided")
+    resolved_by: str | None
+    resolved_at: datetime | None
+    reason: str = Field(..., description="the manager's reason when resolved")
+    order: BookedOrderOut | None = Field(..., description="the order booked on accept")
+
+
+class ResolveIn(Schema):
+    action: str = Field(..., pattern="^(accept|void)$")
     reason: str = Field("", max_length=255)
 
 
@@ -102,6 +141,28 @@ def order_out(order: Order | StoredOrder) -> dict[str, Any]:
         "total": fmt(order.total),
         "rounding": fmt(order.rounding),
         "amount_due": fmt(order.amount_due),
+    }
+
+
+def held_order_out(held: HeldOrder) -> dict[str, Any]:
+    order = held.order
+    return {
+        "uuid": held.uuid,
+        "session": held.session_id,
+        "requested_session": held.requested_session_id,
+        "user": held.user.get_username(),
+        "received_at": held.received_at,
+        "error": held.error,
+        "reason_text": selectors.held_reason(held.error),
+        "payload": held.payload,
+        "summary": selectors.payload_summary(held.payload),
+        "state": held.state,
+        "resolved_by": held.resolved_by.get_username() if held.resolved_by else None,
+        "resolved_at": held.resolved_at,
+        "reason": held.resolution_reason,
+        "order": None
+        if order is None
+        else {**order_out(order), "difference": fmt(order.difference)},
     }
 
 
@@ -129,3 +190,35 @@ def order_void(request: HttpRequest, order_uuid: str, body: VoidIn) -> dict[str,
     except ValueError:
         raise Problem("not_found", f"{order_uuid!r} is not an order uuid.") from None
     return order_out(services.order_void(uuid=parsed, user=request.user, reason=body.reason))
+
+
+@router.get("/sessions/{session_id}/held-orders", response=list[HeldOrderOut])
+def held_order_list(request: HttpRequest, session_id: int, state: str = "held") -> Any:
+    """Tickets held in the session: those waiting for a manager (default), or ``state=all``."""
+    if state not in ("held", "all"):
+        raise Problem(
+            "validation_error",
+            "state must be 'held' (those waiting for a manager) or 'all'.",
+            errors=[{"loc": ["query", "state"], "msg": "must be 'held' or 'all'"}],
+        )
+    session = Session.objects.select_related("profile__store", "user").filter(pk=session_id).first()
+    if session is None:
+        raise Problem("not_found", f"Session {session_id} does not exist.")
+    if not session_may_read(session, request.user):
+        raise Problem("not_session_owner", f"Session {session.name} belongs to another user.")
+    held = selectors.held_orders_of_session(session_id=session.pk, unresolved=state == "held")
+    return [held_order_out(h) for h in held.select_related("user")]
+
+
+@router.post("/held-orders/{held_uuid}/resolve", response=HeldOrderOut)
+def held_order_resolve(request: HttpRequest, held_uuid: str, body: ResolveIn) -> Any:
+    """A manager accepts (books it with the server's figures, the gap between what was paid
+    and what is due as a difference) or voids (``reason`` required) a held order."""
+    try:
+        parsed = uuidlib.UUID(held_uuid)
+    except ValueError:
+        raise Problem("not_found", f"{held_uuid!r} is not a held order uuid.") from None
+    held = services.held_order_resolve(
+        uuid=parsed, user=request.user, action=body.action, reason=body.reason
+    )
+    return held_order_out(held)

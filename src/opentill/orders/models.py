@@ -40,10 +40,28 @@ class Order(models.Model):
         "invoicing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
     void_reason = models.CharField(max_length=255, blank=True)
+    difference = MoneyField(
+        default=0,
+        help_text="Paid minus amount due: not zero only for a held order a manager accepted",
+    )
+    difference_account = models.ForeignKey(
+        "accounting.LedgerAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where the difference is booked (see orders.services.difference_account)",
+    )
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["session", "state"], name="order_session_state")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(difference=0) | models.Q(difference_account__isnull=False),
+                name="order_difference_has_account",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.uuid)
@@ -92,3 +110,78 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} by {self.payment_method_id}"
+
+
+class HeldOrder(models.Model):
+    """A ticket the till sent (and usually took money for) that the server could not book as
+    sent: stored whole with the reason, counted in no total, resolved by a manager."""
+
+    class State(models.TextChoices):
+        HELD = "held", "Held (waits for a manager)"
+        ACCEPTED = "accepted", "Accepted (booked as an order)"
+        VOIDED = "voided", "Voided"
+
+    uuid = models.UUIDField(unique=True, help_text="The ticket's uuid, as the terminal made it")
+    session = models.ForeignKey(
+        "pos.Session",
+        on_delete=models.PROTECT,
+        related_name="held_orders",
+        help_text="The session it is held in (the rescue session when its own was closing)",
+    )
+    requested_session = models.ForeignKey("pos.Session", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+    payload = models.JSONField(help_text="The order object exactly as the terminal sent it")
+    error = models.JSONField(help_text="Why it was held: a problem document")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.HELD)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_reason = models.CharField(max_length=255, blank=True)
+    order = models.OneToOneField(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="held_from",
+        help_text="The order booked when a manager accepted it",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["session", "state"], name="held_order_session_state")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=["held", "accepted", "voided"]),
+                name="held_order_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(state="held", resolved_by__isnull=True, resolved_at__isnull=True)
+                    | (
+                        ~models.Q(state="held")
+                        & models.Q(resolved_by__isnull=False, resolved_at__isnull=False)
+                    )
+                ),
+                name="held_order_resolved_says_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(state="accepted", order__isnull=False)
+                    | (~models.Q(state="accepted") & models.Q(order__isnull=True))
+                ),
+                name="held_order_accepted_has_its_order",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="voided") | ~models.Q(resolution_reason=""),
+                name="held_order_voided_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"held {self.uuid}"

@@ -1,10 +1,24 @@
 """Turn one order of a sync batch (a JSON object) into typed input, or say what is wrong.
 
-Pure: no Django. Errors become a ``validation_error`` problem listing every field.
+Pure: no Django. A paid ticket is a fact, so the parser tells two kinds of error apart:
+
+- **shape** errors: what no terminal could have sent — not an object, no uuid or one that is
+  not a UUID string, a JSON value of the wrong type (a quantity that is a number or a list,
+  a product that is not an integer id, ``to_invoice`` that is not a boolean), a required
+  field missing (``lines``), text the database cannot hold (NUL, lone surrogates) or a
+  non-finite number. The order is ``rejected`` with a ``validation_error`` problem.
+- **content** errors: a well-formed order with a uuid whose values cannot be taken as sent —
+  an amount or quantity that does not read as a decimal of the allowed form, one beyond the
+  bounds of :mod:`opentill.limits`, an unknown ``state``, an unknown field, a draft that
+  carries payments, too many lines. :class:`OrderContentError` is raised; the sync *holds*
+  the order (stored whole with the problem, for a manager) instead of rejecting it.
+
+Either way the problem lists every bad field, in plain words.
 """
 
 from __future__ import annotations
 
+import math
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,12 +26,18 @@ from decimal import Decimal
 from typing import Any
 
 from opentill.common.problems import Problem
-from opentill.limits import MAX_LINES, MAX_PAYMENTS, MAX_QUANTITY, MAX_UNIT_PRICE
-from opentill.money import QUANTITY_PLACES, RATE_PLACES, AmountError, parse_decimal
+from opentill.limits import MAX_AMOUNT, MAX_LINES, MAX_PAYMENTS, MAX_QUANTITY, MAX_UNIT_PRICE
+from opentill.money import QUANTITY_PLACES, RATE_PLACES, AmountError, fmt, parse_decimal
 
-# Ids are 64-bit database integers: a larger number is refused here rather than overflowing
-# the database driver.
+# Ids are 64-bit database integers: a larger number is no id (a shape error) rather than a
+# value that would overflow the database driver.
 MAX_ID = 2**63 - 1
+
+ORDER_FIELDS = frozenset(
+    {"uuid", "created_at", "state", "customer", "to_invoice", "lines", "payments", "note", "total"}
+)
+LINE_FIELDS = frozenset({"product", "quantity", "unit_price", "discount_percent"})
+PAYMENT_FIELDS = frozenset({"payment_method", "amount"})
 
 
 @dataclass(frozen=True)
@@ -45,27 +65,81 @@ class OrderIn:
     payments: tuple[PaymentIn, ...]
 
 
+class OrderContentError(Problem):
+    """A well-formed order (an object with a uuid, values of the right JSON types) whose
+    content cannot be taken as sent: the sync holds it for a manager instead of rejecting it."""
+
+    def __init__(self, order_uuid: uuidlib.UUID, detail: str, errors: list[dict[str, Any]]):
+        super().__init__("validation_error", detail, errors=errors)
+        self.uuid = order_uuid
+
+
 class _Collector:
     def __init__(self) -> None:
         self.errors: list[dict[str, Any]] = []
+        self.shape = False
 
-    def add(self, loc: list[Any], msg: str) -> None:
+    def add(self, loc: list[Any], msg: str, *, shape: bool = False) -> None:
         self.errors.append({"loc": loc, "msg": msg})
+        self.shape = self.shape or shape
+
+
+def where(loc: list[Any]) -> str:
+    """A field location in plain words: ``["lines", 0, "quantity"]`` → ``line 1, quantity``."""
+    words: list[str] = []
+    rest = list(loc)
+    while rest:
+        part = rest.pop(0)
+        if part in ("lines", "payments") and rest and isinstance(rest[0], int):
+            words.append(f"{str(part)[:-1]} {rest.pop(0) + 1}")
+        else:
+            words.append(str(part).replace("_", " "))
+    return ", ".join(words) or "the order"
 
 
 def _id(value: Any, loc: list[Any], errors: _Collector, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
-        errors.add(loc, f"{what} must be a positive integer id")
+        errors.add(loc, f"{what} must be a positive integer id", shape=True)
         return 0
     return value
 
 
 def _decimal(value: Any, loc: list[Any], errors: _Collector, **kwargs: Any) -> Decimal:
+    """A decimal string: a non-string is a shape error, a string of the wrong form content."""
+    if not isinstance(value, str):
+        what = kwargs.get("what", "amount")
+        errors.add(loc, f'{what} must be a string such as "12.30"', shape=True)
+        return Decimal(0)
     try:
         return parse_decimal(value, **kwargs)
     except AmountError as exc:
         errors.add(loc, str(exc))
         return Decimal(0)
+
+
+def payload_storable(value: Any) -> bool:
+    """True when a payload can be stored whole as JSON in either database: no text (keys
+    included) with a NUL character or a lone surrogate, no non-finite number. A payload that
+    fails this is a shape error: no terminal sends such text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def order_uuid_of(payload: Any) -> str | None:
@@ -75,86 +149,23 @@ def order_uuid_of(payload: Any) -> str | None:
     return None
 
 
-def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
-    """Validate one order object; raise a ``validation_error`` problem naming each bad field."""
-    errors = _Collector()
-    if not isinstance(payload, dict):
-        raise Problem(
-            "validation_error",
-            "An order must be a JSON object.",
-            errors=[{"loc": ["body", "orders", index], "msg": "not an object"}],
-        )
-
-    known = {
-        "uuid",
-        "created_at",
-        "state",
-        "customer",
-        "to_invoice",
-        "lines",
-        "payments",
-        "note",
-        "total",
-    }
-    for key in payload:
-        if key not in known:
-            errors.add([key], "unknown field")
-
-    order_uuid = uuidlib.UUID(int=0)
-    raw_uuid = payload.get("uuid")
-    try:
-        if not isinstance(raw_uuid, str):
-            raise ValueError
-        order_uuid = uuidlib.UUID(raw_uuid)
-    except ValueError:
-        errors.add(["uuid"], "uuid is required and must be a UUID string")
-
-    created_at = None
-    raw_created = payload.get("created_at")
-    if raw_created is not None:
-        try:
-            if not isinstance(raw_created, str):
-                raise ValueError
-            created_at = datetime.fromisoformat(raw_created)
-            if created_at.tzinfo is None:
-                errors.add(["created_at"], "created_at needs a UTC offset (RFC 3339)")
-            else:
-                # A time whose UTC equivalent leaves years 1..9999 cannot be stored.
-                created_at.astimezone(UTC)
-        except (ValueError, OverflowError):
-            errors.add(
-                ["created_at"],
-                "created_at must be an RFC 3339 time such as 2026-11-21T10:02:03+01:00",
-            )
-
-    state = payload.get("state", "paid")
-    if state not in ("paid", "draft"):
-        errors.add(["state"], "state must be 'paid' or 'draft'")
-
-    customer_id = None
-    if payload.get("customer") is not None:
-        customer_id = _id(payload["customer"], ["customer"], errors, "customer")
-
-    to_invoice = payload.get("to_invoice", False)
-    if not isinstance(to_invoice, bool):
-        errors.add(["to_invoice"], "to_invoice must be true or false")
-        to_invoice = False
-
+def _lines(payload: dict[str, Any], errors: _Collector) -> list[LineIn]:
     lines: list[LineIn] = []
     raw_lines = payload.get("lines")
-    if not isinstance(raw_lines, list) or not raw_lines:
+    if not isinstance(raw_lines, list):
+        errors.add(["lines"], "lines is required and must be a list of lines", shape=True)
+        return lines
+    if not raw_lines:
         errors.add(["lines"], "an order needs at least one line")
-        raw_lines = []
     elif len(raw_lines) > MAX_LINES:
         errors.add(["lines"], f"at most {MAX_LINES} lines per order")
-        raw_lines = []
     for line_index, line in enumerate(raw_lines):
-        loc = ["lines", line_index]
+        loc: list[Any] = ["lines", line_index]
         if not isinstance(line, dict):
-            errors.add(loc, "a line must be an object")
+            errors.add(loc, "a line must be an object", shape=True)
             continue
         for key in line:
-            if key not in {"product", "quantity", "unit_price", "discount_percent"}:
+            if key not in LINE_FIELDS:
                 errors.add([*loc, key], "unknown field")
         product_id = _id(line.get("product"), [*loc, "product"], errors, "product")
         quantity = _decimal(
@@ -166,7 +177,11 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
             what="quantity",
         )
         if abs(quantity) >= MAX_QUANTITY:
-            errors.add([*loc, "quantity"], f"quantity must be below {MAX_QUANTITY} in size")
+            errors.add(
+                [*loc, "quantity"],
+                f"quantity {line['quantity']} is beyond the limit: it must be below "
+                f"{MAX_QUANTITY} in size",
+            )
         unit_price = None
         if line.get("unit_price") is not None:
             unit_price = _decimal(
@@ -177,7 +192,11 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
                 what="unit_price",
             )
             if unit_price >= MAX_UNIT_PRICE:
-                errors.add([*loc, "unit_price"], f"unit_price must be below {MAX_UNIT_PRICE}")
+                errors.add(
+                    [*loc, "unit_price"],
+                    f"unit_price {line['unit_price']} is beyond the limit: it must be below "
+                    f"{fmt(MAX_UNIT_PRICE)}",
+                )
         discount = Decimal(0)
         if line.get("discount_percent") is not None:
             discount = _decimal(
@@ -191,39 +210,120 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
             if discount > 100:
                 errors.add([*loc, "discount_percent"], "discount_percent must be between 0 and 100")
         lines.append(LineIn(product_id, quantity, unit_price, discount))
+    return lines
 
+
+def _payments(payload: dict[str, Any], state: Any, errors: _Collector) -> list[PaymentIn]:
     payments: list[PaymentIn] = []
     raw_payments = payload.get("payments", [])
-    if not isinstance(raw_payments, list):
-        errors.add(["payments"], "payments must be a list")
+    if raw_payments is None:
         raw_payments = []
+    if not isinstance(raw_payments, list):
+        errors.add(["payments"], "payments must be a list", shape=True)
+        return payments
     if state == "draft" and raw_payments:
         errors.add(["payments"], "a draft order (pending ticket) carries no payments")
     if len(raw_payments) > MAX_PAYMENTS:
         errors.add(["payments"], f"at most {MAX_PAYMENTS} payments per order")
-        raw_payments = []
     for pay_index, payment in enumerate(raw_payments):
-        loc = ["payments", pay_index]
+        loc: list[Any] = ["payments", pay_index]
         if not isinstance(payment, dict):
-            errors.add(loc, "a payment must be an object")
+            errors.add(loc, "a payment must be an object", shape=True)
             continue
         for key in payment:
-            if key not in {"payment_method", "amount"}:
+            if key not in PAYMENT_FIELDS:
                 errors.add([*loc, key], "unknown field")
         method_id = _id(
             payment.get("payment_method"), [*loc, "payment_method"], errors, "payment_method"
         )
         amount = _decimal(payment.get("amount"), [*loc, "amount"], errors, allow_zero=False)
+        if abs(amount) > MAX_AMOUNT:
+            errors.add(
+                [*loc, "amount"],
+                f"amount {payment['amount']} is beyond the limit of {fmt(MAX_AMOUNT)}",
+            )
         payments.append(PaymentIn(method_id, amount))
+    return payments
 
-    if errors.errors:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'order'}: {e['msg']}" for e in errors.errors
+
+def _created_at(payload: dict[str, Any], errors: _Collector) -> datetime | None:
+    raw_created = payload.get("created_at")
+    if raw_created is None:
+        return None
+    if not isinstance(raw_created, str):
+        errors.add(["created_at"], "created_at must be a string (RFC 3339)", shape=True)
+        return None
+    try:
+        created_at = datetime.fromisoformat(raw_created)
+        if created_at.tzinfo is None:
+            errors.add(["created_at"], "created_at needs a UTC offset (RFC 3339)")
+            return None
+        # A time whose UTC equivalent leaves years 1..9999 cannot be stored.
+        created_at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        errors.add(
+            ["created_at"],
+            "created_at must be an RFC 3339 time such as 2026-11-21T10:02:03+01:00",
         )
+        return None
+    return created_at
+
+
+def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
+    """Validate one order object.
+
+    Raises a ``validation_error`` :class:`Problem` for a shape error (the order is rejected)
+    and :class:`OrderContentError` for a content error only (the order is held); each names
+    every bad field below ``["body", "orders", index]``.
+    """
+    errors = _Collector()
+    if not isinstance(payload, dict):
         raise Problem(
             "validation_error",
-            detail,
-            errors=[{**e, "loc": ["body", "orders", index, *e["loc"]]} for e in errors.errors],
+            "An order must be a JSON object.",
+            errors=[{"loc": ["body", "orders", index], "msg": "not an object"}],
+        )
+
+    for key in payload:
+        if key not in ORDER_FIELDS:
+            errors.add([key], "unknown field")
+
+    order_uuid = uuidlib.UUID(int=0)
+    raw_uuid = payload.get("uuid")
+    try:
+        if not isinstance(raw_uuid, str):
+            raise ValueError
+        order_uuid = uuidlib.UUID(raw_uuid)
+    except ValueError:
+        errors.add(["uuid"], "uuid is required and must be a UUID string", shape=True)
+
+    created_at = _created_at(payload, errors)
+
+    state = payload.get("state", "paid")
+    if not isinstance(state, str):
+        errors.add(["state"], "state must be a string: 'paid' or 'draft'", shape=True)
+    elif state not in ("paid", "draft"):
+        errors.add(["state"], f"state {state!r} is not 'paid' or 'draft'")
+
+    customer_id = None
+    if payload.get("customer") is not None:
+        customer_id = _id(payload["customer"], ["customer"], errors, "customer")
+
+    to_invoice = payload.get("to_invoice", False)
+    if not isinstance(to_invoice, bool):
+        errors.add(["to_invoice"], "to_invoice must be true or false", shape=True)
+        to_invoice = False
+
+    lines = _lines(payload, errors)
+    payments = _payments(payload, state, errors)
+
+    if errors.errors:
+        detail = "; ".join(f"{where(e['loc'])}: {e['msg']}" for e in errors.errors)
+        located = [{**e, "loc": ["body", "orders", index, *e["loc"]]} for e in errors.errors]
+        if errors.shape:
+            raise Problem("validation_error", detail, errors=located)
+        raise OrderContentError(
+            order_uuid, f"This ticket cannot be booked as sent: {detail}.", located
         )
     return OrderIn(
         uuid=order_uuid,

@@ -65,8 +65,21 @@ def session_sales_postings(*, session: Session) -> list[Posting]:
             "payment_method__financial_account__ledger_account_id", "payment_method__name", "amount"
         )
     ]
+    # Held orders a manager accepted: paid − due per account (a handful of rows at most).
+    differences = list(
+        Order.objects.filter(session=session, state__in=SOLD)
+        .exclude(difference=0)
+        .values("difference_account_id")
+        .annotate(amount=Sum("difference"))
+        .order_by("difference_account_id")
+        .values_list("difference_account_id", "amount")
+    )
     return sales_postings(
-        sales=sales, taxes=taxes, rounding=_rounding_account(session, rounding), payments=payments
+        sales=sales,
+        taxes=taxes,
+        rounding=_rounding_account(session, rounding),
+        payments=payments,
+        differences=differences,
     )
 
 
@@ -82,6 +95,9 @@ def _order_postings(order: StoredOrder, session: Session) -> list[Posting]:
         ],
         rounding=_rounding_account(session, order.rounding),
         payments=[(p.ledger_account_id, p.method_name, p.amount) for p in order.payments],
+        differences=[(order.difference_account_id, order.difference)]
+        if order.difference and order.difference_account_id is not None
+        else [],
     )
 
 

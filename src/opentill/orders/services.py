@@ -1,4 +1,12 @@
-"""Order writes: batch sync (idempotent by uuid) and voiding pending tickets."""
+"""Order writes: batch sync (idempotent by uuid), held orders and their resolution, voiding
+pending tickets.
+
+A ticket paid at the till is a fact: the sync books it (``created``) when it can price it as
+sent, and otherwise *holds* it (``held``: stored whole with the reason, counted in no total)
+for a manager, who accepts it (booked with the server's figures, the gap between what was
+paid and what is due booked as a difference) or voids it. ``rejected`` is left for what no
+terminal could have sent (see :mod:`opentill.orders.parsing`).
+"""
 
 from __future__ import annotations
 
@@ -20,10 +28,16 @@ from opentill.common.db import db_value, insert_rows
 from opentill.common.problems import Problem
 from opentill.limits import MAX_AMOUNT, MAX_BATCH
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, to_minor
-from opentill.orders.models import Order, OrderLine, Payment
-from opentill.orders.parsing import OrderIn, order_uuid_of, parse_order
+from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
+from opentill.orders.parsing import (
+    OrderContentError,
+    OrderIn,
+    order_uuid_of,
+    parse_order,
+    payload_storable,
+)
 from opentill.orders.pricing import LineInput, price_order
-from opentill.pos.access import session_check_actor, session_check_state
+from opentill.pos.access import session_check_actor, session_check_manager, session_check_state
 from opentill.pos.models import PaymentMethod, PosProfile, Session
 from opentill.pos.services import rescue_session_get_or_create
 
@@ -75,19 +89,36 @@ class StoredOrder:
     payments: list[StoredPayment] = field(default_factory=list)
     pk: int | None = None
     session_id: int | None = None
+    # Paid minus amount due, and where it is booked: only for an accepted held order.
+    difference: Decimal = ZERO
+    difference_account_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HeldIn:
+    """An order the sync holds: the payload as sent and the problem that holds it."""
+
+    index: int
+    uuid: uuidlib.UUID
+    payload: Any
+    error: dict[str, Any]
 
 
 @dataclass
 class SyncResult:
     uuid: str | None
-    status: str  # created, duplicate, rescued, rejected
+    status: str  # created, duplicate, rescued, held, rejected
     session: int | None = None
     order: StoredOrder | None = None
     error: dict[str, Any] | None = None
 
 
 class _Catalog:
-    """Products, customers and payment methods a batch refers to, loaded in three queries."""
+    """Products, customers and payment methods a batch refers to, loaded in three queries.
+
+    Products are the company's, active or not: a product deactivated since the terminal
+    loaded its catalog is still a product, and a ticket that sold it is still a sale.
+    """
 
     def __init__(self, profile: PosProfile, orders: Sequence[OrderIn]) -> None:
         company_id = profile.store.company_id
@@ -96,7 +127,7 @@ class _Catalog:
         self.products = {
             p.pk: p
             for p in Product.objects.select_related("tax").filter(
-                pk__in=product_ids, company_id=company_id, active=True
+                pk__in=product_ids, company_id=company_id
             )
         }
         self.customers = set(
@@ -105,7 +136,10 @@ class _Catalog:
             )
         )
         self.methods: dict[int, PaymentMethod] = {
-            m.pk: m for m in profile.payment_methods.select_related("financial_account")
+            m.pk: m
+            for m in profile.payment_methods.select_related(
+                "financial_account", "cash_difference_gl_item"
+            )
         }
 
 
@@ -114,8 +148,21 @@ def _unknown(code: str, detail: str, loc: list[Any]) -> Problem:
     return Problem(code, detail, errors=[{"loc": loc, "msg": code.replace("_", " ")}])
 
 
-def _price(order_in: OrderIn, *, index: int, profile: PosProfile, catalog: _Catalog) -> StoredOrder:
-    """Price and validate one order against the catalog; raise a problem when it is wrong."""
+def _price(
+    order_in: OrderIn,
+    *,
+    index: int,
+    profile: PosProfile,
+    catalog: _Catalog,
+    settle: bool = False,
+) -> StoredOrder:
+    """Price and validate one order against the catalog; raise a problem when it is wrong.
+
+    A line's unit price is the one the ticket carries (the price the customer was charged),
+    else the product's current price. ``settle`` (a manager accepting a held order): payments
+    that differ from the amount due are taken as paid and the gap becomes the order's
+    ``difference`` instead of a ``payment_mismatch``.
+    """
     company = profile.store.company
     inputs: list[LineInput] = []
     products = []
@@ -124,7 +171,7 @@ def _price(order_in: OrderIn, *, index: int, profile: PosProfile, catalog: _Cata
         if product is None:
             raise _unknown(
                 "unknown_product",
-                f"Product {line.product_id} does not exist or is not sold.",
+                f"Line {line_index + 1}: product {line.product_id} does not exist in this company.",
                 ["body", "orders", index, "lines", line_index, "product"],
             )
         products.append(product)
@@ -157,14 +204,16 @@ def _price(order_in: OrderIn, *, index: int, profile: PosProfile, catalog: _Cata
             "validation_error",
             f"The order or one of its lines exceeds what a till can take ({fmt(MAX_ORDER_TOTAL)}).",
         )
-    if order_in.state == Order.State.PAID:
-        paid = sum((p.amount for p in order_in.payments), ZERO)
-        if paid != price.amount_due:
+    paid = sum((p.amount for p in order_in.payments), ZERO)
+    difference = ZERO
+    if order_in.state == Order.State.PAID and paid != price.amount_due:
+        if not settle:
             raise Problem(
                 "payment_mismatch",
                 f"Payments total {fmt(paid)} but the amount due is {fmt(price.amount_due)}.",
                 extra={"amount_due": fmt(price.amount_due), "paid": fmt(paid)},
             )
+        difference = paid - price.amount_due
     stored = StoredOrder(
         index=index,
         uuid=order_in.uuid,
@@ -177,6 +226,7 @@ def _price(order_in: OrderIn, *, index: int, profile: PosProfile, catalog: _Cata
         total=price.total,
         rounding=price.rounding,
         amount_due=price.amount_due,
+        difference=difference,
     )
     for line, product, line_price, line_input in zip(
         order_in.lines, products, price.lines, inputs, strict=True
@@ -227,6 +277,8 @@ _ORDER_FIELDS = (
     "rounding",
     "amount_due",
     "void_reason",
+    "difference",
+    "difference_account",
 )
 _LINE_FIELDS = (
     "order",
@@ -274,6 +326,8 @@ def _insert(
                 to_minor(o.rounding),
                 to_minor(o.amount_due),
                 "",
+                to_minor(o.difference),
+                o.difference_account_id,
             )
             for o in orders
         ],
@@ -369,6 +423,24 @@ def _rejected(uuid: str | None, problem: Problem) -> SyncResult:
     return SyncResult(uuid=uuid, status="rejected", error=problem.as_dict())
 
 
+def _hold(
+    index: int, order_uuid: uuidlib.UUID, payload: Any, problem: Problem
+) -> HeldIn | SyncResult:
+    """Hold an order the server cannot book as sent; a payload no database can store whole
+    (NUL characters, lone surrogates, non-finite numbers) is rejected instead."""
+    if payload_storable(payload):
+        return HeldIn(index=index, uuid=order_uuid, payload=payload, error=problem.as_dict())
+    return _rejected(
+        str(order_uuid),
+        Problem(
+            "validation_error",
+            f"{problem.detail} The order also holds text or numbers that cannot be stored "
+            "(a NUL character, a lone surrogate or a non-finite number).",
+            errors=[{"loc": ["body", "orders", index], "msg": "cannot be stored"}],
+        ),
+    )
+
+
 def _session_for_sync(session_id: int, user: Any) -> Session:
     session = (
         Session.objects.select_related("profile__store__company", "user")
@@ -381,38 +453,103 @@ def _session_for_sync(session_id: int, user: Any) -> Session:
     return session
 
 
+def _target_session(requested: Session) -> tuple[Session, str]:
+    """Where the orders sent to ``requested`` go, and their status: the session itself while
+    it is in progress, the profile's rescue session once it is closing or closed."""
+    if requested.state in (Session.State.CLOSING_CONTROL, Session.State.CLOSED):
+        target = rescue_session_get_or_create(profile=requested.profile, user=requested.user)
+        target.profile = requested.profile
+        return target, "rescued"
+    session_check_state(requested, Session.State.IN_PROGRESS, action="sync orders")
+    return requested, "created"
+
+
+def _held_store(
+    holds: Sequence[HeldIn], *, session: Session, requested: Session, user: Any
+) -> dict[int, SyncResult]:
+    """Write held orders (rare: one row and one audit event each) and answer for each.
+
+    A uuid another batch held meanwhile (another session, on PostgreSQL) is answered with
+    that record: the unique index makes this insert wait for the other and then fail."""
+    now = timezone.now()
+    answers: dict[int, SyncResult] = {}
+    for h in holds:
+        try:
+            with transaction.atomic():
+                row = HeldOrder.objects.create(
+                    uuid=h.uuid,
+                    session=session,
+                    requested_session=requested,
+                    user=user,
+                    received_at=now,
+                    payload=h.payload,
+                    error=h.error,
+                )
+        except IntegrityError:
+            other = HeldOrder.objects.filter(uuid=h.uuid).values_list("session_id", "error").get()
+            answers[h.index] = SyncResult(
+                uuid=str(h.uuid), status="held", session=other[0], error=other[1]
+            )
+            continue
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.ORDER_HELD,
+            obj=row,
+            session_id=session.pk,
+            after={
+                "requested_session": requested.pk,
+                "code": h.error.get("code"),
+                "state": h.payload.get("state", "paid") if isinstance(h.payload, dict) else None,
+            },
+            detail=str(h.error.get("detail", "")),
+        )
+        answers[h.index] = SyncResult(
+            uuid=str(h.uuid), status="held", session=session.pk, error=h.error
+        )
+    return answers
+
+
 def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[SyncResult]:
     """Store a batch of orders for a session, idempotently by ``uuid``.
 
-    Each order is ``created``, ``duplicate`` (its uuid was seen before: nothing changes),
-    ``rescued`` (the session is closing or closed: stored in the profile's rescue session)
-    or ``rejected`` with a problem document; one bad order never rejects the others.
-    Orders are validated and priced before the session is locked, so the lock (on SQLite,
-    the database's write lock) is held only to check the state and write.
+    Each order is ``created``, ``duplicate`` (its uuid is an order already: nothing changes),
+    ``rescued`` (the session is closing or closed: stored in the profile's rescue session),
+    ``held`` (it cannot be booked as sent: stored whole with the problem for a manager, in
+    no total; a held uuid sent again is ``held`` again, whatever its body) or ``rejected``
+    (no terminal could have sent it); one bad order never affects the others. Orders are
+    validated and priced before the session is locked, so the lock (on SQLite, the
+    database's write lock) is held only to check the state, look the uuids up and write.
     """
     if len(payloads) > MAX_BATCH:
         raise Problem("validation_error", f"At most {MAX_BATCH} orders per batch.")
     results: list[SyncResult | None] = [None] * len(payloads)
     parsed: list[tuple[int, OrderIn]] = []
+    holds: dict[int, HeldIn] = {}
+
+    def hold_or_reject(index: int, order_uuid: uuidlib.UUID, problem: Problem) -> None:
+        outcome = _hold(index, order_uuid, payloads[index], problem)
+        if isinstance(outcome, HeldIn):
+            holds[index] = outcome
+        else:
+            results[index] = outcome
+
     for index, payload in enumerate(payloads):
         try:
             parsed.append((index, parse_order(payload, index=index)))
+        except OrderContentError as problem:
+            hold_or_reject(index, problem.uuid, problem)
         except Problem as problem:
             results[index] = _rejected(order_uuid_of(payload), problem)
 
     requested = _session_for_sync(session_id, user)
     profile = requested.profile
     catalog = _Catalog(profile, [o for _, o in parsed])
-    priced: list[StoredOrder] = []
-    seen: set[uuidlib.UUID] = set()
+    priced: dict[int, StoredOrder] = {}
     for index, order_in in parsed:
-        if order_in.uuid in seen:
-            continue  # repeated in this batch: answered as a duplicate below
         try:
-            priced.append(_price(order_in, index=index, profile=profile, catalog=catalog))
-            seen.add(order_in.uuid)
+            priced[index] = _price(order_in, index=index, profile=profile, catalog=catalog)
         except Problem as problem:
-            results[index] = _rejected(str(order_in.uuid), problem)
+            hold_or_reject(index, order_in.uuid, problem)
 
     with transaction.atomic():
         requested = (
@@ -421,28 +558,39 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
             .get(pk=session_id)
         )
         session_check_actor(requested, user)
-        target = requested
-        created_status = "created"
-        if requested.state in (Session.State.CLOSING_CONTROL, Session.State.CLOSED):
-            target = rescue_session_get_or_create(profile=requested.profile, user=requested.user)
-            target.profile = requested.profile
-            created_status = "rescued"
-        else:
-            session_check_state(requested, Session.State.IN_PROGRESS, action="sync orders")
+        target, created_status = _target_session(requested)
 
-        existing = dict(
-            Order.objects.filter(uuid__in=[o.uuid for _, o in parsed]).values_list(
-                "uuid", "session_id"
+        # One uuid, one record: a uuid is an order or a held order, never both. Both are
+        # looked up (and written) under the session lock.
+        uuids = [o.uuid for o in priced.values()] + [h.uuid for h in holds.values()]
+        existing = dict(Order.objects.filter(uuid__in=uuids).values_list("uuid", "session_id"))
+        held_before: dict[uuidlib.UUID, tuple[int, dict[str, Any]]] = {
+            u: (sid, error)
+            for u, sid, error in HeldOrder.objects.filter(uuid__in=uuids).values_list(
+                "uuid", "session_id", "error"
             )
-        )
-        fresh = [o for o in priced if o.uuid not in existing]
-        fresh_indexes = {o.index for o in fresh}
-        existing.update((o.uuid, target.pk) for o in fresh)
-        for index, order_in in parsed:
-            if results[index] is None and index not in fresh_indexes:
+        }
+        fresh: list[StoredOrder] = []
+        new_holds: list[HeldIn] = []
+        for index in range(len(payloads)):
+            if results[index] is not None:
+                continue
+            item: StoredOrder | HeldIn = priced[index] if index in priced else holds[index]
+            if item.uuid in existing:
                 results[index] = SyncResult(
-                    uuid=str(order_in.uuid), status="duplicate", session=existing[order_in.uuid]
+                    uuid=str(item.uuid), status="duplicate", session=existing[item.uuid]
                 )
+            elif item.uuid in held_before:
+                held_session, error = held_before[item.uuid]
+                results[index] = SyncResult(
+                    uuid=str(item.uuid), status="held", session=held_session, error=error
+                )
+            elif isinstance(item, StoredOrder):
+                fresh.append(item)
+                existing[item.uuid] = target.pk
+            else:
+                new_holds.append(item)
+                held_before[item.uuid] = (target.pk, item.error)
 
         # Insert in uuid order: two batches sharing uuids then take the unique index's locks
         # in the same order, so one waits for the other instead of deadlocking.
@@ -467,6 +615,11 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
                     results[o.index] = SyncResult(
                         uuid=str(o.uuid), status="duplicate", session=other
                     )
+        new_holds.sort(key=lambda h: h.uuid)
+        for index, answer in _held_store(
+            new_holds, session=target, requested=requested, user=user
+        ).items():
+            results[index] = answer
         stored = [o for o in fresh if results[o.index] is None]
         if created_status == "rescued" and stored:
             audit_record(
@@ -518,3 +671,159 @@ def order_void(*, uuid: Any, user: Any, reason: str) -> Order:
             detail=reason,
         )
     return order
+
+
+# --- held orders ---------------------------------------------------------------------------
+
+
+def difference_account(
+    *, payments: Sequence[StoredPayment], methods: dict[int, PaymentMethod], session: Session
+) -> int:
+    """The ledger account that books an accepted held order's difference (paid − due).
+
+    The gap is what the drawer count would have found had the manager voided the ticket, so
+    it goes where that count difference would go: the cash-difference G/L account of the
+    ticket's first countable payment method. A ticket paid only by methods that are not
+    counted (card), or not paid at all, books it on the company's rounding account.
+    """
+    for payment in payments:
+        item = methods[payment.payment_method_id].cash_difference_gl_item
+        if item is not None:
+            return item.account_id
+    account_id = session.profile.store.company.rounding_account_id
+    if account_id is None:
+        raise Problem(
+            "invalid_state",
+            "The ticket's payments differ from the amount due, but none of its payment "
+            "methods has a cash-difference G/L item and the company has no rounding account "
+            "to book the difference on.",
+        )
+    return account_id
+
+
+def _lock_session(session_id: int) -> Session:
+    return (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("profile__store__company", "user")
+        .get(pk=session_id)
+    )
+
+
+def _held_accept(held: HeldOrder, session: Session, user: Any, reason: str) -> None:
+    """Book a held order with the server's figures in its session (the rescue session when
+    its own is closing or closed), its payments as the till took them, the gap as its
+    difference."""
+    target = session
+    if session.state in (Session.State.CLOSING_CONTROL, Session.State.CLOSED):
+        rescue = rescue_session_get_or_create(profile=session.profile, user=session.user)
+        target = _lock_session(rescue.pk)
+    else:
+        session_check_state(session, Session.State.IN_PROGRESS, action="accept a held order")
+    if Order.objects.filter(uuid=held.uuid).exists():
+        raise Problem("invalid_state", f"Ticket {held.uuid} is already an order.")
+    profile = target.profile
+    try:
+        order_in = parse_order(held.payload)
+        catalog = _Catalog(profile, [order_in])
+        stored = _price(order_in, index=0, profile=profile, catalog=catalog, settle=True)
+        if stored.difference:
+            stored.difference_account_id = difference_account(
+                payments=stored.payments, methods=catalog.methods, session=target
+            )
+    except Problem as problem:
+        raise Problem(
+            "invalid_state",
+            f"Held order {held.uuid} cannot be booked, even now. {problem.detail} "
+            "Void it with a reason instead: the money the till took for it then shows as a "
+            "difference when the drawer is counted.",
+            extra={"reason": problem.as_dict()},
+        ) from None
+    _insert([stored], session=target, requested=held.requested_session, user=held.user)
+    held.state = HeldOrder.State.ACCEPTED
+    held.order_id = stored.pk
+    held.resolved_by = user
+    held.resolved_at = timezone.now()
+    held.resolution_reason = reason[:255]
+    held.save(update_fields=["state", "order", "resolved_by", "resolved_at", "resolution_reason"])
+    paid = sum((p.amount for p in stored.payments), ZERO)
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.HELD_ORDER_ACCEPTED,
+        obj=held,
+        session_id=target.pk,
+        before={"state": HeldOrder.State.HELD, "code": held.error.get("code")},
+        after={
+            "state": held.state,
+            "order": stored.pk,
+            "session": target.pk,
+            "amount_due": stored.amount_due,
+            "paid": paid,
+            "difference": stored.difference,
+        },
+        detail=reason
+        or f"Accepted: due {fmt(stored.amount_due)}, paid {fmt(paid)}, "
+        f"difference {fmt(stored.difference)}",
+    )
+
+
+def held_order_resolve(
+    *, uuid: uuidlib.UUID, user: Any, action: str, reason: str = ""
+) -> HeldOrder:
+    """A manager resolves a held order, in one transaction, audited.
+
+    ``accept``: the ticket is booked as an order priced by the server now (with the unit
+    prices the ticket carries), with its payments as the till took them; paid − due is
+    booked as the order's difference (:func:`difference_account`), so every journal entry
+    balances and the money is in the books. A ticket that still cannot be priced (a product
+    that never existed) is refused with ``invalid_state``. ``void`` (a reason is required):
+    nothing is booked; the money stays in the drawer and the close counts it as a difference.
+    """
+    reason = reason.strip()
+    if action not in ("accept", "void"):
+        raise Problem(
+            "validation_error",
+            "action must be 'accept' or 'void'.",
+            errors=[{"loc": ["body", "action"], "msg": "must be 'accept' or 'void'"}],
+        )
+    if action == "void" and not reason:
+        raise Problem(
+            "validation_error",
+            "A reason is required to void a held order.",
+            errors=[{"loc": ["body", "reason"], "msg": "required"}],
+        )
+    session_id = HeldOrder.objects.filter(uuid=uuid).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise Problem("not_found", f"Held order {uuid} does not exist.")
+    with transaction.atomic():
+        # The session first, then the held order: the order a close takes its locks in.
+        session = _lock_session(session_id)
+        session_check_manager(session, user, action="resolve a held order")
+        held = (
+            HeldOrder.objects.select_for_update(of=("self",))
+            .select_related("requested_session")
+            .get(uuid=uuid)
+        )
+        if held.state != HeldOrder.State.HELD:
+            raise Problem(
+                "invalid_state",
+                f"Held order {uuid} was already {held.get_state_display().lower()}.",
+                extra={"state": held.state},
+            )
+        if action == "accept":
+            _held_accept(held, session, user, reason)
+        else:
+            held.state = HeldOrder.State.VOIDED
+            held.resolved_by = user
+            held.resolved_at = timezone.now()
+            held.resolution_reason = reason[:255]
+            held.save(update_fields=["state", "resolved_by", "resolved_at", "resolution_reason"])
+            audit_record(
+                user=user,
+                action=AuditEvent.Action.HELD_ORDER_VOIDED,
+                obj=held,
+                session_id=session.pk,
+                before={"state": HeldOrder.State.HELD, "code": held.error.get("code")},
+                after={"state": held.state},
+                detail=reason,
+            )
+    return held

@@ -17,7 +17,9 @@ from opentill.audit.models import AuditEvent
 from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin
 from opentill.common.problems import Problem
 from opentill.identity.roles import is_accountant, is_manager
-from opentill.orders.models import Order
+from opentill.orders.admin import summary_text
+from opentill.orders.models import HeldOrder, Order
+from opentill.orders.selectors import held_orders_of_session, held_reason
 from opentill.pos import closing
 from opentill.pos.access import managed_store_ids, manages_store
 from opentill.pos.models import (
@@ -193,6 +195,15 @@ class SessionAdmin(ReadOnlyAdmin):
             "can_close_rescue": may_manage
             and session.rescue
             and session.state == Session.State.IN_PROGRESS,
+            "held_orders": [
+                {
+                    "row": h,
+                    "reason": held_reason(h.error),
+                    "summary": summary_text(h.payload),
+                    "may_resolve": may_manage and h.state == HeldOrder.State.HELD,
+                }
+                for h in held_orders_of_session(session_id=session.pk, unresolved=False)
+            ],
             "report_url": f"/api/v1/sessions/{session.pk}/report?format=html",
             **session_page_context(session),
             **(extra_context or {}),

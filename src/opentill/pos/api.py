@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema, Status
 from opentill.common.problems import Problem
 from opentill.common.schemas import Money
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
+from opentill.orders.selectors import held_orders_of_session, held_reason, payload_summary
 from opentill.pos import closing, selectors, services
 from opentill.pos.access import blind_for, profile_may_use, session_may_read
 from opentill.pos.counting import CountInput, DenominationRow
@@ -288,6 +289,15 @@ class PendingOrderOut(Schema):
     lines: list[PendingLineOut]
 
 
+class HeldOrderBriefOut(Schema):
+    uuid: str
+    received_at: datetime
+    code: str
+    detail: str = Field(..., description="why it is held, in plain words")
+    total: str | None = Field(..., description="the total the ticket carried, if any")
+    paid: str | None = Field(..., description="what its payments add up to, if they read")
+
+
 class ClosingLineOut(Schema):
     payment_method: int
     name: str
@@ -303,6 +313,11 @@ class ClosingOut(Schema):
     state: str
     blind: bool
     pending_orders: list[PendingOrderOut]
+    held_orders: list[HeldOrderBriefOut] = Field(
+        ...,
+        description="tickets held for a manager: the close is refused (409 held_orders) "
+        "until each is accepted or voided",
+    )
     lines: list[ClosingLineOut]
     expected_total: str | None = None
     max_difference: str
@@ -471,6 +486,17 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
                 ],
             }
             for o in selectors.session_pending_orders(session=session).prefetch_related("lines")
+        ],
+        "held_orders": [
+            {
+                "uuid": str(h.uuid),
+                "received_at": h.received_at,
+                "code": str(h.error.get("code", "")),
+                "detail": held_reason(h.error),
+                "total": payload_summary(h.payload)["total"],
+                "paid": payload_summary(h.payload)["paid"],
+            }
+            for h in held_orders_of_session(session_id=session.pk)
         ],
         "lines": lines,
         "expected_total": None if blind else fmt(sum(expected.values(), ZERO)),

@@ -30,6 +30,7 @@ from opentill.invoicing.rules import RuleNotFound
 from opentill.invoicing.services import invoices_consolidate
 from opentill.orders.models import Order, OrderLine
 from opentill.orders.posting import SOLD, session_sales_postings
+from opentill.orders.selectors import held_uuids_unresolved
 from opentill.pos.access import (
     manages_store,
     session_check_actor,
@@ -89,6 +90,19 @@ def _check_no_drafts(session: Session) -> None:
             "pending_orders",
             f"Session {session.name} still has draft orders; void them or pay them first.",
             extra={"pending_orders": [str(u) for u in drafts]},
+        )
+
+
+def _check_no_held(session: Session) -> None:
+    """Held orders are tickets the till was paid for and the books do not hold yet: a
+    manager accepts or voids each one before the session can be closed."""
+    held = held_uuids_unresolved(session_id=session.pk)
+    if held:
+        raise Problem(
+            "held_orders",
+            f"Session {session.name} has {len(held)} held order(s) waiting for a manager; "
+            "accept or void each one first.",
+            extra={"held_orders": held},
         )
 
 
@@ -320,6 +334,7 @@ def session_close(
             session_check_actor(session, user)
         session_check_state(session, Session.State.IN_PROGRESS, action="close the session")
         _check_no_drafts(session)
+        _check_no_held(session)
         methods = _methods(session.profile)
         inputs, given = _method_inputs(
             methods, session_expected_amounts(session=session), counts, take_expected=session.rescue
@@ -364,6 +379,7 @@ def session_validate_closing(*, session_id: int, user: Any, notes: str = "") -> 
         session = _lock(session_id)
         session_check_manager(session, user, action="validate a closing")
         session_check_state(session, Session.State.CLOSING_CONTROL, action="validate the closing")
+        _check_no_held(session)
         methods = _methods(session.profile)
         inputs, _ = _stored_inputs(session, methods)
         plan = _plan(session, inputs, manager=True)
@@ -404,6 +420,7 @@ def session_force_close(
             Session.State.CLOSING_CONTROL,
             action="force-close the session",
         )
+        _check_no_held(session)
         Order.objects.filter(session=session, state=Order.State.DRAFT).update(
             state=Order.State.VOID, void_reason=f"Force close: {reason}"[:255]
         )

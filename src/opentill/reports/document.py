@@ -144,6 +144,7 @@ def build_document(r: dict[str, Any]) -> Document:
                         ("Amount due", o["amount_due_total"]),
                         (f"Voided tickets ({o['voided']})", o.get("voided_total", DASH)),
                         ("Pending tickets", str(o["drafts"])),
+                        ("Held tickets (not counted)", str(o.get("held", 0))),
                     ]
                 )
             ],

@@ -13,7 +13,7 @@ from django.utils import timezone
 from opentill.accounting.models import JournalEntry, JournalLine
 from opentill.invoicing.models import Invoice
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, quantize
-from opentill.orders.models import Order, OrderLine, Payment
+from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
 from opentill.pos.access import blind_for
 from opentill.pos.models import Session, SessionCount
 from opentill.pos.selectors import SOLD_STATES, session_expected_amounts
@@ -282,6 +282,8 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         "orders": {
             "count": totals["n"],
             "drafts": states.get(Order.State.DRAFT, 0),
+            # Tickets held for a manager: in none of these totals until resolved.
+            "held": HeldOrder.objects.filter(session=session, state=HeldOrder.State.HELD).count(),
             "voided": states.get(Order.State.VOID, 0),
             "voided_total": _money(voided_total),
             "refunds": totals["refund_count"],
