@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-# One order, one line, one payment, one tendered amount, one cash move, one count.
+# One order, one line, one payment, one tendered amount, one cash move.
 MAX_AMOUNT = Decimal("1000000000.00")
 # A unit price (a line is also bounded by MAX_AMOUNT once priced).
 MAX_UNIT_PRICE = Decimal("1000000000.00")
@@ -22,6 +22,9 @@ MAX_DENOMINATION_QUANTITY = 1_000_000
 # The balance a drawer (a payment method's financial account) may reach through cash moves
 # and payments within one session, in either direction.
 MAX_BALANCE = Decimal("100000000000.00")
+# A counted amount (and the cash to keep) of one payment method: whatever a drawer may hold,
+# so every expected amount the bounds allow can be counted and the session closed.
+MAX_COUNT = MAX_BALANCE
 MAX_LINES = 500
 MAX_PAYMENTS = 20
 MAX_BATCH = 1000
@@ -35,6 +38,7 @@ def published() -> dict[str, str | int]:
         "max_quantity": str(MAX_QUANTITY),
         "max_denomination_quantity": MAX_DENOMINATION_QUANTITY,
         "max_balance": f"{MAX_BALANCE:.2f}",
+        "max_count": f"{MAX_COUNT:.2f}",
         "max_lines": MAX_LINES,
         "max_payments": MAX_PAYMENTS,
         "max_batch": MAX_BATCH,

@@ -247,6 +247,7 @@ def test_shortage_above_limit_by_cashier_waits_then_manager_validates(api_as, sh
         "difference": "-7.30",
         "keep": "100.00",
         "transferred": "7.00",
+        "not_counted": False,
     }
     # Nothing is posted: the counts are stored, that is all.
     after = snapshot(sid)

@@ -79,6 +79,8 @@ def test_open_with_denominations_books_opening_difference(api_as, shop):
             "expected": "0.00",
             "counted": "51.50",
             "difference": "51.50",
+            "first_float": True,
+            "approved_by": None,
         }
     ]
     assert account_balance(account_id=shop["cash1"].financial_account_id) == Decimal("51.50")

@@ -18,6 +18,7 @@ from opentill.pos.closing_plan import (
     cash_to_keep,
     plan_close,
 )
+from opentill.pos.counting import opening_needs_approval
 
 D = Decimal
 DRAWER, CLEARING, SAFE, BANK = 11, 12, 21, 22
@@ -60,13 +61,20 @@ def card(**changes: object) -> MethodInput:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def plan(*methods: MethodInput, manager: bool = False, keep_nothing: bool = False, limit="5.00"):
+def plan(
+    *methods: MethodInput,
+    manager: bool = False,
+    keep_nothing: bool = False,
+    limit="5.00",
+    take_expected: bool = False,
+):
     return plan_close(
         methods,
         session_name="TILL1/2026/0001",
         max_difference=D(limit),
         approver_is_manager=manager,
         keep_nothing=keep_nothing,
+        take_expected=take_expected,
     )
 
 
@@ -272,6 +280,53 @@ def test_zero_limit_any_difference_needs_approval():
     assert not plan(cash(expected=D("1.00"), counted=D("1.00")), limit="0.00").needs_approval
 
 
+def test_an_uncounted_method_is_taken_as_expected_and_marked_not_counted():
+    result = plan(cash(counted=None), card(), take_expected=True, manager=True)
+    m, c = result.methods
+    assert (m.counted, m.difference, m.keep, m.transfer) == (
+        D("114.30"),
+        D("0.00"),
+        D("100.00"),
+        D("14.30"),
+    )
+    assert m.not_counted
+    assert not c.not_counted  # a card is never counted: informational, not a missing count
+    assert [t.kind for t in result.transactions] == ["transfer"] * 4
+
+
+def test_a_given_count_is_not_marked_not_counted_when_taking_expected():
+    (m,) = plan(cash(counted=D("113.10")), take_expected=True).methods
+    assert (m.counted, m.not_counted) == (D("113.10"), False)
+
+
+def test_uncounted_negative_expected_cash_is_taken_as_zero_and_the_gap_booked():
+    # Refunds paid in cash took 12.50 more out of the drawer than it held.
+    result = plan(cash(expected=D("-12.50"), counted=None), take_expected=True, manager=True)
+    (m,) = result.methods
+    assert (m.counted, m.difference, m.keep, m.transfer) == (
+        D("0.00"),
+        D("12.50"),
+        D("0.00"),
+        D("0.00"),
+    )
+    assert m.not_counted
+    (diff,) = result.transactions
+    assert (diff.kind, diff.amount, diff.account_id) == ("difference", D("12.50"), DRAWER)
+    assert "expected -12.50, counted 0.00" in diff.comment
+
+
+def test_negative_expected_cash_counted_zero_books_the_difference():
+    result = plan(cash(expected=D("-12.50"), counted=D("0.00")), manager=True)
+    (m,) = result.methods
+    assert (m.difference, m.not_counted) == (D("12.50"), False)
+    assert result.over_limit == (1,)
+
+
+def test_variable_keep_of_a_method_below_zero_keeps_nothing():
+    (m,) = plan(card(keep_policy=KEEP_VARIABLE, expected=D("-3.00"))).methods
+    assert (m.counted, m.keep, m.transfer) == (D("-3.00"), D("0.00"), D("-3.00"))
+
+
 def test_no_difference_no_transfer_no_transactions():
     result = plan(cash(expected=D("100.00"), counted=D("100.00")), card(expected=D("0.00")))
     assert result.transactions == ()
@@ -335,3 +390,23 @@ def test_build_entry_is_balanced_in_debits_and_credits():
         ]
     )
     assert sum(line.debit for line in lines) == sum(line.credit for line in lines) == D("7.66")
+
+
+# --- the opening count ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expected", "counted", "needs"),
+    [
+        ("100.00", "105.00", False),  # at the limit
+        ("100.00", "105.01", True),
+        ("100.00", "94.99", True),
+        ("0.00", "250.00", False),  # nothing kept: the first float, not a difference
+        ("100.00", "0.00", True),
+    ],
+)
+def test_opening_needs_approval_beyond_the_maximum_from_a_kept_float(expected, counted, needs):
+    assert (
+        opening_needs_approval(expected=D(expected), counted=D(counted), max_difference=D("5.00"))
+        is needs
+    )

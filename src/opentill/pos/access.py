@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from opentill.common.problems import Problem
+from opentill.identity.approvals import approval_consume
 from opentill.identity.roles import is_accountant, is_cashier, is_manager
 from opentill.pos.models import PosProfile, Session
 
@@ -77,6 +78,33 @@ def session_check_manager(session: Session, user: Any, *, action: str) -> None:
     """Privileged session actions (validate a closing, force-close): managers of its store."""
     if not manages_store(user, session.profile.store_id):
         raise Problem("forbidden", f"Only a manager of {session.profile.store.name} may {action}.")
+
+
+def approval_check(session: Session, *, token: str | None, action: str, why: str) -> Any:
+    """The manager who approved ``action`` on ``session`` with the approval ``token``.
+
+    The approval is consumed (single use, inside the caller's transaction: it stays
+    unused if the caller's work is rolled back). Its approver must be a manager allowed to
+    act on the session; otherwise, or without a valid approval, ``approval_required``.
+    """
+    extra = {"action": action, "session": session.pk}
+    if not token:
+        raise Problem(
+            "approval_required",
+            f"{why}: a manager's approval is required (header X-OpenTill-Approval).",
+            extra=extra,
+        )
+    try:
+        approver = approval_consume(token=token, action=action, session_id=session.pk)
+    except Problem as exc:
+        raise Problem(exc.code, f"{why}: {exc.detail}", extra={**exc.extra, **extra}) from None
+    if not manages_store(approver, session.profile.store_id):
+        raise Problem(
+            "approval_required",
+            f"{why}: {approver.get_username()} is not a manager of {session.profile.store.name}.",
+            extra=extra,
+        )
+    return approver
 
 
 def session_check_state(session: Session, *states: str, action: str) -> None:

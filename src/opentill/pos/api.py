@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema, Status
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import Money
+from opentill.limits import MAX_DENOMINATION_QUANTITY
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
 from opentill.orders.selectors import held_orders_of_session, held_reason, payload_summary
 from opentill.pos import closing, selectors, services
@@ -21,6 +22,25 @@ from opentill.pos.destinations import destinations_for
 from opentill.pos.models import CashMove, PaymentMethod, PosProfile, Session, SessionCount
 
 router = Router(tags=["sessions"])
+
+# A manager's approval (POST /api/v1/auth/approvals) for an action that needs one.
+APPROVAL_HEADER = "X-OpenTill-Approval"
+
+
+def _approval_doc(action: str) -> dict[str, Any]:
+    """OpenAPI description of the approval header an endpoint reads."""
+    return {
+        "parameters": [
+            {
+                "in": "header",
+                "name": APPROVAL_HEADER,
+                "required": False,
+                "schema": {"type": "string"},
+                "description": f"A manager's approval for `{action}` on this session, needed "
+                "when a cashier's difference exceeds the profile's maximum (single use).",
+            }
+        ]
+    }
 
 
 # --- wire schemas -----------------------------------------------------------------------
@@ -54,7 +74,7 @@ class ProfileOut(Schema):
 
 class DenominationIn(Schema):
     value: Money
-    quantity: int = Field(..., ge=0, le=1_000_000)
+    quantity: int = Field(..., ge=0, le=MAX_DENOMINATION_QUANTITY)
 
 
 class OpeningCountIn(Schema):
@@ -72,8 +92,30 @@ class OpeningOut(Schema):
     payment_method: int
     name: str
     expected: str
+    counted: str | None = Field(..., description="null while the session is in opening_control")
+    difference: str | None
+    first_float: bool = Field(
+        ...,
+        description="no float was kept at the last close (expected 0.00): the counted amount "
+        "becomes the drawer's float",
+    )
+    approved_by: str | None = Field(
+        None, description="the manager who approved a difference beyond the maximum"
+    )
+
+
+class SessionClosingCountOut(Schema):
+    payment_method: int
+    name: str
+    expected: str | None = Field(..., description="null for a cashier under blind close")
     counted: str
-    difference: str
+    difference: str | None
+    keep: str | None
+    transferred: str | None
+    not_counted: bool = Field(
+        ..., description="nobody counted it: the amount was taken as expected (force close)"
+    )
+    approved_by: str | None
 
 
 class MethodAmountOut(Schema):
@@ -94,6 +136,9 @@ class SessionOut(Schema):
     opened_at: datetime | None
     closed_at: datetime | None
     opening: list[OpeningOut]
+    closing: list[SessionClosingCountOut] = Field(
+        ..., description="the closing counts, once the session is counted (closing_control, closed)"
+    )
     order_count: int
     sales_total: str
     payments: list[MethodAmountOut]
@@ -138,18 +183,56 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
     sales = selectors.session_sales(session_ids=ids)
     payments = selectors.session_payments(session_ids=ids)
     openings: dict[int, list[dict[str, Any]]] = {}
-    for count in SessionCount.objects.filter(
-        session_id__in=ids, stage=SessionCount.Stage.OPENING
-    ).select_related("payment_method"):
-        openings.setdefault(count.session_id, []).append(
+    closings: dict[int, list[dict[str, Any]]] = {}
+    by_session = {s.pk: s for s in sessions}
+    for count in (
+        SessionCount.objects.filter(session_id__in=ids)
+        .exclude(stage=SessionCount.Stage.PARTIAL)
+        .select_related("payment_method", "approved_by")
+    ):
+        approver = count.approved_by.get_username() if count.approved_by else None
+        if count.stage == SessionCount.Stage.OPENING:
+            openings.setdefault(count.session_id, []).append(
+                {
+                    "payment_method": count.payment_method_id,
+                    "name": count.payment_method.name,
+                    "expected": fmt(count.expected),
+                    "counted": fmt(count.counted),
+                    "difference": fmt(count.difference),
+                    "first_float": count.expected == 0,
+                    "approved_by": approver,
+                }
+            )
+            continue
+        blind = blind_for(by_session[count.session_id], viewer)
+        closings.setdefault(count.session_id, []).append(
             {
                 "payment_method": count.payment_method_id,
                 "name": count.payment_method.name,
-                "expected": fmt(count.expected),
+                "expected": None if blind else fmt(count.expected),
                 "counted": fmt(count.counted),
-                "difference": fmt(count.difference),
+                "difference": None if blind else fmt(count.difference),
+                "keep": fmt(count.keep),
+                "transferred": fmt(count.transferred),
+                "not_counted": count.not_counted,
+                "approved_by": approver,
             }
         )
+    for s in sessions:
+        if s.state == Session.State.OPENING_CONTROL:
+            # Nothing counted yet: every countable method with the float it should find.
+            openings[s.pk] = [
+                {
+                    "payment_method": method.pk,
+                    "name": method.name,
+                    "expected": fmt(expected),
+                    "counted": None,
+                    "difference": None,
+                    "first_float": expected == 0,
+                    "approved_by": None,
+                }
+                for method, expected in selectors.session_expected_opening(session=s)
+            ]
     method_names = dict(
         PaymentMethod.objects.filter(profile_id__in={s.profile_id for s in sessions}).values_list(
             "pk", "name"
@@ -171,6 +254,7 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
                 "opened_at": s.opened_at,
                 "closed_at": s.closed_at,
                 "opening": openings.get(s.pk, []),
+                "closing": closings.get(s.pk, []),
                 "order_count": n,
                 "sales_total": fmt(total) if total is not None else "0.00",
                 "payments": [
@@ -232,7 +316,11 @@ def session_create(request: HttpRequest, profile_id: int) -> Status:
     return Status(201, session_out(session, request.user))
 
 
-@router.post("/sessions/{session_id}/open", response=SessionOut)
+@router.post(
+    "/sessions/{session_id}/open",
+    response=SessionOut,
+    openapi_extra=_approval_doc("opening_difference"),
+)
 def session_open(request: HttpRequest, session_id: int, body: OpenIn) -> dict[str, Any]:
     session_for_read(session_id, request.user)
     counts = [
@@ -246,7 +334,11 @@ def session_open(request: HttpRequest, session_id: int, body: OpenIn) -> dict[st
         for c in body.counts
     ]
     session = services.session_open(
-        session_id=session_id, user=request.user, counts=counts, notes=body.notes
+        session_id=session_id,
+        user=request.user,
+        counts=counts,
+        notes=body.notes,
+        approval=request.headers.get(APPROVAL_HEADER),
     )
     return session_out(session, request.user)
 
@@ -352,11 +444,17 @@ class DifferenceOut(Schema):
     difference: str
     keep: str
     transferred: str
+    not_counted: bool = Field(
+        ..., description="nobody counted it: the amount was taken as expected (force close)"
+    )
 
 
 class ClosedSessionOut(SessionOut):
     differences: list[DifferenceOut]
     needs_approval: bool
+    approved_by: str | None = Field(
+        ..., description="the manager whose approval let a difference beyond the maximum through"
+    )
 
 
 class DropIn(Schema):
@@ -423,10 +521,12 @@ def closed_out(result: closing.CloseResult, viewer: Any) -> dict[str, Any]:
             "difference": fmt(m.difference),
             "keep": fmt(m.keep),
             "transferred": fmt(m.transfer),
+            "not_counted": m.not_counted,
         }
         for m in result.plan.methods
     ]
     body["needs_approval"] = result.session.state == Session.State.CLOSING_CONTROL
+    body["approved_by"] = result.approved_by.get_username() if result.approved_by else None
     return body
 
 
@@ -504,10 +604,18 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
     }
 
 
-@router.post("/sessions/{session_id}/close", response=ClosedSessionOut)
+@router.post(
+    "/sessions/{session_id}/close",
+    response=ClosedSessionOut,
+    openapi_extra=_approval_doc("closing_difference"),
+)
 def session_close(request: HttpRequest, session_id: int, body: CloseIn) -> dict[str, Any]:
     result = closing.session_close(
-        session_id=session_id, user=request.user, counts=_counts(body.counts), notes=body.notes
+        session_id=session_id,
+        user=request.user,
+        counts=_counts(body.counts),
+        notes=body.notes,
+        approval=request.headers.get(APPROVAL_HEADER),
     )
     return closed_out(result, request.user)
 

@@ -28,10 +28,12 @@ from opentill.catalog.models import StockMove
 from opentill.common.problems import Problem
 from opentill.invoicing.rules import RuleNotFound
 from opentill.invoicing.services import invoices_consolidate
+from opentill.money import fmt
 from opentill.orders.models import Order, OrderLine
 from opentill.orders.posting import SOLD, session_sales_postings
 from opentill.orders.selectors import held_uuids_unresolved
 from opentill.pos.access import (
+    approval_check,
     manages_store,
     session_check_actor,
     session_check_manager,
@@ -57,6 +59,7 @@ _GL_COUNTERPART = (
 class CloseResult:
     session: Session
     plan: ClosingPlan
+    approved_by: Any = None  # the manager whose approval let a difference through
 
 
 def _lock(session_id: int) -> Session:
@@ -107,20 +110,14 @@ def _check_no_held(session: Session) -> None:
 
 
 def _method_inputs(
-    methods: Sequence[PaymentMethod],
-    expected: dict[int, Decimal],
-    counts: Sequence[CountInput],
-    *,
-    take_expected: bool = False,
+    methods: Sequence[PaymentMethod], expected: dict[int, Decimal], counts: Sequence[CountInput]
 ) -> tuple[list[MethodInput], dict[int, CountInput]]:
-    """Match the counts to the profile's methods; ``take_expected``: uncounted countable
-    methods are taken as expected (force close, rescue close)."""
+    """Match the counts to the profile's methods (``counted`` None where nothing was counted;
+    the plan decides what an uncounted method is taken to hold)."""
     given, counted = counts_match(methods=methods, counts=counts)
     inputs = []
     for m in methods:
         value = counted.get(m.pk)
-        if value is None and take_expected and m.countable:
-            value = expected[m.pk]
         inputs.append(
             MethodInput(
                 method_id=m.pk,
@@ -140,7 +137,13 @@ def _method_inputs(
     return inputs, given
 
 
-def _plan(session: Session, inputs: Sequence[MethodInput], *, manager: bool) -> ClosingPlan:
+def _plan(
+    session: Session,
+    inputs: Sequence[MethodInput],
+    *,
+    manager: bool,
+    take_expected: bool = False,
+) -> ClosingPlan:
     try:
         return plan_close(
             inputs,
@@ -148,6 +151,7 @@ def _plan(session: Session, inputs: Sequence[MethodInput], *, manager: bool) -> 
             max_difference=session.profile.max_difference,
             approver_is_manager=manager,
             keep_nothing=session.rescue,
+            take_expected=take_expected,
         )
     except ClosingError as exc:
         raise Problem(exc.code, str(exc)) from None
@@ -159,9 +163,11 @@ def _store_counts(
     methods: Sequence[PaymentMethod],
     given: dict[int, CountInput],
     user: Any,
+    approved_by: Any = None,
 ) -> None:
     SessionCount.objects.filter(session=session, stage=SessionCount.Stage.CLOSING).delete()
     by_id = {m.pk: m for m in methods}
+    approved = set(plan.over_limit) if approved_by is not None else set()
     for result in plan.methods:
         count_store(
             session=session,
@@ -173,6 +179,8 @@ def _store_counts(
             keep=result.keep,
             transferred=result.transfer,
             user=user,
+            not_counted=result.not_counted,
+            approved_by=approved_by if result.method_id in approved else None,
         )
 
 
@@ -199,7 +207,13 @@ def _movement_postings(session: Session) -> list[Posting]:
 
 
 def _audit(
-    session: Session, user: Any, action: str, before: str, plan: ClosingPlan, detail: str
+    session: Session,
+    user: Any,
+    action: str,
+    before: str,
+    plan: ClosingPlan,
+    detail: str,
+    approved_by: Any = None,
 ) -> None:
     audit_record(
         user=user,
@@ -216,9 +230,11 @@ def _audit(
                     "difference": m.difference,
                     "keep": m.keep,
                     "transferred": m.transfer,
+                    **({"not_counted": True} if m.not_counted else {}),
                 }
                 for m in plan.methods
             },
+            **({"approved_by": approved_by.get_username()} if approved_by else {}),
         },
         detail=detail,
     )
@@ -317,10 +333,17 @@ def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
 
 
 def session_close(
-    *, session_id: int, user: Any, counts: Sequence[CountInput], notes: str = ""
+    *,
+    session_id: int,
+    user: Any,
+    counts: Sequence[CountInput],
+    notes: str = "",
+    approval: str | None = None,
 ) -> CloseResult:
-    """Count and close. Leaves the session in ``closing_control`` (nothing posted) when a
-    difference exceeds the profile's maximum and the user is not a manager."""
+    """Count and close. When a difference exceeds the profile's maximum and the user is not
+    a manager, the session stops in ``closing_control`` (nothing posted) unless
+    ``approval`` is a manager's approval for ``closing_difference`` on this session: it is
+    consumed and the close posts (an invalid one: ``approval_required``, nothing stored)."""
     with transaction.atomic():
         session = _lock(session_id)
         if session.rescue:
@@ -336,11 +359,25 @@ def session_close(
         _check_no_drafts(session)
         _check_no_held(session)
         methods = _methods(session.profile)
-        inputs, given = _method_inputs(
-            methods, session_expected_amounts(session=session), counts, take_expected=session.rescue
+        inputs, given = _method_inputs(methods, session_expected_amounts(session=session), counts)
+        plan = _plan(
+            session,
+            inputs,
+            manager=manages_store(user, session.profile.store_id),
+            take_expected=session.rescue,
         )
-        plan = _plan(session, inputs, manager=manages_store(user, session.profile.store_id))
-        _store_counts(session, plan, methods, given, user)
+        approver = None
+        if plan.needs_approval and approval:
+            over = ", ".join(m.name for m in plan.methods if m.method_id in plan.over_limit)
+            approver = approval_check(
+                session,
+                token=approval,
+                action="closing_difference",
+                why=f"The closing difference of {over} exceeds the maximum of "
+                f"{fmt(session.profile.max_difference)}",
+            )
+            plan = _plan(session, inputs, manager=True, take_expected=session.rescue)
+        _store_counts(session, plan, methods, given, user, approved_by=approver)
         session.closing_started_at = timezone.now()
         session.closing_notes = notes
         if plan.needs_approval:
@@ -350,8 +387,8 @@ def session_close(
         else:
             _post(session, plan, user)
             action = AuditEvent.Action.SESSION_CLOSED
-        _audit(session, user, action, Session.State.IN_PROGRESS, plan, notes)
-    return CloseResult(session, plan)
+        _audit(session, user, action, Session.State.IN_PROGRESS, plan, notes, approver)
+    return CloseResult(session, plan, approver)
 
 
 def _stored_inputs(
@@ -363,14 +400,12 @@ def _stored_inputs(
     counts = [
         CountInput(
             payment_method_id=c.payment_method_id,
-            counted=c.counted if c.payment_method.countable else None,
+            counted=c.counted if c.payment_method.countable and not c.not_counted else None,
             keep=c.keep,
         )
         for c in stored.values()
     ]
-    return _method_inputs(
-        methods, session_expected_amounts(session=session), counts, take_expected=True
-    )
+    return _method_inputs(methods, session_expected_amounts(session=session), counts)
 
 
 def session_validate_closing(*, session_id: int, user: Any, notes: str = "") -> CloseResult:
@@ -382,7 +417,7 @@ def session_validate_closing(*, session_id: int, user: Any, notes: str = "") -> 
         _check_no_held(session)
         methods = _methods(session.profile)
         inputs, _ = _stored_inputs(session, methods)
-        plan = _plan(session, inputs, manager=True)
+        plan = _plan(session, inputs, manager=True, take_expected=True)
         if notes:
             session.closing_notes = "\n".join(
                 filter(None, [session.closing_notes, f"Validated: {notes}"])
@@ -403,7 +438,8 @@ def session_force_close(
     *, session_id: int, user: Any, reason: str, counts: Sequence[CountInput] | None = None
 ) -> CloseResult:
     """A manager closes a session that cannot be closed normally (crashed terminal, stuck
-    closing): pending tickets are voided, uncounted methods are taken as expected."""
+    closing): pending tickets are voided, uncounted methods are taken as expected (never
+    below zero) and marked not counted."""
     if not reason.strip():
         raise Problem(
             "validation_error",
@@ -432,9 +468,9 @@ def session_force_close(
             inputs, given = _stored_inputs(session, methods)
         else:
             inputs, given = _method_inputs(
-                methods, session_expected_amounts(session=session), counts or [], take_expected=True
+                methods, session_expected_amounts(session=session), counts or []
             )
-        plan = _plan(session, inputs, manager=True)
+        plan = _plan(session, inputs, manager=True, take_expected=True)
         if not keep_stored:
             _store_counts(session, plan, methods, given, user)
         session.closing_started_at = session.closing_started_at or timezone.now()

@@ -35,7 +35,9 @@ class MethodInput:
     account_id: int
     countable: bool
     expected: Decimal
-    counted: Decimal | None  # None: not counted (taken as expected when not countable)
+    # None: not counted; a method that is not countable, or any method when the plan takes
+    # uncounted amounts (force close, rescue close), is then taken as expected.
+    counted: Decimal | None
     keep_policy: str
     keep_amount: Decimal  # for the fixed policy
     keep_requested: Decimal | None  # for the variable policy
@@ -54,6 +56,7 @@ class MethodResult:
     difference: Decimal
     keep: Decimal
     transfer: Decimal
+    not_counted: bool = False  # a countable method taken as expected, not counted
 
 
 @dataclass(frozen=True)
@@ -100,13 +103,22 @@ def cash_to_keep(
         keep = requested if requested is not None else ZERO
         if keep < 0:
             raise ClosingError("validation_error", f"{name}: cash to keep cannot be negative")
-        if keep > counted:
+        # A non-countable method can end below zero (more refunds than payments): keeping
+        # nothing is then allowed, and the transfer brings its account back to zero.
+        if keep > max(counted, ZERO):
             raise ClosingError(
                 "keep_exceeds_counted",
                 f"{name}: cannot keep {fmt(keep)}, only {fmt(counted)} was counted",
             )
         return keep
     raise ClosingError("validation_error", f"{name}: unknown cash-to-keep policy {policy!r}")
+
+
+def uncounted_amount(expected: Decimal) -> Decimal:
+    """What a countable method nobody counted is taken to hold: its expected amount, but never
+    less than nothing. A drawer cannot hold negative cash (refunds and negative cash payments
+    can drive the expected amount below zero), so the difference is then booked."""
+    return max(expected, ZERO)
 
 
 def plan_close(
@@ -116,17 +128,24 @@ def plan_close(
     max_difference: Decimal,
     approver_is_manager: bool,
     keep_nothing: bool = False,
+    take_expected: bool = False,
 ) -> ClosingPlan:
     """Decide every figure of the close.
 
     ``keep_nothing`` is set for rescue sessions: their late payments are transferred whole,
-    so they never change the float the next session expects.
+    so they never change the float the next session expects. ``take_expected`` (force
+    close, rescue close): a countable method without a count is taken as
+    :func:`uncounted_amount` and marked ``not_counted``, instead of refusing the close.
     """
     results: list[MethodResult] = []
     transactions: list[PlannedTransaction] = []
     over: list[int] = []
     for m in methods:
-        if m.countable:
+        not_counted = False
+        if m.countable and m.counted is None and take_expected:
+            counted = uncounted_amount(m.expected)
+            not_counted = True
+        elif m.countable:
             if m.counted is None:
                 raise ClosingError("count_missing", f"{m.name} must be counted")
             if m.counted < 0:
@@ -191,6 +210,7 @@ def plan_close(
                 difference=difference,
                 keep=keep,
                 transfer=transfer,
+                not_counted=not_counted,
             )
         )
     return ClosingPlan(

@@ -50,3 +50,10 @@ def resolve_counted(count: CountInput, *, allowed_values: Sequence[Decimal] = ()
     if count.counted is None:
         raise CountError("give the counted amount or the denomination rows")
     return count.counted
+
+
+def opening_needs_approval(*, expected: Decimal, counted: Decimal, max_difference: Decimal) -> bool:
+    """Whether an opening count differs from the float kept at the last close by more than
+    the profile allows. When no float was kept (``expected`` 0.00) the count is the drawer's
+    first float, not a difference to approve (the terminal says so)."""
+    return expected != 0 and abs(counted - expected) > max_difference

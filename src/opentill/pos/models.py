@@ -302,8 +302,20 @@ class SessionCount(models.Model):
     difference = MoneyField()
     keep = MoneyField(null=True, blank=True)
     transferred = MoneyField(null=True, blank=True)
+    not_counted = models.BooleanField(
+        default=False,
+        help_text="Nobody counted it: the amount was taken as expected (force or rescue close)",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The manager whose approval let a difference beyond the maximum through",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,7 +13,7 @@ from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import ZERO
 from opentill.orders.models import Order, Payment
 from opentill.pos.access import managed_store_ids, profile_may_use
-from opentill.pos.models import PosProfile, Session
+from opentill.pos.models import PaymentMethod, PosProfile, Session
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
 
@@ -114,6 +114,13 @@ def session_expected_amounts(*, session: Session) -> dict[int, Decimal]:
         m.pk: start[m.financial_account_id] + (sums.get(m.financial_account_id) or ZERO)
         for m in methods
     }
+
+
+def session_expected_opening(*, session: Session) -> list[tuple[PaymentMethod, Decimal]]:
+    """What the opening count of a session in ``opening_control`` is compared with: every
+    countable method and the float kept at the last close (0.00 when none was kept)."""
+    expected = session_expected_amounts(session=session)
+    return [(m, expected[m.pk]) for m in session.profile.payment_methods.all() if m.countable]
 
 
 def last_reconciled_balances(*, account_ids: Iterable[int]) -> dict[int, Decimal]:

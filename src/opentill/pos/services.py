@@ -18,9 +18,21 @@ from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record
 from opentill.common.problems import Problem
 from opentill.common.services import sequence_next
+from opentill.limits import MAX_AMOUNT, MAX_BALANCE, MAX_COUNT, MAX_DENOMINATION_QUANTITY
 from opentill.money import fmt
-from opentill.pos.access import profile_check_access, session_check_actor, session_check_state
-from opentill.pos.counting import CountError, CountInput, resolve_counted
+from opentill.pos.access import (
+    approval_check,
+    manages_store,
+    profile_check_access,
+    session_check_actor,
+    session_check_state,
+)
+from opentill.pos.counting import (
+    CountError,
+    CountInput,
+    opening_needs_approval,
+    resolve_counted,
+)
 from opentill.pos.models import (
     CashMove,
     CountDenomination,
@@ -121,16 +133,47 @@ def rescue_session_get_or_create(*, profile: PosProfile, user: Any) -> Session:
         )
 
 
+def _count_bounds(count: CountInput, loc: list[Any], counted_field: str) -> list[dict[str, Any]]:
+    """Errors of a count beyond the bounds (opentill.limits), whatever else is wrong with it."""
+    errors: list[dict[str, Any]] = []
+    if count.counted is not None and abs(count.counted) > MAX_COUNT:
+        errors.append(
+            {"loc": [*loc, counted_field], "msg": f"a counted amount is at most {fmt(MAX_COUNT)}"}
+        )
+    if count.keep is not None and abs(count.keep) > MAX_COUNT:
+        errors.append({"loc": [*loc, "keep"], "msg": f"cash to keep is at most {fmt(MAX_COUNT)}"})
+    for i, row in enumerate(count.denominations):
+        if row.quantity > MAX_DENOMINATION_QUANTITY:
+            errors.append(
+                {
+                    "loc": [*loc, "denominations", i, "quantity"],
+                    "msg": f"at most {MAX_DENOMINATION_QUANTITY} of one coin or note",
+                }
+            )
+        if abs(row.value) > MAX_COUNT:
+            errors.append(
+                {
+                    "loc": [*loc, "denominations", i, "value"],
+                    "msg": f"a coin or note is worth at most {fmt(MAX_COUNT)}",
+                }
+            )
+    return errors
+
+
 def counts_match(
-    *, methods: Sequence[PaymentMethod], counts: Sequence[CountInput]
+    *,
+    methods: Sequence[PaymentMethod],
+    counts: Sequence[CountInput],
+    counted_field: str = "counted",
 ) -> tuple[dict[int, CountInput], dict[int, Decimal]]:
     """Pair the counts sent with the profile's methods.
 
     Returns the count input of each method named (a count may carry only a ``keep``) and
     the counted amount of each method actually counted. Refuses unknown methods
     (``unknown_payment_method``), and methods counted twice, counts of non-countable
-    methods, totals that disagree with their denomination rows, unknown coins and
-    negative amounts (``validation_error``, every problem listed).
+    methods, totals that disagree with their denomination rows, unknown coins, negative
+    amounts and amounts beyond the bounds (``validation_error``, every problem listed;
+    ``counted_field`` names the counted amount in the request body).
     """
     by_id = {m.pk: m for m in methods}
     given: dict[int, CountInput] = {}
@@ -150,6 +193,10 @@ def counts_match(
             )
             continue
         given[method.pk] = count
+        beyond = _count_bounds(count, loc, counted_field)
+        if beyond:
+            errors.extend(beyond)
+            continue
         if count.counted is None and not count.denominations:
             continue
         if not method.countable:
@@ -170,6 +217,11 @@ def counts_match(
         if amount < 0:
             errors.append({"loc": loc, "msg": "a counted amount cannot be negative"})
             continue
+        if amount > MAX_COUNT:
+            errors.append(
+                {"loc": loc, "msg": f"the denominations add up to more than {fmt(MAX_COUNT)}"}
+            )
+            continue
         counted[method.pk] = amount
     if errors:
         raise Problem("validation_error", "; ".join(e["msg"] for e in errors), errors=errors)
@@ -187,8 +239,11 @@ def count_store(
     user: Any,
     keep: Any = None,
     transferred: Any = None,
+    not_counted: bool = False,
+    approved_by: Any = None,
 ) -> SessionCount:
-    """Store a count and its denomination rows."""
+    """Store a count and its denomination rows; ``not_counted``: the amount was taken as
+    expected; ``approved_by``: the manager who approved a difference beyond the maximum."""
     row = SessionCount.objects.create(
         session=session,
         payment_method=method,
@@ -198,7 +253,9 @@ def count_store(
         difference=counted - expected,
         keep=keep,
         transferred=transferred,
+        not_counted=not_counted,
         created_by=user,
+        approved_by=approved_by,
     )
     if count.denominations:
         CountDenomination.objects.bulk_create(
@@ -209,13 +266,21 @@ def count_store(
 
 
 def session_open(
-    *, session_id: int, user: Any, counts: Sequence[CountInput], notes: str = ""
+    *,
+    session_id: int,
+    user: Any,
+    counts: Sequence[CountInput],
+    notes: str = "",
+    approval: str | None = None,
 ) -> Session:
     """Record the opening count of every countable method and start selling.
 
     Expected opening = the method's account balance (the cash kept at the last close); a
     difference is booked on the method's cash-difference G/L item, so from now on the
-    drawer's balance is the counted float.
+    drawer's balance is the counted float. A difference from a kept float beyond the
+    profile's maximum needs a manager: the user is one, or ``approval`` is a manager's approval for
+    ``opening_difference`` on this session (consumed here); otherwise ``approval_required``
+    and nothing is stored.
     """
     with transaction.atomic():
         session = (
@@ -232,7 +297,9 @@ def session_open(
                 "cash_difference_gl_item"
             )
         )
-        given, counted_by_method = counts_match(methods=methods, counts=counts)
+        given, counted_by_method = counts_match(
+            methods=methods, counts=counts, counted_field="amount"
+        )
         if session.profile.opening_control:
             missing = [m.name for m in methods if m.countable and m.pk not in counted_by_method]
             if missing:
@@ -240,6 +307,24 @@ def session_open(
         by_id = {m.pk: m for m in methods}
         validated = {pk: (by_id[pk], given[pk], amount) for pk, amount in counted_by_method.items()}
         expected_amounts = session_expected_amounts(session=session)
+        over = {
+            method.pk: method.name
+            for method, _, counted in validated.values()
+            if opening_needs_approval(
+                expected=expected_amounts[method.pk],
+                counted=counted,
+                max_difference=session.profile.max_difference,
+            )
+        }
+        approver = None
+        if over and not manages_store(user, session.profile.store_id):
+            approver = approval_check(
+                session,
+                token=approval,
+                action="opening_difference",
+                why=f"The opening difference of {', '.join(over.values())} exceeds "
+                f"the maximum of {fmt(session.profile.max_difference)}",
+            )
         for method, count, counted in validated.values():
             expected = expected_amounts[method.pk]
             count_store(
@@ -250,6 +335,7 @@ def session_open(
                 expected=expected,
                 counted=counted,
                 user=user,
+                approved_by=approver if method.pk in over else None,
             )
             if counted != expected:
                 transaction_create(
@@ -277,6 +363,7 @@ def session_open(
                     method.name: {"expected": expected_amounts[method.pk], "counted": counted}
                     for method, _, counted in validated.values()
                 },
+                **({"approved_by": approver.get_username()} if approver else {}),
             },
             detail=notes,
         )
@@ -314,6 +401,12 @@ def cash_move_create(
             "validation_error",
             "The amount must be positive.",
             errors=[{"loc": ["body", "amount"], "msg": "must be > 0"}],
+        )
+    if amount > MAX_AMOUNT:
+        raise Problem(
+            "validation_error",
+            f"A cash move is at most {fmt(MAX_AMOUNT)}.",
+            errors=[{"loc": ["body", "amount"], "msg": f"must be <= {fmt(MAX_AMOUNT)}"}],
         )
     with transaction.atomic():
         session = (
@@ -369,15 +462,30 @@ def cash_move_create(
             )
         if chosen.financial_account_id == method.financial_account_id:
             raise Problem("validation_error", "A cash move cannot go to the drawer's own account.")
-        if kind == CashMove.Kind.DROP:
-            available = session_expected_amounts(session=session)[method.pk]
-            if amount > available:
-                raise Problem(
-                    "insufficient_cash",
-                    f"Cannot drop {fmt(amount)}: the drawer holds {fmt(available)} of {method.name}.",
-                    extra={"available": fmt(available)},
-                )
+        available = session_expected_amounts(session=session)[method.pk]
+        if kind == CashMove.Kind.DROP and amount > available:
+            raise Problem(
+                "insufficient_cash",
+                f"Cannot drop {fmt(amount)}: the drawer holds {fmt(available)} of {method.name}.",
+                extra={"available": fmt(available)},
+            )
         sign = -1 if kind == CashMove.Kind.DROP else 1
+        after = available + sign * amount
+        # No sum a session holds may overflow: a move never takes the drawer beyond the
+        # balance bound (a move back towards it is always allowed).
+        if abs(after) > MAX_BALANCE and abs(after) > abs(available):
+            raise Problem(
+                "validation_error",
+                f"Cannot {kind} {fmt(amount)}: {method.name} would then hold {fmt(after)}, "
+                f"beyond the limit of {fmt(MAX_BALANCE)} a drawer may hold.",
+                errors=[
+                    {
+                        "loc": ["body", "amount"],
+                        "msg": f"the drawer may hold at most {fmt(MAX_BALANCE)}",
+                    }
+                ],
+                extra={"available": fmt(available), "max_balance": fmt(MAX_BALANCE)},
+            )
         preposition = "to" if kind == CashMove.Kind.DROP else "from"
         comment = f"{session.name} {kind} {preposition} {chosen.name}" + (
             f": {reason}" if reason else ""
