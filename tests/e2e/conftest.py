@@ -226,11 +226,36 @@ def server(playwright_sync: Any, artifacts: Path) -> Iterator[str]:
     try:
         _wait_for_health(base, process, log)
         _configure_shop(env)
+        SERVER_ENVS[base] = env
         yield base
     finally:
+        SERVER_ENVS.pop(base, None)
         _stop(process)
         database.drop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+SERVER_ENVS: dict[str, dict[str, str]] = {}
+
+
+def server_python(base: str, code: str) -> str:
+    """Run ``code`` with Django set up on the database of the server at ``base`` (what a
+    manager or the clock would change behind the till's back: a product deactivated, a
+    token expired); returns what it printed."""
+    setup = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'opentill.settings');"
+        "django.setup()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", setup + code],
+        env=SERVER_ENVS[base],
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
 
 
 def _configure_shop(env: dict[str, str]) -> None:
@@ -260,12 +285,15 @@ _FAILED = pytest.StashKey[bool]()
 
 @pytest.fixture
 def new_context(chromium: Any, artifacts: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """``new_context()`` → a fresh browser context (own storage, service workers allowed) at
-    1024×768; every page's console errors are collected in ``context.errors``."""
+    """``new_context(**options)`` → a fresh browser context (own storage, service workers
+    allowed unless ``options`` say otherwise) at 1024×768; every page's console errors are
+    collected in ``context.errors``."""
     contexts: list[Any] = []
 
-    def make() -> Any:
-        context = chromium.new_context(viewport=VIEWPORT, service_workers="allow")
+    def make(**options: Any) -> Any:
+        context = chromium.new_context(
+            **{"viewport": VIEWPORT, "service_workers": "allow", **options}
+        )
         context.set_default_timeout(15_000)
         context.errors = []
 
