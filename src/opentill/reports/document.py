@@ -89,6 +89,27 @@ def _opt(row: dict[str, Any], key: str) -> str:
     return DASH if value is None else str(value)
 
 
+NOT_COUNTED = "not counted"
+
+
+def _method(row: dict[str, Any]) -> str:
+    """A count's method, marked when its amount was taken as expected rather than counted."""
+    return f"{row['name']} ({NOT_COUNTED})" if row.get("not_counted") else row["name"]
+
+
+def _count_notes(rows: Sequence[dict[str, Any]], stage: str) -> list[Block]:
+    """Who approved a difference beyond the maximum; what nobody counted."""
+    notes: list[Block] = []
+    approvers = sorted({r["approved_by"] for r in rows if r.get("approved_by")})
+    if approvers:
+        notes.append(Paragraph(f"{stage} difference approved by {', '.join(approvers)}."))
+    if any(r.get("not_counted") for r in rows):
+        notes.append(
+            Paragraph(f"{NOT_COUNTED.capitalize()}: the amount was taken as expected, not counted.")
+        )
+    return notes
+
+
 def _kv(rows: Sequence[tuple[str, str]]) -> Table:
     return Table([Column(""), Column("", RIGHT)], [[k, v] for k, v in rows], header=False, empty="")
 
@@ -254,7 +275,7 @@ def build_document(r: dict[str, Any]) -> Document:
                 Table(
                     counts,
                     [
-                        [c["name"], _opt(c, "expected"), c["counted"], _opt(c, "difference")]
+                        [_method(c), _opt(c, "expected"), c["counted"], _opt(c, "difference")]
                         for c in r["opening"]
                     ],
                     total=[
@@ -266,7 +287,8 @@ def build_document(r: dict[str, Any]) -> Document:
                     if len(r["opening"]) > 1
                     else None,
                     empty="No opening count",
-                )
+                ),
+                *_count_notes(r["opening"], "Opening"),
             ],
         )
     )
@@ -312,7 +334,7 @@ def build_document(r: dict[str, Any]) -> Document:
                 Table(
                     counts,
                     [
-                        [c["name"], _opt(c, "expected"), c["counted"], _opt(c, "difference")]
+                        [_method(c), _opt(c, "expected"), c["counted"], _opt(c, "difference")]
                         for c in r["closing"]
                     ],
                     total=[
@@ -343,6 +365,7 @@ def build_document(r: dict[str, Any]) -> Document:
                     if r["closing"]
                     else []
                 ),
+                *_count_notes(r["closing"], "Closing"),
             ],
         )
     )

@@ -74,13 +74,17 @@ def _counts(session: Session, stage: str, hide_expected: bool, tz: tzinfo) -> li
     rows = []
     for c in (
         session.counts.filter(stage=stage)
-        .select_related("payment_method")
+        .select_related("payment_method", "approved_by")
         .prefetch_related("denominations")
     ):
         row: dict[str, Any] = {
             "payment_method": c.payment_method_id,
             "name": c.payment_method.name,
             "counted": _money(c.counted),
+            # Taken as expected (force or rescue close): nobody counted this amount.
+            "not_counted": c.not_counted,
+            # The manager whose approval let a difference beyond the maximum through.
+            "approved_by": c.approved_by.get_username() if c.approved_by else None,
             "denominations": [
                 {"value": _money(d.value), "quantity": d.quantity} for d in c.denominations.all()
             ],
@@ -258,6 +262,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     opening = _counts(session, SessionCount.Stage.OPENING, hide_expected, tz)
     closing = _counts(session, SessionCount.Stage.CLOSING, hide_expected, tz)
     manager = session.closed_by if closed and session.closed_by_id != session.user_id else None
+    approver = next((c["approved_by"] for c in closing if c["approved_by"]), None)
     return {
         "kind": "Z" if closed else "X",
         "company": company.name,
@@ -339,6 +344,9 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         },
         "signatures": [
             {"role": "Cashier", "name": session.user.get_username()},
-            {"role": "Manager", "name": manager.get_username() if manager else ""},
+            {
+                "role": "Manager",
+                "name": approver or (manager.get_username() if manager else ""),
+            },
         ],
     }
