@@ -251,7 +251,6 @@ def test_a_bad_token_is_401_on_every_method(kind, shop, session):
         problem = assert_problem(response, 401, "unauthorized")
         assert response["WWW-Authenticate"].startswith("Bearer"), (method, path)
         assert "sign in again" in problem["detail"], (method, path)
-    assert not Api(None).client.cookies  # no session was started on the way
     # Nothing was written by the refused requests.
     from opentill.pos.models import CashMove, Session
 
