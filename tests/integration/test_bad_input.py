@@ -696,6 +696,8 @@ API_MD_PATHS = [
     ("get", "/sessions/{}/journal-entries"),
     ("get", "/sessions/{}/invoices"),
     ("get", "/financial-accounts"),
+    ("get", "/sessions/{}/held-orders"),
+    ("post", "/held-orders/{}/resolve"),
 ]
 
 

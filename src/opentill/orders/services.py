@@ -738,7 +738,12 @@ def _held_accept(held: HeldOrder, session: Session, user: Any, reason: str) -> N
             "difference when the drawer is counted.",
             extra={"reason": problem.as_dict()},
         ) from None
-    _insert([stored], session=target, requested=held.requested_session, user=held.user)
+    try:
+        with transaction.atomic():
+            _insert([stored], session=target, requested=held.requested_session, user=held.user)
+    except IntegrityError:
+        # An order of this uuid was stored meanwhile (sent to another session).
+        raise Problem("invalid_state", f"Ticket {held.uuid} is already an order.") from None
     held.state = HeldOrder.State.ACCEPTED
     held.order_id = stored.pk
     held.resolved_by = user
