@@ -28,6 +28,8 @@ api = NinjaAPI(
 )
 
 
+_QUERY_BUGS = ("no such table", "no such column", "has no column", "syntax error")
+
 # Seconds a client waits before trying again when the database is unavailable.
 RETRY_AFTER_UNAVAILABLE = 5
 
@@ -124,6 +126,10 @@ def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     # The database is down, locked beyond the busy timeout, out of disk or timed out: nothing
     # was stored (the transaction rolled back), so the client may send the same request again.
+    # SQLite also reports a bad query (a missing table or column) as an OperationalError:
+    # that is a bug to log and fix, not a moment to wait out.
+    if any(sign in str(exc) for sign in _QUERY_BUGS):
+        return _unexpected(request, exc)
     logger.error("database unavailable on %s %s: %s", request.method, request.path, exc)
     return problem_response(
         request,

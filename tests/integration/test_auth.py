@@ -531,3 +531,29 @@ def test_an_unavailable_database_is_503_with_retry_after(api_as, shop, monkeypat
     assert response["Retry-After"] == str(body["retry_after"])
     assert int(response["Retry-After"]) > 0
     assert "Connection refused" not in body["detail"]
+
+
+def test_a_query_bug_reported_as_operational_error_is_a_500_not_a_503(api_as, shop, monkeypatch):
+    """SQLite says "no such column" through OperationalError: a bug, not a wait-and-retry."""
+    from opentill.pos import selectors
+
+    alice = api_as("alice")
+
+    def broken(**kwargs: Any) -> Any:
+        raise OperationalError("no such column: orders_order.difference")
+
+    monkeypatch.setattr(selectors, "profiles_for_user", broken)
+    response = alice.get("/profiles")
+    body = assert_problem(response, 500, "server_error")
+    assert "Retry-After" not in response
+    assert "difference" not in body["detail"]
+
+
+def test_the_audit_trail_never_holds_a_password_hash(shop):
+    from django.contrib.auth.models import User
+
+    from opentill.audit.services import model_values
+
+    values = model_values(User.objects.get(username="manager"))
+    assert values["password"] == "(hidden)"
+    assert values["username"] == "manager"

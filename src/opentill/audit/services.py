@@ -30,11 +30,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Fields holding secrets (password and PIN hashes, token digests): the trail says whether one
+# is set, never its value, since managers read the trail.
+SECRET_FIELDS = frozenset({"password", "pin_hash", "digest"})
+
+
 def model_values(obj: models.Model) -> dict[str, Any]:
-    """The concrete field values of ``obj`` (foreign keys as ids), JSON-safe."""
+    """The concrete field values of ``obj`` (foreign keys as ids), JSON-safe; secrets hidden."""
     values: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
-        values[field.attname] = _plain(getattr(obj, field.attname))
+        value = getattr(obj, field.attname)
+        if field.attname in SECRET_FIELDS:
+            values[field.attname] = "(hidden)" if value else ""
+        else:
+            values[field.attname] = _plain(value)
     return values
 
 
