@@ -188,6 +188,17 @@ def test_a_payment_mismatch_is_held_shown_and_blocks_the_close_until_a_manager_r
     held = alice.get(f"/sessions/{session['id']}/held-orders")
     assert len(held) == 1 and held[0]["error"]["code"] == "payment_mismatch"
 
+    # The dashboard card warns of it too.
+    page.get_by_role("button", name="Dashboard").click()
+    warning = page.locator(f'.profile-card[data-profile="{till["id"]}"] .attention-warning')
+    warning.wait_for()
+    assert warning.get_attribute("data-held") == "1" and "held by the server" in text(warning)
+    shot(page, "dashboard-warning")
+    page.locator(f'.profile-card[data-profile="{till["id"]}"]').get_by_role(
+        "button", name="Resume"
+    ).click()
+    page.wait_for_selector("#search")
+
     # The close cannot go on: step one lists it and explains that a manager must resolve it.
     page.keyboard.press("F10")
     wizard = page.locator("dialog.close-wizard")
@@ -358,7 +369,12 @@ def test_an_unreadable_count_is_refused_in_place_and_never_replaced(
     opening.wait_for()
     cash = method_id(till, "cash")
     row = opening.locator(f'.count-method[data-method="{cash}"]')
+    # Till 1's first session: no float was kept, and the terminal says what the count means.
+    assert text(row.locator(".expected")) == euros("0.00")
+    assert "the counted amount becomes the drawer's float" in text(row.locator(".first-float"))
+    assert row.locator('input[data-value="20.00"]').input_value() == ""  # nothing pre-filled
     row.get_by_text("Total", exact=True).click()
+    assert row.get_by_label("Opening count Cash").input_value() == ""
     row.get_by_label("Opening count Cash").fill("12abc")
     error = row.locator(".count-error")
     assert "“12abc” is not an amount" in text(error)
@@ -373,10 +389,7 @@ def test_an_unreadable_count_is_refused_in_place_and_never_replaced(
     row.get_by_label("Opening count Cash").fill("")
     opening.get_by_role("button", name="Open Session").click()
     assert "Enter the opening count of Cash" in text(opening.locator(".form-error"))
-    expected = text(row.locator(".expected"))
-    row.get_by_label("Opening count Cash").fill(
-        expected.replace("€", "").strip().replace(".", "").replace(",", ".")
-    )
+    row.get_by_label("Opening count Cash").fill("50.00")
     opening.get_by_role("button", name="Open Session").click()
     page.wait_for_selector("#search")
 
@@ -448,11 +461,40 @@ def test_bounds_come_from_the_catalog_and_are_refused_in_place(
     assert not context.errors, context.errors
 
 
+def keep_a_float(server: str, till: dict[str, Any], amount: str) -> None:
+    """A manager's shift on ``till`` (through the API: a manager's opening needs no approval)
+    that ends keeping ``amount`` in the drawer."""
+    alice = HttpApi(server, "manager")
+    cash = method_id(till, "cash")
+    session = alice.post(f"/profiles/{till['id']}/sessions")
+    countable = [m["id"] for m in till["payment_methods"] if m["countable"]]
+    opened = alice.post(
+        f"/sessions/{session['id']}/open",
+        {
+            "counts": [
+                {"payment_method": m, "amount": amount if m == cash else "0.00"} for m in countable
+            ]
+        },
+    )
+    assert opened["state"] == "in_progress", opened
+    closing = alice.get(f"/sessions/{session['id']}/closing")
+    counts = []
+    for line in closing["lines"]:
+        if line["countable"]:
+            count = {"payment_method": line["payment_method"], "counted": line["expected"]}
+            if line["keep_policy"] == "variable":
+                count["keep"] = amount if line["payment_method"] == cash else "0.00"
+            counts.append(count)
+    closed = alice.post(f"/sessions/{session['id']}/close", {"counts": counts})
+    assert closed["state"] == "closed", closed
+
+
 def test_an_opening_beyond_the_limit_opens_after_a_managers_pin(
     server: str, new_context: Any, artifacts: Path
 ) -> None:
     shot = Shots(artifacts, "lost-approval")
     till = fresh_till(server, "Till 1")
+    keep_a_float(server, till, "100.00")
     context = new_context()
     page = context.new_page()
     login(page, server, "alice")
@@ -463,20 +505,22 @@ def test_an_opening_beyond_the_limit_opens_after_a_managers_pin(
     opening.wait_for()
     cash = method_id(till, "cash")
     row = opening.locator(f'.count-method[data-method="{cash}"]')
+    assert text(row.locator(".expected")) == euros("100.00")
+    assert row.locator(".first-float").count() == 0  # a float was kept: this is a difference
     row.get_by_text("Total", exact=True).click()
     row.get_by_label("Opening count Cash").fill("99999.00")
     opening.get_by_role("button", name="Open Session").click()
-
     approval = page.locator("dialog.approval-dialog")
     approval.wait_for()
     assert "approval" in text(approval).lower()
     approval.get_by_label("Manager").fill("manager")
-    approval.get_by_label("PIN").fill("0000")
+    approval.get_by_role("textbox", name="PIN").fill("0000")
     approval.get_by_role("button", name="Approve").click()
+    approval.locator(".form-error").wait_for()
     assert "Not approved" in text(approval.locator(".form-error"))
     alice = HttpApi(server, "alice")
     session = alice.get(f"/sessions?profile={till['id']}&state=opening_control")["items"][0]
-    approval.get_by_label("PIN").fill("1234")
+    approval.get_by_role("textbox", name="PIN").fill("1234")
     shot(page, "manager-pin")
     approval.get_by_role("button", name="Approve").click()
     page.wait_for_selector("#search")
@@ -486,7 +530,36 @@ def test_an_opening_beyond_the_limit_opens_after_a_managers_pin(
         "99999.00"
     )
     shot(page, "opened")
-    HttpApi(server, "manager").post(
-        f"/sessions/{session['id']}/force-close", {"reason": "end of the test"}
-    )
+
+    # The close: all the cash is gone (a difference of −99,999.00). Instead of leaving the
+    # session in closing control for the back office, the cashier asks a manager now.
+    page.keyboard.press("F10")
+    wizard = page.locator("dialog.close-wizard")
+    wizard.locator("#no-pending").wait_for()
+    wizard.locator("#wizard-next").click()
+    wizard.locator(f'.count-method[data-method="{cash}"]').get_by_label("Counted Cash").fill("0")
+    for confirm in wizard.locator(".count-method:not(.informational) button.confirm").all():
+        confirm.click()
+    wizard.locator("#wizard-next").click()
+    wizard.locator(".keep-method").first.wait_for()
+    wizard.locator("#wizard-next").click()
+    wizard.locator("#approval-warning").wait_for()
+    assert "ask a manager now" in text(wizard.locator("#approval-warning")).lower()
+    wizard.get_by_role("button", name="Ask a manager now").click()
+    approval.wait_for()
+    approval.get_by_label("Manager").fill("manager")
+    approval.get_by_role("textbox", name="PIN").fill("1234")
+    approval.get_by_role("button", name="Approve").click()
+    approval.wait_for(state="detached")
+    wizard.locator("#ask-manager").wait_for(state="detached")
+    assert "approved by a manager" in text(wizard.locator("#approval-warning"))
+    shot(page, "close-approved")
+    with page.expect_popup() as popup:
+        wizard.get_by_role("button", name="Post, print and close").click()
+    popup.value.close()
+    closed = page.locator("dialog.closed-dialog")
+    closed.wait_for()
+    assert "is closed" in text(closed)
+    after = alice.get(f"/sessions/{session['id']}")
+    assert after["state"] == "closed", after
     assert not context.errors, context.errors

@@ -93,6 +93,11 @@ export function askManager({ action, session, title = "A manager's approval", ex
   });
 }
 
+/** The server's reason for wanting an approval, without the word to programs (the header). */
+export function approvalReason(error) {
+  return api.errorMessage(error).replace(/\s*\(header [^)]*\)/, "");
+}
+
 /** Whether ``error`` is the server asking for a manager's approval. */
 export function needsApproval(error) {
   return error instanceof api.ApiError && error.code === "approval_required";

@@ -5,7 +5,7 @@
 // until a manager has accepted or voided each. A difference beyond the profile's maximum
 // can be approved by a manager on this screen (X-OpenTill-Approval) instead of waiting.
 
-import { APPROVAL_HEADER, askManager, needsApproval } from "./approval.js";
+import { APPROVAL_HEADER, approvalReason, askManager, needsApproval } from "./approval.js";
 import { attentionItems, attentionList, heldOrders } from "./attention.js";
 import * as api from "./api.js";
 import { countEditor } from "./counting.js";
@@ -620,7 +620,7 @@ class CloseWizard {
       }
     } catch (error) {
       popup?.close();
-      showErrorLine(this.error, needsApproval(error) ? `${api.errorMessage(error)} Ask a manager again.` : api.errorMessage(error));
+      showErrorLine(this.error, needsApproval(error) ? `${approvalReason(error)} Ask a manager again.` : api.errorMessage(error));
       this.next.disabled = false;
       if (error.code === "pending_orders" || error.code === "held_orders") {
         await this.loadHeld().catch(() => null);

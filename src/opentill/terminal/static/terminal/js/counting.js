@@ -3,7 +3,7 @@
 // than the limits allow) is an error next to the field and counts as nothing: it is never
 // replaced by another figure.
 
-import { amountProblem, denominationProblem, readLimits } from "./limits.js";
+import { countProblem, denominationProblem, readLimits } from "./limits.js";
 import { cents, centsToString, sum } from "./money.js";
 import { h, uid } from "./ui.js";
 
@@ -103,14 +103,13 @@ export function countEditor({ method, fmt, onchange, byDenomination = false, lab
   function error() {
     if (mode === "denominations") {
       if (bad.size) return [...bad.values()].join("; ");
-      return amountProblem(denominationTotal(), limits, { what: "a count" });
+      return countProblem(denominationTotal(), limits);
     }
     const text = totalInput.value.trim();
     if (text === "") return null;
     const value = cents(text);
     if (value === null) return `“${text}” is not an amount: type e.g. 150.00`;
-    if (value < 0n) return "a count cannot be negative";
-    return amountProblem(value, limits, { what: "a count" });
+    return countProblem(value, limits);
   }
 
   /** The count in cents; null when nothing is entered or what is entered is not readable. */

@@ -2,7 +2,7 @@
 // Open Session or Resume; the opening count modal. A card warns of tickets held by the
 // server or refused and kept in this browser: they need a person before the close.
 
-import { APPROVAL_HEADER, askManager, needsApproval } from "./approval.js";
+import { APPROVAL_HEADER, approvalReason, askManager, needsApproval } from "./approval.js";
 import { heldOrders } from "./attention.js";
 import * as api from "./api.js";
 import { countEditor } from "./counting.js";
@@ -275,10 +275,10 @@ export async function openingModal(app, profile, session) {
           action: "opening_difference",
           session: session.id,
           title: "Opening difference: a manager's approval",
-          explain: `${api.errorMessage(err)} A manager may approve this opening count here; otherwise correct the count.`,
+          explain: `${approvalReason(err)} A manager may approve this opening count here; otherwise correct the count.`,
         });
         if (!approval) {
-          showErrorLine(error, `${api.errorMessage(err)} Correct the count, or ask a manager to approve it.`);
+          showErrorLine(error, `${approvalReason(err)} Correct the count, or ask a manager to approve it.`);
           submit.disabled = false;
           return;
         }

@@ -14,6 +14,7 @@ export function readLimits(published) {
   const integer = (key) => (l[key] === undefined || l[key] === null ? null : Number(l[key]));
   return {
     maxAmount: money("max_amount"),
+    maxCount: money("max_count"),
     maxUnitPrice: money("max_unit_price"),
     maxQuantity: quantity("max_quantity"),
     maxDenominationQuantity: integer("max_denomination_quantity"),
@@ -39,6 +40,15 @@ export function quantityProblem(milli, limits) {
 export function amountProblem(value, limits, { what = "an amount" } = {}) {
   if (value === null) return "not an amount";
   if (limits.maxAmount !== null && abs(value) > limits.maxAmount) return `${what} cannot exceed ${centsToString(limits.maxAmount)}`;
+  return null;
+}
+
+/** null when a counted amount (BigInt cents; a drawer may hold more than one ticket's
+ * amount) is within bounds, else a message. */
+export function countProblem(value, limits) {
+  if (value === null) return "not an amount";
+  if (value < 0n) return "a count cannot be negative";
+  if (limits.maxCount !== null && value > limits.maxCount) return `a count cannot exceed ${centsToString(limits.maxCount)}`;
   return null;
 }
 

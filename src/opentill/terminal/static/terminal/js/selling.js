@@ -184,8 +184,8 @@ export class Selling {
     const app = this.app;
     this.attentionButton = h(
       "button",
-      { type: "button", id: "attention", class: "warn", hidden: true, onclick: () => openAttention(app) },
-      "Needs attention ",
+      { type: "button", id: "attention", class: "warn", hidden: true, title: "Tickets and cash moves that need a person", onclick: () => openAttention(app) },
+      "Attention ",
       h("span", { class: "count" }, "0"),
     );
     app.attentionChanged = () => this.refreshAttention();
