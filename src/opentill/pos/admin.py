@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -17,11 +18,13 @@ from opentill.audit.models import AuditEvent
 from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin
 from opentill.common.problems import Problem
 from opentill.identity.roles import is_accountant, is_manager
+from opentill.money import AmountError, fmt, parse_decimal
 from opentill.orders.admin import summary_text
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.selectors import held_orders_of_session, held_reason
 from opentill.pos import closing
 from opentill.pos.access import managed_store_ids, manages_store
+from opentill.pos.counting import CountInput
 from opentill.pos.models import (
     CashMove,
     CashMoveDestination,
@@ -30,6 +33,7 @@ from opentill.pos.models import (
     PosProfile,
     Session,
 )
+from opentill.pos.selectors import session_expected_amounts
 from opentill.reports.selectors import session_report
 from opentill.reports.views import session_page_context
 
@@ -98,6 +102,47 @@ class DenominationAdmin(AuditedAdmin):
 class CashMoveDestinationAdmin(AuditedAdmin):
     list_display = ["profile", "kind", "name", "financial_account", "sequence"]
     list_filter = ["profile", "kind"]
+
+
+def _amount(data: Any, name: str) -> tuple[Decimal | None, str]:
+    """An optional amount typed in a form: (value or None when empty, error message)."""
+    text = (data.get(name, "") if data is not None else "").strip()
+    if not text:
+        return None, ""
+    try:
+        return parse_decimal(text, allow_negative=False, what="the amount"), ""
+    except AmountError as exc:
+        return None, str(exc)
+
+
+def _count_rows(session: Session, data: Any) -> list[dict[str, Any]]:
+    """The count form of a force or rescue close: one optional counted amount per countable
+    method (empty: taken as expected, marked not counted), and the cash to keep where the
+    method lets the person closing choose it."""
+    expected = session_expected_amounts(session=session)
+    rows = []
+    for method in session.profile.payment_methods.all():
+        if not method.countable:
+            continue
+        counted, error = _amount(data, f"counted_{method.pk}")
+        variable = method.keep_policy == PaymentMethod.KeepPolicy.VARIABLE
+        keep, keep_error = _amount(data, f"keep_{method.pk}") if variable else (None, "")
+        rows.append(
+            {
+                "method": method,
+                "expected": fmt(expected[method.pk]),
+                "field": f"counted_{method.pk}",
+                "value": data.get(f"counted_{method.pk}", "") if data is not None else "",
+                "error": error,
+                "keep_field": f"keep_{method.pk}" if variable else "",
+                "keep_value": data.get(f"keep_{method.pk}", "") if data is not None else "",
+                "keep_error": keep_error,
+                "input": None
+                if counted is None and keep is None
+                else CountInput(payment_method_id=method.pk, counted=counted, keep=keep),
+            }
+        )
+    return rows
 
 
 def _scoped(request: HttpRequest, qs: QuerySet[Any], store_path: str) -> QuerySet[Any]:
@@ -222,7 +267,11 @@ class SessionAdmin(ReadOnlyAdmin):
         required: bool,
         run: Any,
         allowed: Any,
+        counts: bool = False,
     ) -> HttpResponse:
+        """A session action's page: a text (notes or reason) and, with ``counts``, a counted
+        amount per countable method; ``run(session, text, counts)`` is given the counts
+        entered (None when none was: the action's own default applies)."""
         session = get_object_or_404(
             self.get_queryset(request).select_related("profile__store"), pk=session_id
         )
@@ -237,27 +286,36 @@ class SessionAdmin(ReadOnlyAdmin):
             )
             return HttpResponseRedirect(back)
         error = ""
+        data = request.POST if request.method == "POST" else None
+        rows = _count_rows(session, data) if counts else []
         if request.method == "POST":
             text = request.POST.get(field, "").strip()
             if required and not text:
                 error = "This field is required."
-            else:
+            elif not any(r["error"] or r["keep_error"] for r in rows):
+                entered = [r["input"] for r in rows if r["input"] is not None]
                 try:
-                    run(session, text)
+                    run(session, text, entered or None)
                 except Problem as problem:
                     self.message_user(request, problem.detail, messages.ERROR)
+                    if not counts:
+                        return HttpResponseRedirect(back)
+                    error = problem.detail
+                else:
+                    self.message_user(
+                        request, f"{title}: session {session.name} is closed.", messages.SUCCESS
+                    )
                     return HttpResponseRedirect(back)
-                self.message_user(
-                    request, f"{title}: session {session.name} is closed.", messages.SUCCESS
-                )
-                return HttpResponseRedirect(back)
         context = {
             **self.admin_site.each_context(request),
             "title": f"{title} — {session.name}",
             "session": session,
             "field": field,
+            "text": request.POST.get(field, "") if request.method == "POST" else "",
             "required": required,
             "error": error,
+            "count_rows": rows,
+            "stored_counts": counts and session.state == Session.State.CLOSING_CONTROL,
             "opts": self.model._meta,
             "back": back,
         }
@@ -270,7 +328,7 @@ class SessionAdmin(ReadOnlyAdmin):
             title="Validate closing",
             field="notes",
             required=False,
-            run=lambda s, text: closing.session_validate_closing(
+            run=lambda s, text, _: closing.session_validate_closing(
                 session_id=s.pk, user=request.user, notes=text
             ),
             allowed=lambda s: s.state == Session.State.CLOSING_CONTROL,
@@ -283,10 +341,11 @@ class SessionAdmin(ReadOnlyAdmin):
             title="Force close",
             field="reason",
             required=True,
-            run=lambda s, text: closing.session_force_close(
-                session_id=s.pk, user=request.user, reason=text
+            run=lambda s, text, counts: closing.session_force_close(
+                session_id=s.pk, user=request.user, reason=text, counts=counts
             ),
             allowed=lambda s: s.state != Session.State.CLOSED,
+            counts=True,
         )
 
     def close_rescue_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
@@ -296,8 +355,9 @@ class SessionAdmin(ReadOnlyAdmin):
             title="Close rescue session",
             field="notes",
             required=False,
-            run=lambda s, text: closing.session_close(
-                session_id=s.pk, user=request.user, counts=[], notes=text
+            run=lambda s, text, counts: closing.session_close(
+                session_id=s.pk, user=request.user, counts=counts or [], notes=text
             ),
             allowed=lambda s: s.rescue and s.state == Session.State.IN_PROGRESS,
+            counts=True,
         )

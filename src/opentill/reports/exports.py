@@ -24,6 +24,7 @@ from uuid import UUID
 
 from django.db.models import (
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -130,6 +131,8 @@ def dataset(
             expected=_money_subquery(closing, "expected"),
             counted=_money_subquery(closing, "counted"),
             difference=_money_subquery(closing, "difference"),
+            # Some closing amount was taken as expected (force or rescue close), not counted.
+            not_counted=Exists(closing.filter(not_counted=True)),
         ).order_by("id")
         return Dataset(
             name,
@@ -149,6 +152,7 @@ def dataset(
                 Column("expected", "money"),
                 Column("counted", "money"),
                 Column("difference", "money"),
+                Column("not_counted", "bool"),
             ],
             qs.values_list(
                 "id",
@@ -166,6 +170,7 @@ def dataset(
                 "expected",
                 "counted",
                 "difference",
+                "not_counted",
             ),
         )
     if name == "orders":
