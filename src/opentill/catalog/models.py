@@ -17,6 +17,8 @@ class Tax(models.Model):
         related_name="+",
         help_text="Tax payable",
     )
+    # Changed on every save: the catalog's ETag follows it (opentill.catalog.selectors).
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "taxes"
@@ -31,6 +33,7 @@ class Tax(models.Model):
 class Category(models.Model):
     name = models.CharField(max_length=100, unique=True)
     sequence = models.PositiveIntegerField(default=10)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "categories"
@@ -55,6 +58,7 @@ class Product(models.Model):
     )
     stock_tracked = models.BooleanField(default=True)
     active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -74,6 +78,7 @@ class Customer(models.Model):
     is_walk_in = models.BooleanField(
         default=False, help_text="Receives anonymous orders in invoices"
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
