@@ -168,31 +168,32 @@ def test_a_payment_mismatch_is_held_shown_and_blocks_the_close_until_a_manager_r
             if line["payment_method"] == cash
         )
     )
-    scan(page, "MUG-WHT")
-    assert text(page.locator("#ticket-total")) == euros("11.98")
-    pay(page, "cash")
-    validate_and_close_receipt(page)
+    for _ in range(2):
+        scan(page, "MUG-WHT")
+        assert text(page.locator("#ticket-total")) == euros("11.98")
+        pay(page, "cash")
+        validate_and_close_receipt(page)
     wait_waiting(page, 0)  # held is recorded: it leaves the outbox
 
     # Visible in the terminal: Needs attention, with the server's reason in plain words.
     attention = page.locator("#attention")
     attention.wait_for(timeout=30_000)
-    page.wait_for_selector('#attention[data-held="1"]', timeout=30_000)
+    page.wait_for_selector('#attention[data-held="2"]', timeout=30_000)
     attention.click()
-    held_item = page.locator("dialog.attention-dialog li.held")
+    held_item = page.locator("dialog.attention-dialog li.held").first
     held_item.wait_for()
     words = text(held_item)
     assert "do not match" in words and euros("11.98") in words and euros("9.90") in words
     shot(page, "needs-attention")
     page.keyboard.press("Escape")
     held = alice.get(f"/sessions/{session['id']}/held-orders")
-    assert len(held) == 1 and held[0]["error"]["code"] == "payment_mismatch"
+    assert [h["error"]["code"] for h in held] == ["payment_mismatch"] * 2
 
     # The dashboard card warns of it too.
     page.get_by_role("button", name="Dashboard").click()
     warning = page.locator(f'.profile-card[data-profile="{till["id"]}"] .attention-warning')
     warning.wait_for()
-    assert warning.get_attribute("data-held") == "1" and "held by the server" in text(warning)
+    assert warning.get_attribute("data-held") == "2" and "held by the server" in text(warning)
     shot(page, "dashboard-warning")
     page.locator(f'.profile-card[data-profile="{till["id"]}"]').get_by_role(
         "button", name="Resume"
@@ -202,7 +203,7 @@ def test_a_payment_mismatch_is_held_shown_and_blocks_the_close_until_a_manager_r
     # The close cannot go on: step one lists it and explains that a manager must resolve it.
     page.keyboard.press("F10")
     wizard = page.locator("dialog.close-wizard")
-    wizard.locator("#held-orders li.held").wait_for()
+    wizard.locator("#held-orders li.held").first.wait_for()
     assert "manager must accept or void" in text(wizard.locator("#held-orders"))
     assert wizard.locator("#wizard-next").is_disabled()
     shot(page, "close-blocked")
@@ -212,21 +213,36 @@ def test_a_payment_mismatch_is_held_shown_and_blocks_the_close_until_a_manager_r
     )
     assert refused.status == 409 and refused["code"] == "held_orders", refused
 
-    # A manager accepts it; the wizard goes on, and the money is in the books.
+    # A manager accepts one through the API (the back office), the other at this screen;
+    # the wizard goes on, and the money of both is in the books.
     manager = HttpApi(server, "manager")
     accepted = manager.post(
         f"/held-orders/{held[0]['uuid']}/resolve", {"action": "accept", "reason": "tax"}
     )
     assert accepted["state"] == "accepted", accepted
     wizard.get_by_role("button", name="Check again").click()
+    page.wait_for_function(
+        "document.querySelectorAll('#held-orders li.held').length === 1", timeout=15_000
+    )
+    wizard.get_by_role("button", name="A manager resolves them here").click()
+    resolving = page.locator("dialog.resolve-dialog")
+    resolving.get_by_label("Manager").fill("manager")
+    resolving.get_by_label("Password").fill("demo")
+    resolving.get_by_role("button", name="Sign in as manager").click()
+    resolving.locator("li.held").get_by_role("button", name="Accept").click()
+    resolving.get_by_text("Nothing needs attention.").wait_for()
+    shot(page, "resolved-here")
+    resolving.get_by_role("button", name="Done").click()
     wizard.locator("#held-orders").wait_for(state="detached")
     wizard.locator("#no-pending").wait_for()
     wizard.locator("#wizard-next").click()
     cash_row = wizard.locator(f'.count-method[data-method="{cash}"]')
-    assert text(cash_row.locator(".expected")) == euros(str(float_before + Decimal("11.98")))
+    assert text(cash_row.locator(".expected")) == euros(str(float_before + Decimal("23.96")))
     page.keyboard.press("Escape")
     report = alice.get(f"/sessions/{session['id']}/report")
-    assert {p["name"]: p["amount"] for p in report["payments"]}.get("Cash") == "11.98"
+    assert {p["name"]: p["amount"] for p in report["payments"]}.get("Cash") == "23.96"
+    states = [h["state"] for h in alice.get(f"/sessions/{session['id']}/held-orders?state=all")]
+    assert states == ["accepted", "accepted"], states
     manager.post(f"/sessions/{session['id']}/force-close", {"reason": "end of the test"})
     assert not context.errors, context.errors
 

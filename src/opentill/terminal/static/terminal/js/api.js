@@ -82,11 +82,13 @@ function retryAfterOf(response) {
  * pass false and stop instead. ``headers``: extra headers (e.g. X-OpenTill-Approval).
  * ``full``: resolve with {status, data, etag} and accept 304 (If-None-Match).
  */
-export async function request(method, path, body, { timeout = 20000, raw = false, reauth = true, headers: extra = {}, full = false } = {}) {
+export async function request(method, path, body, { timeout = 20000, raw = false, reauth = true, headers: extra = {}, full = false, token = null } = {}) {
   for (;;) {
     const headers = { Accept: raw ? "text/html" : "application/json", ...extra };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (auth?.token) headers.Authorization = `Bearer ${auth.token}`;
+    // ``token``: another user's for this one request (a manager at the cashier's screen).
+    const bearer = token || auth?.token;
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeout);
     let response;
@@ -111,7 +113,7 @@ export async function request(method, path, body, { timeout = 20000, raw = false
     const data = type.includes("json") ? await response.json().catch(() => null) : await response.text();
     if (!response.ok) {
       const problem = data && typeof data === "object" ? data : { detail: `The server answered ${response.status}.` };
-      if (response.status === 401 && !path.startsWith("/auth/token")) {
+      if (response.status === 401 && !token && !path.startsWith("/auth/token")) {
         emit("unauthorized", problem);
         if (reauth && reauthenticate) {
           try {
@@ -149,6 +151,21 @@ export async function logout() {
   }
   auth = null;
   localStorage.removeItem(AUTH_KEY);
+}
+
+/** A short sign-in for someone else (a manager at the cashier's screen): their token, kept
+ * by the caller only, never stored. ``signOff(token)`` revokes it. */
+export async function borrowToken(username, password) {
+  const answer = await request("POST", "/auth/token", { username, password }, { reauth: false });
+  return answer;
+}
+
+export async function signOff(token) {
+  try {
+    await request("POST", "/auth/logout", {}, { token, reauth: false, timeout: 5000 });
+  } catch {
+    /* revoked already, or offline: it expires by itself */
+  }
 }
 
 /** A message for the cashier from any error. */

@@ -10,7 +10,7 @@ import * as api from "./api.js";
 import { plainProblem } from "./problems.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
-import { errorLine, fill, h, modal, showErrorLine, toast } from "./ui.js";
+import { errorLine, field, fill, h, modal, showErrorLine, toast } from "./ui.js";
 
 /** The held orders of ``session`` waiting for a manager; null when they cannot be known now
  * (offline, or a server without held orders). */
@@ -70,9 +70,10 @@ export async function attentionItems(app, session = app.session?.id) {
   return { refused, held };
 }
 
-/** The list as elements: used by the dialog and by the close wizard's first step. */
-export function attentionList(app, { refused, held }, { onchange } = {}) {
-  const isManager = (app.user?.roles || []).includes("manager");
+/** The list as elements: used by the dialog and by the close wizard's first step.
+ * ``managerToken``: a manager signed in at this screen for the moment (resolveHere). */
+export function attentionList(app, { refused, held }, { onchange, managerToken = null } = {}) {
+  const isManager = Boolean(managerToken) || (app.user?.roles || []).includes("manager");
   const error = errorLine();
   const items = [];
   for (const item of refused) {
@@ -122,8 +123,8 @@ export function attentionList(app, { refused, held }, { onchange } = {}) {
   for (const order of held || []) {
     const buttons = isManager
       ? [
-          h("button", { type: "button", onclick: () => resolve(app, order, "accept", error, onchange) }, "Accept"),
-          h("button", { type: "button", class: "danger", onclick: () => resolve(app, order, "void", error, onchange) }, "Void"),
+          h("button", { type: "button", onclick: () => resolve(app, order, "accept", error, onchange, managerToken) }, "Accept"),
+          h("button", { type: "button", class: "danger", onclick: () => resolve(app, order, "void", error, onchange, managerToken) }, "Void"),
         ]
       : [];
     const total = order.summary?.paid ?? order.summary?.total;
@@ -146,14 +147,14 @@ export function attentionList(app, { refused, held }, { onchange } = {}) {
   return [items.length ? h("ul", { class: "attention-list" }, items) : h("p", { class: "notice ok" }, "Nothing needs attention."), error];
 }
 
-async function resolve(app, order, action, error, onchange) {
+async function resolve(app, order, action, error, onchange, token = null) {
   let reason = "";
   if (action === "void") {
     reason = (window.prompt("Why is this ticket voided? (the money goes back to the customer, or is booked as a difference)") || "").trim();
     if (!reason) return;
   }
   try {
-    await api.post(`/held-orders/${order.uuid}/resolve`, { action, reason });
+    await api.post(`/held-orders/${order.uuid}/resolve`, { action, reason }, token ? { token } : undefined);
     toast(action === "accept" ? "Ticket accepted and booked." : "Ticket voided.");
     onchange?.();
   } catch (err) {
@@ -189,4 +190,64 @@ export async function openAttention(app) {
 export async function attentionCount(app, session = app.session?.id) {
   const { refused, held } = await attentionItems(app, session);
   return refused.length + (held ? held.length : 0);
+}
+
+/**
+ * A manager resolves the held tickets of ``held`` on the cashier's screen: they sign in for
+ * the moment (name and password; the token is revoked when the dialog closes), then accept
+ * or void each. Resolves when the dialog closes.
+ */
+export function resolveHere(app, held) {
+  return new Promise((resolveDone) => {
+    let token = null;
+    const body = h("div", { class: "form-grid" });
+    const error = errorLine();
+    const [userLabel, user] = field("Manager", { name: "manager", autocomplete: "off" });
+    const [passLabel, pass] = field("Password", { name: "manager-password", type: "password", autocomplete: "off" });
+    const signIn = h("button", { type: "button", class: "primary", id: "manager-sign-in" }, "Sign in as manager");
+    fill(body, h("p", { class: "notice" }, "A manager signs in here for the moment, to accept or void the held tickets."), userLabel, user, passLabel, pass, error);
+    const dialog = modal({
+      title: "Held tickets: a manager resolves them",
+      wide: true,
+      className: "resolve-dialog",
+      body,
+      actions: [h("button", { type: "button", onclick: () => dialog.close() }, "Done"), signIn],
+      onclose: async () => {
+        if (token) await api.signOff(token);
+        resolveDone();
+      },
+    });
+    let items = held;
+    const render = async () => {
+      if (items === null) items = (await heldOrders(app.session.id)) || [];
+      if (!dialog.isConnected) return;
+      fill(body, attentionList(app, { refused: [], held: items }, { managerToken: token, onchange: () => { items = null; render(); } }));
+    };
+    const go = async () => {
+      showErrorLine(error, "");
+      signIn.disabled = true;
+      try {
+        const answer = await api.borrowToken(user.value.trim(), pass.value);
+        if (!(answer.user.roles || []).includes("manager")) {
+          await api.signOff(answer.token);
+          throw new Error(`${answer.user.username} is not a manager.`);
+        }
+        token = answer.token;
+        signIn.remove();
+        render();
+      } catch (err) {
+        showErrorLine(error, api.errorMessage(err));
+        signIn.disabled = false;
+        pass.select();
+      }
+    };
+    signIn.addEventListener("click", go);
+    pass.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        go();
+      }
+    });
+    user.focus();
+  });
 }

@@ -6,7 +6,7 @@
 // can be approved by a manager on this screen (X-OpenTill-Approval) instead of waiting.
 
 import { APPROVAL_HEADER, approvalReason, askManager, needsApproval } from "./approval.js";
-import { attentionItems, attentionList, heldOrders } from "./attention.js";
+import { attentionItems, attentionList, heldOrders, resolveHere } from "./attention.js";
 import * as api from "./api.js";
 import { countEditor } from "./counting.js";
 import { cents, centsToString, sum } from "./money.js";
@@ -212,7 +212,26 @@ class CloseWizard {
                 : "The server holds these paid tickets as it could not take them as sent. A manager must accept or void each one (here, signed in as a manager, or in the back office under Held orders) before this session can be closed.",
             ),
             attentionList(this.app, { refused: [], held }, { onchange: reload }),
-            h("button", { type: "button", onclick: reload }, "Check again"),
+            h(
+              "p",
+              {},
+              h("button", { type: "button", onclick: reload }, "Check again"),
+              " ",
+              isManager
+                ? null
+                : h(
+                    "button",
+                    {
+                      type: "button",
+                      id: "manager-resolves",
+                      onclick: async () => {
+                        await resolveHere(this.app, held);
+                        reload();
+                      },
+                    },
+                    "A manager resolves them here",
+                  ),
+            ),
           )
         : null,
       h("h3", {}, "Pending tickets"),
