@@ -616,6 +616,9 @@ def test_the_back_office_shows_held_orders_and_resolves_them(alice, shop):
     attention = office.get("/admin/orders/heldorder/needs-attention/")
     assert attention.status_code == 200
     assert first["uuid"] in attention.content.decode()
+    listing = office.get("/admin/orders/heldorder/")
+    assert listing.status_code == 200
+    assert first["uuid"] in listing.content.decode()
     held_page = office.get(
         f"/admin/orders/heldorder/{HeldOrder.objects.get(uuid=first['uuid']).pk}/change/"
     )

@@ -216,8 +216,6 @@ def _lines(payload: dict[str, Any], errors: _Collector) -> list[LineIn]:
 def _payments(payload: dict[str, Any], state: Any, errors: _Collector) -> list[PaymentIn]:
     payments: list[PaymentIn] = []
     raw_payments = payload.get("payments", [])
-    if raw_payments is None:
-        raw_payments = []
     if not isinstance(raw_payments, list):
         errors.add(["payments"], "payments must be a list", shape=True)
         return payments
