@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -84,12 +85,29 @@ def run_session(api_as, shop: dict[str, Any], case: dict[str, Any]) -> None:
     )
     start = balances()
 
-    # Open: the expected float is what the drawer holds since the last close.
+    # Open: the expected float is what the drawer holds since the last close; a difference
+    # beyond the maximum from a kept float needs the manager's approval (PIN at the till).
     opening = cents(case["opening"])
     created = alice.post(f"/profiles/{till.pk}/sessions").json()
-    opened = alice.post(
-        f"/sessions/{created['id']}/open",
-        {"counts": [{"payment_method": cash.pk, "amount": f"{opening}"}]},
+    kept = start["Till 1 cash drawer"]
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"}
+    if kept != 0 and abs(opening - kept) > MAX_DIFFERENCE:
+        approval = alice.post(
+            "/auth/approvals",
+            {
+                "username": "manager",
+                "pin": "1234",
+                "action": "opening_difference",
+                "session": created["id"],
+            },
+        ).json()["approval"]
+        headers["HTTP_X_OPENTILL_APPROVAL"] = approval
+        event("opening approved by a manager")
+    opened = alice.client.post(
+        f"/api/v1/sessions/{created['id']}/open",
+        json.dumps({"counts": [{"payment_method": cash.pk, "amount": f"{opening}"}]}),
+        content_type="application/json",
+        **headers,
     ).json()
     sid = opened["id"]
     assert D(opened["opening"][0]["expected"]) == start["Till 1 cash drawer"]

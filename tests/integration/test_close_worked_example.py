@@ -73,6 +73,7 @@ def test_worked_example(api_as, shop):
             "difference": "-1.20",
             "keep": "100.00",
             "transferred": "13.10",
+            "not_counted": False,
         },
         {
             "payment_method": card.pk,
@@ -82,6 +83,7 @@ def test_worked_example(api_as, shop):
             "difference": "0.00",
             "keep": "0.00",
             "transferred": "9.90",
+            "not_counted": False,
         },
     ]
 
