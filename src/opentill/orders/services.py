@@ -560,8 +560,12 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
         session_check_actor(requested, user)
         target, created_status = _target_session(requested)
 
-        # One uuid, one record: a uuid is an order or a held order, never both. Both are
-        # looked up (and written) under the session lock.
+        # One uuid, one record: a uuid is an order or a held order, never both. Both tables
+        # are looked up and written under the session lock (on SQLite, the database's write
+        # lock), and each has a unique index. Not covered: one uuid sent to two *different*
+        # sessions at the same instant on PostgreSQL, once with a body that books and once
+        # with one that is held (no till resends a ticket to another session); both would
+        # be stored, and accepting the held one then answers invalid_state.
         uuids = [o.uuid for o in priced.values()] + [h.uuid for h in holds.values()]
         existing = dict(Order.objects.filter(uuid__in=uuids).values_list("uuid", "session_id"))
         held_before: dict[uuidlib.UUID, tuple[int, dict[str, Any]]] = {
