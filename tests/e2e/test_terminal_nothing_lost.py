@@ -124,6 +124,13 @@ def test_a_product_deactivated_mid_shift_is_sold_and_arrives_created(
     beans_tile = page.locator('button.product[data-sku="COF-BEA"]')
     assert euros("9.10") in text(beans_tile)  # the new price shows
     assert requests and requests[0], requests  # asked with If-None-Match (the ETag)
+    # Nothing changed since: the next refresh costs a 304 and changes nothing.
+    with page.expect_response(
+        lambda r: r.url.endswith(f"/profiles/{till['id']}/catalog") and r.status == 304,
+        timeout=20_000,
+    ):
+        refresh_catalog_now(context, page)
+    assert page.locator('button.product[data-sku="MUG-BLK"]').count() == 0
     line = page.locator("#ticket-lines li.line").first
     assert mug["name"] in text(line) and euros(mug["price"]) in text(line)  # kept its price
     shot(page, "refreshed")

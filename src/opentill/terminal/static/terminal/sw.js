@@ -42,9 +42,18 @@ self.addEventListener("fetch", (event) => {
   } else if (SHELL.includes(url.pathname)) {
     event.respondWith(networkFirst(request, SHELL_CACHE, url.pathname));
   } else if (CATALOG.test(url.pathname)) {
-    event.respondWith(networkFirst(request, DATA_CACHE, url.pathname));
+    // A refresh (If-None-Match) has a copy already: it wants the server's answer, 304 or a
+    // new catalog, never an older copy from this cache.
+    const refresh = request.headers.has("If-None-Match");
+    event.respondWith(refresh ? networkOnly(request, DATA_CACHE, url.pathname) : networkFirst(request, DATA_CACHE, url.pathname));
   }
 });
+
+async function networkOnly(request, cacheName, key) {
+  const response = await fetchWithTimeout(request);
+  if (response.ok) await (await caches.open(cacheName)).put(key, response.clone());
+  return response;
+}
 
 function fetchWithTimeout(request) {
   return new Promise((resolve, reject) => {

@@ -71,15 +71,22 @@ export const app = {
 
   /** Ask the server for a newer catalog (If-None-Match: cheap when nothing changed); on a
    * new one, keep it and tell the selling screen. Resolves true when it changed. */
-  async refreshCatalog() {
+  async refreshCatalog(attempt = 0) {
     const profile = this.profile;
-    if (!profile || this.catalogProfile !== profile.id || !api.isReachable()) return false;
+    // navigator.onLine only: a server that did not answer a minute ago may answer now.
+    if (!profile || this.catalogProfile !== profile.id || !navigator.onLine) return false;
     const headers = this.catalogTag ? { "If-None-Match": this.catalogTag } : {};
     let answer;
     try {
       answer = await api.get(`/profiles/${profile.id}/catalog`, { full: true, headers, reauth: false, timeout: 10000 });
-    } catch {
-      return false; // offline, signed out (the dialog shows) or refused: the copy serves on
+    } catch (error) {
+      // Offline, signed out (the dialog shows) or refused: the copy serves on. A network
+      // that has just come back may need a moment: try again soon.
+      if (error instanceof api.NetworkError && navigator.onLine && attempt < 3) {
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        return this.refreshCatalog(attempt + 1);
+      }
+      return false;
     }
     if (answer.status === 304 || !answer.data || this.profile?.id !== profile.id) return false;
     if (answer.etag && answer.etag === this.catalogTag) return false;

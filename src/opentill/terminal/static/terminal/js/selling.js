@@ -402,6 +402,7 @@ export class Selling {
       return;
     }
     const qtyError = h("span", { class: "field-error", id: "line-qty-error", role: "alert", hidden: true });
+    const original = line.quantity;
     const qty = h("input", {
       id: "line-qty",
       type: "text",
@@ -417,9 +418,11 @@ export class Selling {
           problem = ticketProblem(priceOrder(lines, this.company), lines.length, this.app.limits);
         }
         qty.setAttribute("aria-invalid", String(Boolean(problem)));
-        qtyError.textContent = problem ? `Refused: ${problem}` : "";
+        qtyError.textContent = problem ? `Refused: ${problem}; the line keeps ${this.fmt.quantity(original)}.` : "";
         qtyError.hidden = !problem;
-        if (!problem) this.updateLine({ quantity: quantityToString(value) }, { editor: false });
+        // A refused quantity leaves the line as it was before this edit (not at whatever
+        // prefix of the typing happened to be valid).
+        this.updateLine({ quantity: problem ? original : quantityToString(value) }, { editor: false });
       },
       onkeydown: (event) => this.fieldKey(event),
     });
