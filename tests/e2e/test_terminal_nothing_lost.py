@@ -586,3 +586,25 @@ def test_an_opening_beyond_the_limit_opens_after_a_managers_pin(
     after = alice.get(f"/sessions/{session['id']}")
     assert after["state"] == "closed", after
     assert not context.errors, context.errors
+
+
+def test_too_many_wrong_passwords_show_the_wait(server: str, new_context: Any) -> None:
+    """429 too_many_attempts: the sign-in form says how long to wait and waits."""
+    context = new_context()
+    page = context.new_page()
+    page.goto(f"{server}/terminal/")
+    page.get_by_label("User name").fill("bob")
+    error = page.locator("form.login .form-error")
+    for _ in range(8):
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_function(
+            "() => !document.querySelector('form.login .form-error').hidden"
+            " && (document.querySelector('form.login .form-error').textContent.length > 0)"
+        )
+        if "Too many attempts" in text(error):
+            break
+        page.evaluate("document.querySelector('form.login .form-error').hidden = true")
+    assert re.search(r"Too many attempts: wait \d+ (min|s)", text(error)), text(error)
+    assert page.get_by_role("button", name="Sign in").is_disabled()
+    assert not context.errors, context.errors
