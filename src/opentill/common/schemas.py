@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
+from opentill.common.text import TextError, check_text
 from opentill.money import AmountError, parse_decimal
 
 
@@ -32,3 +33,24 @@ Money = Annotated[Decimal, BeforeValidator(_money), _MONEY_SCHEMA]
 """An amount as a string with at most two decimals: "12.30", "-4.00"."""
 
 MoneyNonNegative = Annotated[Decimal, BeforeValidator(_money_non_negative), _MONEY_SCHEMA]
+
+
+def _one_line(value: str) -> str:
+    try:
+        return check_text(value)
+    except TextError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _multiline(value: str) -> str:
+    try:
+        return check_text(value, multiline=True)
+    except TextError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Text = Annotated[str, AfterValidator(_one_line)]
+"""Free text on one line (a reason, a destination): no control characters."""
+
+MultilineText = Annotated[str, AfterValidator(_multiline)]
+"""Free text that may span lines (notes): no control characters but newline and tab."""

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from opentill.common.problems import Problem
+from opentill.common.schemas import Text
 from opentill.money import fmt
 from opentill.orders import selectors, services
 from opentill.orders.models import HeldOrder, Order
@@ -92,7 +93,7 @@ class SyncOut(Schema):
 
 
 class VoidIn(Schema):
-    reason: str = Field("", max_length=255)
+    reason: Text = Field("", max_length=255)
 
 
 class BookedOrderOut(OrderOut):
@@ -124,7 +125,7 @@ class HeldOrderOut(Schema):
 
 class ResolveIn(Schema):
     action: str = Field(..., pattern="^(accept|void)$")
-    reason: str = Field("", max_length=255)
+    reason: Text = Field("", max_length=255)
 
 
 def order_out(order: Order | StoredOrder) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from opentill.common.problems import Problem
-from opentill.common.schemas import Money
+from opentill.common.schemas import Money, MultilineText, Text
 from opentill.limits import MAX_DENOMINATION_QUANTITY
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
 from opentill.orders.selectors import held_orders_of_session, held_reason, payload_summary
@@ -85,7 +85,7 @@ class OpeningCountIn(Schema):
 
 class OpenIn(Schema):
     counts: list[OpeningCountIn] = []
-    notes: str = Field("", max_length=2000)
+    notes: MultilineText = Field("", max_length=2000)
 
 
 class OpeningOut(Schema):
@@ -424,15 +424,15 @@ class CloseCountIn(Schema):
 
 class CloseIn(Schema):
     counts: list[CloseCountIn] = []
-    notes: str = Field("", max_length=2000)
+    notes: MultilineText = Field("", max_length=2000)
 
 
 class ValidateIn(Schema):
-    notes: str = Field("", max_length=2000)
+    notes: MultilineText = Field("", max_length=2000)
 
 
 class ForceCloseIn(Schema):
-    reason: str = Field(..., min_length=1, max_length=2000)
+    reason: MultilineText = Field(..., min_length=1, max_length=2000)
     counts: list[CloseCountIn] | None = None
 
 
@@ -460,8 +460,8 @@ class ClosedSessionOut(SessionOut):
 class DropIn(Schema):
     payment_method: int
     amount: Money
-    destination: str = ""
-    reason: str = Field("", max_length=255)
+    destination: Text = Field("", max_length=200)
+    reason: Text = Field("", max_length=255)
 
 
 class PartialCloseIn(Schema):
@@ -474,8 +474,8 @@ class CashMoveIn(Schema):
     kind: str = Field(..., pattern="^(drop|deposit)$")
     payment_method: int
     amount: Money
-    destination: str = Field("", max_length=200)
-    reason: str = Field("", max_length=255)
+    destination: Text = Field("", max_length=200)
+    reason: Text = Field("", max_length=255)
 
 
 class CashMoveOut(Schema):
