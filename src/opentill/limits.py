@@ -28,6 +28,9 @@ MAX_COUNT = MAX_BALANCE
 MAX_LINES = 500
 MAX_PAYMENTS = 20
 MAX_BATCH = 1000
+# Ids are 64-bit database integers; a list is paged no further than this.
+MAX_ID = 2**63 - 1
+MAX_OFFSET = 1_000_000_000
 
 
 def published() -> dict[str, str | int]:

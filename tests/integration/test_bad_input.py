@@ -752,3 +752,28 @@ def test_openapi_document_is_served_without_login(db):
 )
 def test_openapi_lists_the_api_md_paths(db, method, path):
     assert (method, path) in _openapi_operations()
+
+
+# --- integers beyond what a database column holds --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"offset": "99999999999999999999"},
+        {"offset": "9223372036854775808"},
+        {"profile": "99999999999999999999"},
+        {"profile": "0"},
+        {"limit": "99999999999999999999"},
+    ],
+)
+def test_huge_list_parameters_are_422_not_500(api_as, shop, query):
+    response = api_as("manager").get("/sessions", **query)
+    body = assert_problem(response, 422, "validation_error")
+    assert body["errors"][0]["loc"][-1] == next(iter(query))
+
+
+def test_the_largest_offset_is_an_empty_page(api_as, shop):
+    response = api_as("manager").get("/sessions", offset="1000000000")
+    assert response.status_code == 200
+    assert response.json()["items"] == []

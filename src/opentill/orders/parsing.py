@@ -26,12 +26,15 @@ from decimal import Decimal
 from typing import Any
 
 from opentill.common.problems import Problem
-from opentill.limits import MAX_AMOUNT, MAX_LINES, MAX_PAYMENTS, MAX_QUANTITY, MAX_UNIT_PRICE
+from opentill.limits import (
+    MAX_AMOUNT,
+    MAX_ID,
+    MAX_LINES,
+    MAX_PAYMENTS,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+)
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, AmountError, fmt, parse_decimal
-
-# Ids are 64-bit database integers: a larger number is no id (a shape error) rather than a
-# value that would overflow the database driver.
-MAX_ID = 2**63 - 1
 
 ORDER_FIELDS = frozenset(
     {"uuid", "created_at", "state", "customer", "to_invoice", "lines", "payments", "note", "total"}

@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema, Status
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import Money, MultilineText, Text
-from opentill.limits import MAX_DENOMINATION_QUANTITY
+from opentill.limits import MAX_DENOMINATION_QUANTITY, MAX_ID, MAX_OFFSET
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
 from opentill.orders.selectors import held_orders_of_session, held_reason, payload_summary
 from opentill.pos import closing, selectors, services
@@ -346,11 +346,11 @@ def session_open(request: HttpRequest, session_id: int, body: OpenIn) -> dict[st
 @router.get("/sessions", response=SessionPage)
 def session_list(
     request: HttpRequest,
-    profile: int | None = None,
+    profile: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None,
     state: Session.State | None = None,
     user: str | None = None,
     limit: Annotated[int, Field(ge=1, le=500)] = 50,
-    offset: Annotated[int, Field(ge=0)] = 0,
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     qs = selectors.session_list(user=request.user, profile=profile, state=state, username=user)
     page = list(qs[offset : offset + limit])
