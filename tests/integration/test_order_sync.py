@@ -139,8 +139,8 @@ def test_a_uuid_is_unique_across_sessions(alice, api_as, shop, session):
     )
     again = sell(shop, [("espresso", "1")], ("cash1", "2.20"), uuid=ticket["uuid"])
     (result,) = sync(bob, other["id"], again)
-    # Seen before, in Alice's session: nothing changes, the result says where it lives.
-    assert (result["status"], result["session"]) == ("duplicate", session)
+    # Seen before, in Alice's session: nothing changes, and Bob is not told where it lives.
+    assert (result["status"], result["session"]) == ("duplicate", None)
     assert cash_balance(shop, "cash1") == D("0.00")
 
 
@@ -414,3 +414,23 @@ def test_a_manager_syncing_stores_the_order_in_the_cashiers_session(alice, api_a
     assert result["status"] == "created"
     assert result["session"] == result["order"]["session"] == session
     assert Order.objects.get(uuid=result["uuid"]).user.username == "manager"
+
+
+def test_a_duplicate_never_names_another_cashiers_session(alice, shop, session, api_as):
+    """Bob resending Alice's uuid learns that it is stored, not where."""
+    ticket = order([(shop["espresso"].pk, "1")], [(shop["cash2"].pk, "2.20")])
+    assert sync(alice, session, ticket)[0]["status"] == "created"
+
+    bob = api_as("bob")
+    bobs = open_session(
+        bob, shop["till1"].pk, [{"payment_method": shop["cash1"].pk, "amount": "0.00"}]
+    )
+    [result] = sync(bob, bobs["id"], ticket)
+    assert result["status"] == "duplicate"
+    assert result["session"] is None
+    assert Order.objects.get(uuid=ticket["uuid"]).session_id == session
+
+    # Alice herself, and a manager of the store, are told where it is.
+    assert sync(alice, session, ticket)[0]["session"] == session
+    manager = api_as("manager")
+    assert sync(manager, bobs["id"], ticket)[0]["session"] == session

@@ -37,7 +37,12 @@ from opentill.orders.parsing import (
     payload_storable,
 )
 from opentill.orders.pricing import LineInput, price_order
-from opentill.pos.access import session_check_actor, session_check_manager, session_check_state
+from opentill.pos.access import (
+    manages_store,
+    session_check_actor,
+    session_check_manager,
+    session_check_state,
+)
 from opentill.pos.models import PaymentMethod, PosProfile, Session
 from opentill.pos.services import rescue_session_get_or_create
 
@@ -638,7 +643,24 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
             results[o.index] = SyncResult(
                 uuid=str(o.uuid), status=created_status, session=target.pk, order=o
             )
+    _hide_foreign_sessions(results, user=user)
     return [r for r in results if r is not None]
+
+
+def _hide_foreign_sessions(results: Sequence[SyncResult | None], *, user: Any) -> None:
+    """A uuid already stored in another cashier's session says ``duplicate`` (or ``held``)
+    without naming that session: a cashier learns nothing of sessions they may not read."""
+    ids = {r.session for r in results if r is not None and r.session is not None}
+    visible = {
+        pk
+        for pk, owner, store in Session.objects.filter(pk__in=ids).values_list(
+            "pk", "user_id", "profile__store_id"
+        )
+        if owner == user.pk or manages_store(user, store)
+    }
+    for result in results:
+        if result is not None and result.session is not None and result.session not in visible:
+            result.session = None
 
 
 def order_void(*, uuid: Any, user: Any, reason: str) -> Order:
