@@ -1,4 +1,4 @@
-"""RFC 9457 problem documents with stable machine-readable codes (API.md)."""
+"""RFC 9457 problem documents with stable machine-readable codes (the API contract, docs/api.md)."""
 
 from __future__ import annotations
 
