@@ -16,18 +16,26 @@ import { errorLine, field, fill, h, modal, showErrorLine, toast } from "./ui.js"
  * (offline, or a server without held orders). */
 export async function heldOrders(session) {
   try {
-    return await api.get(`/sessions/${session}/held-orders`, { timeout: 8000 });
+    const held = await api.get(`/sessions/${session}/held-orders`, { timeout: 8000 });
+    // The lines as this terminal sold them (names of products no longer in the catalog).
+    for (const order of held) order.localLines = (await store.ticketGet(String(order.uuid)))?.lines || null;
+    return held;
   } catch (error) {
     if (error instanceof api.ApiError && ![404, 405].includes(error.status)) throw error;
     return null;
   }
 }
 
-/** Plain words for a held order (its payload's products named from the catalog). */
+/** Plain words for a held order (its products named as this terminal sold them, else from
+ * the catalog). */
 export function heldWords(app, held) {
   const products = new Map((app.catalog?.products || []).map((p) => [p.id, p.name]));
   const methods = new Map((app.catalog?.payment_methods || []).map((m) => [m.id, m.name]));
-  const lines = (held.payload?.lines || []).map((l) => ({ product: l.product, name: products.get(l.product) || `#${l.product}` }));
+  const sold = held.localLines || [];
+  const lines = (held.payload?.lines || []).map((l, i) => ({
+    product: l.product,
+    name: (sold[i]?.product === l.product && sold[i].name) || products.get(l.product) || `#${l.product}`,
+  }));
   const payments = (held.payload?.payments || []).map((p) => ({ name: methods.get(p.payment_method) }));
   if (held.error?.code) return plainProblem(held.error, { lines, payments, money: (v) => app.fmt.money(v) });
   return held.reason_text || plainProblem(held.error, { lines, payments });
