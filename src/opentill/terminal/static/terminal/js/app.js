@@ -212,7 +212,7 @@ async function boot() {
     const what = entry.kind === "cash_move" ? "A cash move" : entry.payload?.state === "draft" ? "A parked ticket" : "A paid ticket";
     const ticket = entry.kind === "order" ? await store.ticketGet(entry.uuid) : null;
     const words = plainProblem(entry.problem, { lines: ticket?.lines, payments: ticket?.payments, money: (v) => app.fmt.money(v) });
-    toast(`${what} was not accepted: ${words} It is kept in this terminal (Needs attention).`, "error", 15000);
+    toast(`${what} was not accepted: ${words} It is kept in this terminal (Attention, top right).`, "error", 15000);
   });
   $("#netstatus").addEventListener("click", async () => {
     const left = await sync.flush();

@@ -120,7 +120,7 @@ export async function openCashMove(app) {
     if (outcome?.sync === "refused") {
       const words = plainProblem(outcome.problem, { money: (v) => app.fmt.money(v) });
       if (!dialog.open) {
-        toast(`The server refused the move (${what}): ${words} It is kept under Needs attention.`, "error", 12000);
+        toast(`The server refused the move (${what}): ${words} It is kept under Attention.`, "error", 12000);
         return;
       }
       // Shown here, to the cashier who made it: withdrawn, to be saved again corrected.

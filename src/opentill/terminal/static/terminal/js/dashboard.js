@@ -74,7 +74,7 @@ async function warnAttention(app, profiles, cards, { offline }) {
       }
       const parts = [];
       if (held?.length) parts.push(`${held.length} ticket(s) held by the server: a manager must accept or void them before the close`);
-      if (mine.length) parts.push(`${mine.length} ticket(s) or cash move(s) refused and kept in this terminal: see Needs attention`);
+      if (mine.length) parts.push(`${mine.length} ticket(s) or cash move(s) refused and kept in this terminal: see Attention on the selling screen`);
       if (!parts.length) return;
       const slot = cards[i].querySelector(".attention-warning");
       fill(slot, `⚠ ${parts.join("; ")}.`);
