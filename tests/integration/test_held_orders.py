@@ -871,3 +871,58 @@ def test_held_orders_keep_the_books_balanced_and_equal_to_the_money(api_as, shop
     # Gaps and voided cash are differences, on the accounts the rule names.
     assert (-moved["6580"], -moved["6590"]) == (gain_6580, gain_6590)
     assert not HeldOrder.objects.filter(session_id=sid, state="held").exists()
+
+
+def _resolve_with(api: Api, uuid: str, approval: str | None, action: str, reason: str = "") -> Any:
+    headers = {"HTTP_X_OPENTILL_APPROVAL": approval} if approval else {}
+    return api.client.post(
+        f"/api/v1/held-orders/{uuid}/resolve",
+        {"action": action, "reason": reason},
+        content_type="application/json",
+        **api._headers(),
+        **headers,
+    )
+
+
+def _approval(api: Api, session_id: int, action: str = "held_order") -> str:
+    response = api.post(
+        "/auth/approvals",
+        {"username": "manager", "pin": "1234", "action": action, "session": session_id},
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["approval"]
+
+
+def test_the_cashier_resolves_at_the_till_with_a_managers_pin(alice, api_as, shop):
+    sid = start_till1(alice, shop)["id"]  # 100.00
+    # One espresso is 2.20; the till took 2.50 in cash: accepted, the 0.30 is a difference.
+    overpaid = sell(shop, [("espresso", "1")], ("cash1", "2.50"))
+    assert sync(alice, sid, overpaid)[0]["status"] == "held"
+
+    wrong = _approval(alice, sid, action="opening_difference")
+    refused = _resolve_with(alice, overpaid["uuid"], wrong, "accept")
+    assert_problem(refused, 409, "approval_required")
+    assert HeldOrder.objects.get(uuid=overpaid["uuid"]).state == "held"
+
+    approval = _approval(alice, sid)
+    accepted = _resolve_with(alice, overpaid["uuid"], approval, "accept")
+    assert accepted.status_code == 200, accepted.content
+    body = accepted.json()
+    assert (body["state"], body["resolved_by"]) == ("accepted", "manager")
+    assert body["order"]["difference"] == "0.30"
+    assert expected_cash(alice, sid) == "102.50"
+
+    # Single use: the same approval cannot resolve another ticket.
+    other = sell(shop, [("espresso", "1")], ("cash1", "3.00"))
+    assert sync(alice, sid, other)[0]["status"] == "held"
+    assert_problem(
+        _resolve_with(alice, other["uuid"], approval, "accept"), 409, "approval_required"
+    )
+    # Another cashier cannot use an approval for Alice's session.
+    bob_approval = _approval(alice, sid)
+    assert_problem(
+        _resolve_with(api_as("bob"), other["uuid"], bob_approval, "accept"),
+        403,
+        "not_session_owner",
+    )
+    assert HeldOrder.objects.get(uuid=other["uuid"]).state == "held"

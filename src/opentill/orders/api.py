@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import Text
+from opentill.identity.auth import approval_header
 from opentill.money import fmt
 from opentill.orders import selectors, services
 from opentill.orders.models import HeldOrder, Order
@@ -220,6 +221,10 @@ def held_order_resolve(request: HttpRequest, held_uuid: str, body: ResolveIn) ->
     except ValueError:
         raise Problem("not_found", f"{held_uuid!r} is not a held order uuid.") from None
     held = services.held_order_resolve(
-        uuid=parsed, user=request.user, action=body.action, reason=body.reason
+        uuid=parsed,
+        user=request.user,
+        action=body.action,
+        reason=body.reason,
+        approval=approval_header(request),
     )
     return held_order_out(held)

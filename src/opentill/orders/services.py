@@ -38,6 +38,7 @@ from opentill.orders.parsing import (
 )
 from opentill.orders.pricing import LineInput, price_order
 from opentill.pos.access import (
+    approval_check,
     manages_store,
     session_check_actor,
     session_check_manager,
@@ -798,7 +799,7 @@ def _held_accept(held: HeldOrder, session: Session, user: Any, reason: str) -> N
 
 
 def held_order_resolve(
-    *, uuid: uuidlib.UUID, user: Any, action: str, reason: str = ""
+    *, uuid: uuidlib.UUID, user: Any, action: str, reason: str = "", approval: str | None = None
 ) -> HeldOrder:
     """A manager resolves a held order, in one transaction, audited.
 
@@ -808,6 +809,8 @@ def held_order_resolve(
     balances and the money is in the books. A ticket that still cannot be priced (a product
     that never existed) is refused with ``invalid_state``. ``void`` (a reason is required):
     nothing is booked; the money stays in the drawer and the close counts it as a difference.
+    The session's cashier may resolve at the till with a manager's ``approval`` (action
+    ``held_order``); the approving manager is then the one who resolved it.
     """
     reason = reason.strip()
     if action not in ("accept", "void"):
@@ -828,7 +831,13 @@ def held_order_resolve(
     with transaction.atomic():
         # The session first, then the held order: the order a close takes its locks in.
         session = _lock_session(session_id)
-        session_check_manager(session, user, action="resolve a held order")
+        if approval is not None and not manages_store(user, session.profile.store_id):
+            session_check_actor(session, user)
+            user = approval_check(
+                session, token=approval, action="held_order", why="Resolving a held order"
+            )
+        else:
+            session_check_manager(session, user, action="resolve a held order")
         held = (
             HeldOrder.objects.select_for_update(of=("self",))
             .select_related("requested_session")
