@@ -7,22 +7,19 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
-from opentill.common.text import TextError, check_text
-from opentill.money import AmountError, parse_decimal
+from opentill.common.text import check_text
+from opentill.money import parse_decimal
+
+# AmountError and TextError are ValueErrors: pydantic reports their message as the
+# field's validation error, so the checks are used as validators as they are.
 
 
 def _money(value: Any) -> Decimal:
-    try:
-        return parse_decimal(value)
-    except AmountError as exc:
-        raise ValueError(str(exc)) from None
+    return parse_decimal(value)
 
 
 def _money_non_negative(value: Any) -> Decimal:
-    try:
-        return parse_decimal(value, allow_negative=False)
-    except AmountError as exc:
-        raise ValueError(str(exc)) from None
+    return parse_decimal(value, allow_negative=False)
 
 
 _MONEY_SCHEMA = WithJsonSchema(
@@ -35,21 +32,11 @@ Money = Annotated[Decimal, BeforeValidator(_money), _MONEY_SCHEMA]
 MoneyNonNegative = Annotated[Decimal, BeforeValidator(_money_non_negative), _MONEY_SCHEMA]
 
 
-def _one_line(value: str) -> str:
-    try:
-        return check_text(value)
-    except TextError as exc:
-        raise ValueError(str(exc)) from None
-
-
 def _multiline(value: str) -> str:
-    try:
-        return check_text(value, multiline=True)
-    except TextError as exc:
-        raise ValueError(str(exc)) from None
+    return check_text(value, multiline=True)
 
 
-Text = Annotated[str, AfterValidator(_one_line)]
+Text = Annotated[str, AfterValidator(check_text)]
 """Free text on one line (a reason, a destination): no control characters."""
 
 MultilineText = Annotated[str, AfterValidator(_multiline)]
