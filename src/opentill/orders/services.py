@@ -644,15 +644,18 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
             results[o.index] = SyncResult(
                 uuid=str(o.uuid), status=created_status, session=target.pk, order=o
             )
-    _hide_foreign_sessions(results, user=user)
+    _hide_foreign_sessions(results, user=user, own=target.pk)
     return [r for r in results if r is not None]
 
 
-def _hide_foreign_sessions(results: Sequence[SyncResult | None], *, user: Any) -> None:
+def _hide_foreign_sessions(results: Sequence[SyncResult | None], *, user: Any, own: int) -> None:
     """A uuid already stored in another cashier's session says ``duplicate`` (or ``held``)
-    without naming that session: a cashier learns nothing of sessions they may not read."""
-    ids = {r.session for r in results if r is not None and r.session is not None}
-    visible = {
+    without naming that session: a cashier learns nothing of sessions they may not read.
+    ``own`` (the session this batch was stored in) is the caller's: no query for it."""
+    ids = {r.session for r in results if r is not None and r.session not in (None, own)}
+    if not ids:
+        return
+    visible = {own} | {
         pk
         for pk, owner, store in Session.objects.filter(pk__in=ids).values_list(
             "pk", "user_id", "profile__store_id"
