@@ -64,7 +64,7 @@ def test_api_xlsx_export_with_a_control_character_is_served(poisoned, api_as):
     assert b"".join(response.streaming_content)[:2] == b"PK"
 
 
-def test_beancount_strings_hold_no_control_character(api_as, shop):
+def test_beancount_strings_hold_no_control_character():
     assert exports._quoted('a "b"\x07\nc\\') == '"a \\"b\\"\ufffd c\\\\"'
 
 
