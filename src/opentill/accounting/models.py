@@ -53,6 +53,15 @@ class FinancialAccount(models.Model):
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     ledger_account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey(
+        "stores.Store",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="financial_accounts",
+        help_text="The store whose money it holds; blank: the company's (e.g. its bank), seen "
+        "only by users of every store",
+    )
 
     class Meta:
         ordering = ["name"]
