@@ -150,7 +150,9 @@ def demo_load() -> dict[str, Any]:
             },
         )
     safe = _upsert(
-        FinancialAccount, {"name": "Safe"}, {"kind": "safe", "ledger_account": accounts["1010"]}
+        FinancialAccount,
+        {"name": "Safe"},
+        {"kind": "safe", "ledger_account": accounts["1010"], "store": store},
     )
     bank = _upsert(
         FinancialAccount, {"name": "Bank"}, {"kind": "bank", "ledger_account": accounts["1100"]}
@@ -173,12 +175,12 @@ def demo_load() -> dict[str, Any]:
         drawer = _upsert(
             FinancialAccount,
             {"name": f"Till {number} cash drawer"},
-            {"kind": "drawer", "ledger_account": accounts["1000"]},
+            {"kind": "drawer", "ledger_account": accounts["1000"], "store": store},
         )
         clearing = _upsert(
             FinancialAccount,
             {"name": f"Till {number} card clearing"},
-            {"kind": "clearing", "ledger_account": accounts["1020"]},
+            {"kind": "clearing", "ledger_account": accounts["1020"], "store": store},
         )
         cash = _upsert(
             PaymentMethod,

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from opentill.accounting.models import (
@@ -14,6 +15,7 @@ from opentill.accounting.models import (
 )
 from opentill.accounting.selectors import account_balances
 from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from opentill.stores.access import store_scoped
 
 
 @admin.register(LedgerAccount)
@@ -30,11 +32,16 @@ class GLItemAdmin(AuditedAdmin):
 
 @admin.register(FinancialAccount)
 class FinancialAccountAdmin(AuditedAdmin):
-    list_display = ["name", "kind", "ledger_account", "balance"]
+    list_display = ["name", "kind", "store", "ledger_account", "balance"]
+    list_filter = ["kind", "store"]
+    list_select_related = ["store", "ledger_account"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FinancialAccount]:
+        return store_scoped(super().get_queryset(request), request.user, "store_id")
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         self._balances = account_balances(
-            account_ids=FinancialAccount.objects.values_list("pk", flat=True)
+            account_ids=self.get_queryset(request).values_list("pk", flat=True)
         )
         return super().changelist_view(request, extra_context)
 
@@ -62,6 +69,9 @@ class FinancialTransactionAdmin(ReadOnlyAdmin):
     search_fields = ["comment", "session__name"]
     list_select_related = ["account", "gl_item", "session", "reconciliation"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FinancialTransaction]:
+        return store_scoped(super().get_queryset(request), request.user, "account__store_id")
+
 
 class ReconciledTransactionInline(ReadOnlyInline):
     model = FinancialTransaction
@@ -84,6 +94,9 @@ class ReconciliationAdmin(ReadOnlyAdmin):
     list_select_related = ["account", "session"]
     inlines = [ReconciledTransactionInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Reconciliation]:
+        return store_scoped(super().get_queryset(request), request.user, "account__store_id")
+
 
 class JournalLineInline(ReadOnlyInline):
     model = JournalLine
@@ -99,3 +112,8 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     search_fields = ["reference", "session__name"]
     list_select_related = ["session", "order"]
     inlines = [JournalLineInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JournalEntry]:
+        return store_scoped(
+            super().get_queryset(request), request.user, "session__profile__store_id"
+        )

@@ -14,6 +14,7 @@ from opentill.common.problems import Problem
 from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import fmt
 from opentill.pos.api import session_for_read
+from opentill.stores.access import store_scoped
 
 router = Router(tags=["accounting"])
 
@@ -43,6 +44,7 @@ class FinancialAccountOut(Schema):
     id: int
     name: str
     kind: str
+    store: int | None
     balance: str
     payment_method: int | None
 
@@ -85,7 +87,11 @@ def session_journal_entries(request: HttpRequest, session_id: int) -> list[dict[
 def financial_accounts(request: HttpRequest) -> list[dict[str, Any]]:
     if not (is_manager(request.user) or is_accountant(request.user)):
         raise Problem("forbidden", "Financial accounts are for managers and accountants.")
-    accounts = list(FinancialAccount.objects.select_related("payment_method").order_by("name"))
+    accounts = list(
+        store_scoped(FinancialAccount.objects.all(), request.user, "store_id")
+        .select_related("payment_method")
+        .order_by("name")
+    )
     balances = account_balances(account_ids=[a.pk for a in accounts])
     result = []
     for a in accounts:
@@ -95,6 +101,7 @@ def financial_accounts(request: HttpRequest) -> list[dict[str, Any]]:
                 "id": a.pk,
                 "name": a.name,
                 "kind": a.kind,
+                "store": a.store_id,
                 "balance": fmt(balances[a.pk]),
                 "payment_method": method.pk if method else None,
             }

@@ -8,17 +8,7 @@ from opentill.common.problems import Problem
 from opentill.identity.approvals import approval_consume
 from opentill.identity.roles import is_accountant, is_cashier, is_manager
 from opentill.pos.models import PosProfile, Session
-
-
-def managed_store_ids(user: Any) -> set[int] | None:
-    """Stores a manager manages: those that list them, or every store (None) when none does."""
-    if hasattr(user, "_opentill_stores"):
-        cached: set[int] | None = user._opentill_stores
-        return cached
-    ids = set(user.managed_stores.values_list("pk", flat=True)) if user.is_authenticated else set()
-    result = ids or None
-    user._opentill_stores = result
-    return result
+from opentill.stores.access import managed_store_ids
 
 
 def manages_store(user: Any, store_id: int) -> bool:

@@ -17,13 +17,12 @@ from opentill.accounting.models import JournalEntry, Reconciliation
 from opentill.audit.models import AuditEvent
 from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin
 from opentill.common.problems import Problem
-from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import AmountError, fmt, parse_decimal
 from opentill.orders.admin import summary_text
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.selectors import held_orders_of_session, held_reason
 from opentill.pos import closing
-from opentill.pos.access import managed_store_ids, manages_store
+from opentill.pos.access import manages_store
 from opentill.pos.counting import CountInput
 from opentill.pos.models import (
     CashMove,
@@ -36,6 +35,7 @@ from opentill.pos.models import (
 from opentill.pos.selectors import session_expected_amounts
 from opentill.reports.selectors import session_report
 from opentill.reports.views import session_page_context
+from opentill.stores.access import store_scoped
 
 
 class PaymentMethodInline(admin.StackedInline):
@@ -145,15 +145,6 @@ def _count_rows(session: Session, data: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _scoped(request: HttpRequest, qs: QuerySet[Any], store_path: str) -> QuerySet[Any]:
-    """Managers see their stores' records; accountants and superusers see everything."""
-    user = request.user
-    if user.is_superuser or is_accountant(user) or not is_manager(user):
-        return qs
-    stores = managed_store_ids(user)
-    return qs if stores is None else qs.filter(**{f"{store_path}__in": stores})
-
-
 @admin.register(CashMove)
 class CashMoveAdmin(ReadOnlyAdmin):
     list_display = [
@@ -171,7 +162,9 @@ class CashMoveAdmin(ReadOnlyAdmin):
     list_select_related = ["session", "payment_method", "created_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CashMove]:
-        return _scoped(request, super().get_queryset(request), "session__profile__store_id")
+        return store_scoped(
+            super().get_queryset(request), request.user, "session__profile__store_id"
+        )
 
 
 @admin.register(Session)
@@ -185,7 +178,7 @@ class SessionAdmin(ReadOnlyAdmin):
     change_form_template = "admin/pos/session/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
-        return _scoped(request, super().get_queryset(request), "profile__store_id")
+        return store_scoped(super().get_queryset(request), request.user, "profile__store_id")
 
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view

@@ -12,8 +12,9 @@ from opentill.accounting.models import FinancialTransaction, Reconciliation
 from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import ZERO
 from opentill.orders.models import Order, Payment
-from opentill.pos.access import managed_store_ids, profile_may_use
+from opentill.pos.access import profile_may_use
 from opentill.pos.models import PaymentMethod, PosProfile, Session
+from opentill.stores.access import visible_store_ids
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
 
@@ -46,7 +47,7 @@ def session_list(
     qs = Session.objects.select_related("profile__store", "user").order_by("-id")
     if not is_accountant(user):
         if is_manager(user):
-            stores = None if user.is_superuser else managed_store_ids(user)
+            stores = visible_store_ids(user)
             if stores is not None:
                 qs = qs.filter(Q(profile__store_id__in=stores) | Q(user=user))
         else:

@@ -10,7 +10,8 @@ from django.http import HttpRequest
 
 from opentill.common.admin import ReadOnlyAdmin
 from opentill.reports.models import PrintJob
-from opentill.reports.views import may_see_reports, report_store_ids
+from opentill.reports.views import may_see_reports
+from opentill.stores.access import visible_store_ids
 
 
 @admin.register(PrintJob)
@@ -28,5 +29,5 @@ class PrintJobAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PrintJob]:
         qs = super().get_queryset(request)
-        stores = report_store_ids(request.user)
+        stores = visible_store_ids(request.user)
         return qs if stores is None else qs.filter(session__profile__store_id__in=stores)

@@ -200,7 +200,8 @@ def export(request: HttpRequest, dataset: str, query: Query[ExportQuery]) -> Htt
     days ``from``–``to`` (inclusive) as ``csv``, ``xlsx`` or (journal) ``beancount``,
     streamed. Managers listed on stores get those stores' records."""
     from opentill.reports import exports
-    from opentill.reports.views import export_response, may_see_reports, report_store_ids
+    from opentill.reports.views import export_response, may_see_reports
+    from opentill.stores.access import visible_store_ids
 
     if not may_see_reports(request.user):
         raise Problem("forbidden", "Exports are for managers and accountants.")
@@ -213,7 +214,7 @@ def export(request: HttpRequest, dataset: str, query: Query[ExportQuery]) -> Htt
         allowed = exports.FORMATS if dataset == "journal" else ("csv", "xlsx")
         raise _bad("format", format, allowed)
     try:
-        data = exports.dataset(dataset, start, end, store_ids=report_store_ids(request.user))
+        data = exports.dataset(dataset, start, end, store_ids=visible_store_ids(request.user))
     except exports.ExportError as exc:
         raise Problem(
             "validation_error", str(exc), errors=[{"loc": ["query", "to"], "msg": str(exc)}]

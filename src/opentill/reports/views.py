@@ -33,11 +33,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from opentill.common.problems import Problem, problem_document
 from opentill.identity.roles import is_accountant, is_manager
-from opentill.pos.access import managed_store_ids, session_may_read
+from opentill.pos.access import session_may_read
 from opentill.pos.models import Session
 from opentill.reports import exports, printing
 from opentill.reports.dashboard import dashboard
 from opentill.reports.models import PrintJob
+from opentill.stores.access import visible_store_ids
 
 DEFAULT_DAYS = 30
 
@@ -49,13 +50,6 @@ def may_see_reports(user: Any) -> bool:
 def _check(request: HttpRequest) -> None:
     if not may_see_reports(request.user):
         raise PermissionDenied("Reports are for managers and accountants.")
-
-
-def report_store_ids(user: Any) -> set[int] | None:
-    """None: every store (accountants, superusers, managers listed on no store)."""
-    if user.is_superuser or is_accountant(user):
-        return None
-    return managed_store_ids(user)
 
 
 def _range(request: HttpRequest) -> tuple[date, date, str]:
@@ -83,7 +77,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Dashboard",
-        "panels": dashboard(start=start, end=end, store_ids=report_store_ids(request.user)),
+        "panels": dashboard(start=start, end=end, store_ids=visible_store_ids(request.user)),
         "start": start,
         "end": end,
         "error": error,
@@ -105,7 +99,7 @@ def exports_view(request: HttpRequest) -> HttpResponseBase:
                 raise exports.ExportError(f"unknown format {format!r}")
             if format == "beancount" and name != "journal":
                 raise exports.ExportError("the beancount format is for journal entries only")
-            dataset = exports.dataset(name, start, end, store_ids=report_store_ids(request.user))
+            dataset = exports.dataset(name, start, end, store_ids=visible_store_ids(request.user))
         except (ValueError, exports.ExportError) as exc:
             error = str(exc)
         else:
@@ -118,7 +112,7 @@ def exports_view(request: HttpRequest) -> HttpResponseBase:
         try:
             start = date.fromisoformat(data["from"])
             end = date.fromisoformat(data["to"])
-            stores = report_store_ids(request.user)
+            stores = visible_store_ids(request.user)
             counts = {
                 n: exports.dataset(n, start, end, store_ids=stores).count()
                 for n in exports.DATASETS
