@@ -59,7 +59,8 @@ def journal_entries_out(entries: list[JournalEntry]) -> list[dict[str, Any]]:
             "order": str(e.order.uuid) if e.order_id and e.order else None,
             "lines": [
                 {
-                    "account": {"code": line.account.code, "name": line.account.name},
+                    # The account's label as posted, not as renamed since.
+                    "account": {"code": line.account.code, "name": line.account_name},
                     "debit": fmt(line.debit),
                     "credit": fmt(line.credit),
                     "label": line.label,

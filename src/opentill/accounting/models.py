@@ -8,6 +8,10 @@ from opentill.common.fields import MoneyField
 
 
 class LedgerAccount(models.Model):
+    """An account of the chart. Once a journal line is posted on it, its code and kind are
+    kept (services and a database trigger refuse the change); its label may be renamed,
+    and the lines keep the label they were posted with."""
+
     class Kind(models.TextChoices):
         ASSET = "asset", "Asset"
         LIABILITY = "liability", "Liability"
@@ -180,6 +184,9 @@ class JournalLine(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="lines")
     account = models.ForeignKey(
         LedgerAccount, on_delete=models.PROTECT, related_name="journal_lines"
+    )
+    account_name = models.CharField(
+        max_length=200, blank=True, help_text="The account's label when the line was posted"
     )
     debit = MoneyField(default=0)
     credit = MoneyField(default=0)

@@ -1,13 +1,17 @@
-"""Reads of financial accounts: balances are SQL aggregates over their transactions."""
+"""Reads of accounts: balances are SQL aggregates over their transactions; a ledger account's
+posted lines and the labels it had."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Sum
 
-from opentill.accounting.models import FinancialTransaction
+from opentill.accounting.models import FinancialTransaction, JournalLine, LedgerAccount
+from opentill.audit.models import AuditEvent
 from opentill.money import ZERO
 
 
@@ -28,3 +32,31 @@ def account_balances(*, account_ids: Iterable[int]) -> dict[int, Decimal]:
 
 def account_balance(*, account_id: int) -> Decimal:
     return account_balances(account_ids=[account_id])[account_id]
+
+
+def ledger_account_is_posted(*, account_id: int) -> bool:
+    """Whether journal lines are posted on the ledger account (its code and kind are kept)."""
+    return JournalLine.objects.filter(account_id=account_id).exists()
+
+
+def ledger_account_label_history(*, account_id: int) -> list[dict[str, Any]]:
+    """The account's renames from the audit trail, oldest first: when, who, old and new label."""
+    events = AuditEvent.objects.filter(
+        object_type=LedgerAccount._meta.label,
+        object_id=str(account_id),
+        action=AuditEvent.Action.CONFIG_CHANGED,
+    ).select_related("user")
+    history = []
+    for event in events.order_by("id"):
+        before, after = event.before or {}, event.after or {}
+        if before and before.get("name") != after.get("name"):
+            at: datetime = event.at
+            history.append(
+                {
+                    "at": at,
+                    "user": event.user.get_username() if event.user else "",
+                    "old": before.get("name", ""),
+                    "new": after.get("name", ""),
+                }
+            )
+    return history

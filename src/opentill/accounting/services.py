@@ -1,11 +1,13 @@
-"""Writes on financial accounts."""
+"""Writes on ledger accounts, financial accounts and the journal."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
@@ -15,9 +17,74 @@ from opentill.accounting.models import (
     GLItem,
     JournalEntry,
     JournalLine,
+    LedgerAccount,
     Reconciliation,
 )
+from opentill.accounting.selectors import ledger_account_is_posted
+from opentill.audit.models import AuditEvent
+from opentill.audit.services import audit_record, model_values
+from opentill.common.problems import Problem
 from opentill.money import ZERO
+
+
+def ledger_account_check_change(*, account: LedgerAccount, code: str, kind: str) -> None:
+    """Refuse a new code or kind for an account with posted journal lines (422 problem
+    ``validation_error`` naming the fields): past entries must read as they were posted."""
+    errors: list[dict[str, Any]] = []
+    if account.pk is not None and (code != account.code or kind != account.kind):
+        if ledger_account_is_posted(account_id=account.pk):
+            if code != account.code:
+                errors.append(
+                    {
+                        "loc": ["body", "code"],
+                        "msg": f"Account {account.code} has posted journal lines: its code "
+                        "is kept. Rename its label, or open a new account.",
+                    }
+                )
+            if kind != account.kind:
+                errors.append(
+                    {
+                        "loc": ["body", "kind"],
+                        "msg": f"Account {account.code} has posted journal lines: it stays "
+                        f"{account.get_kind_display().lower()}. Open a new account for "
+                        "another kind.",
+                    }
+                )
+    if errors:
+        raise Problem(
+            "validation_error",
+            "; ".join(e["msg"] for e in errors),
+            errors=errors,
+        )
+
+
+def ledger_account_update(
+    *, account_id: int, user: Any, code: str, name: str, kind: str
+) -> LedgerAccount:
+    """Change a ledger account. Its label may always be renamed (audited with the old and
+    the new label; posted lines keep theirs); its code and kind only while nothing is posted
+    on it."""
+    with transaction.atomic():
+        # The row lock waits for postings in flight on this account (PostgreSQL).
+        account = LedgerAccount.objects.select_for_update().get(pk=account_id)
+        ledger_account_check_change(account=account, code=code, kind=kind)
+        before = model_values(account)
+        old_name = account.name
+        account.code, account.name, account.kind = code, name, kind
+        account.full_clean()
+        account.save()
+        detail = "changed"
+        if name != old_name:
+            detail = f"label renamed from {old_name!r} to {name!r}"
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.CONFIG_CHANGED,
+            obj=account,
+            before=before,
+            after=model_values(account),
+            detail=detail,
+        )
+        return account
 
 
 def transaction_create(
@@ -40,6 +107,24 @@ def transaction_create(
     )
 
 
+def _posting_accounts(account_ids: set[int]) -> dict[int, str]:
+    """The labels of the accounts an entry posts on, which each line keeps as posted.
+
+    On PostgreSQL the accounts are also locked FOR KEY SHARE until the entry commits (the
+    foreign keys are only checked at commit): a change of their code or kind waits for the
+    entry, then sees its lines and is refused. Entries never wait for one another.
+    """
+    if connection.vendor != "postgresql":
+        return dict(LedgerAccount.objects.filter(pk__in=account_ids).values_list("pk", "name"))
+    table = connection.ops.quote_name(LedgerAccount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, name FROM {table} WHERE id = ANY(%s) FOR KEY SHARE",
+            [sorted(account_ids)],
+        )
+        return dict(cursor.fetchall())
+
+
 def journal_entry_create(
     *,
     kind: str,
@@ -60,10 +145,12 @@ def journal_entry_create(
         session_id=session_id,
         order_id=order_id,
     )
+    names = _posting_accounts({line.account_id for line in lines})
     JournalLine.objects.bulk_create(
         JournalLine(
             entry=entry,
             account_id=line.account_id,
+            account_name=names.get(line.account_id, ""),
             debit=line.debit,
             credit=line.credit,
             label=line.label[:200],

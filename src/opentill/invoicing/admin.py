@@ -10,7 +10,8 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "number",
         "kind",
         "consolidated",
-        "customer",
+        "customer_name",
+        "customer_tax_id",
         "session",
         "net_total",
         "tax_total",
@@ -18,5 +19,21 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "created_at",
     ]
     list_filter = ["kind", "consolidated"]
-    search_fields = ["number", "customer__name", "session__name"]
-    list_select_related = ["customer", "session"]
+    search_fields = ["number", "customer_name", "customer_tax_id", "session__name"]
+    list_select_related = ["session"]
+    # The customer as the invoice was issued to it; the link leads to the customer today.
+    fields = [
+        "number",
+        "kind",
+        "consolidated",
+        "customer_name",
+        "customer_tax_id",
+        "customer_address",
+        "customer_email",
+        "customer",
+        "session",
+        "net_total",
+        "tax_total",
+        "total",
+        "created_at",
+    ]

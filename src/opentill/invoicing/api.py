@@ -23,6 +23,9 @@ class InvoiceOut(Schema):
     customer: int
     customer_name: str
     net_total: str
+    customer_tax_id: str
+    customer_address: str
+    customer_email: str
     tax_total: str
     total: str
     orders: list[str]
@@ -41,7 +44,11 @@ def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
             "kind": i.kind,
             "consolidated": i.consolidated,
             "customer": i.customer_id,
-            "customer_name": i.customer.name,
+            # The customer as issued, whatever it has been renamed to since.
+            "customer_name": i.customer_name,
+            "customer_tax_id": i.customer_tax_id,
+            "customer_address": i.customer_address,
+            "customer_email": i.customer_email,
             "net_total": fmt(i.net_total),
             "tax_total": fmt(i.tax_total),
             "total": fmt(i.total),
@@ -54,6 +61,4 @@ def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
 @router.get("/sessions/{session_id}/invoices", response=list[InvoiceOut])
 def session_invoices(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
     session = session_for_read(session_id, request.user)
-    return invoices_out(
-        list(Invoice.objects.filter(session=session).select_related("customer").order_by("id"))
-    )
+    return invoices_out(list(Invoice.objects.filter(session=session).order_by("id")))

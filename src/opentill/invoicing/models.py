@@ -18,6 +18,11 @@ class Invoice(models.Model):
     customer = models.ForeignKey(
         "catalog.Customer", on_delete=models.PROTECT, related_name="invoices"
     )
+    # The customer as issued: a later rename of the customer leaves the invoice as it was.
+    customer_name = models.CharField(max_length=200, blank=True)
+    customer_tax_id = models.CharField("customer VAT number", max_length=50, blank=True)
+    customer_address = models.TextField(blank=True)
+    customer_email = models.CharField(max_length=254, blank=True)
     session = models.ForeignKey("pos.Session", on_delete=models.PROTECT, related_name="invoices")
     net_total = MoneyField(help_text="Positive amount of the document")
     tax_total = MoneyField()

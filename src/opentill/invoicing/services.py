@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from opentill.catalog.models import Customer
 from opentill.common.problems import Problem
 from opentill.common.services import sequence_next
 from opentill.invoicing.models import Invoice
@@ -27,6 +28,22 @@ def _number(kind: str) -> str:
     return f"{prefix}/{year}/{sequence_next(key=f'invoice:{prefix}:{year}'):06d}"
 
 
+def _as_issued(customer_ids: set[int]) -> dict[int, dict[str, str]]:
+    """The customers' name, VAT number, address and e-mail, copied onto the invoices issued
+    to them: a later change of the customer leaves an issued invoice as it was."""
+    return {
+        pk: {
+            "customer_name": name,
+            "customer_tax_id": tax_id,
+            "customer_address": address,
+            "customer_email": email,
+        }
+        for pk, name, tax_id, address, email in Customer.objects.filter(
+            pk__in=customer_ids
+        ).values_list("pk", "name", "tax_id", "address", "email")
+    }
+
+
 def _walk_in(session: Session) -> int:
     company = session.profile.store.company
     if company.walk_in_customer_id is None:
@@ -40,7 +57,7 @@ def _walk_in(session: Session) -> int:
 def invoices_for_orders(*, orders: Sequence[StoredOrder], session: Session) -> list[Invoice]:
     """An individual invoice (or credit note) for each synced order asking for one."""
     walk_in: int | None = None
-    created = []
+    wanted = []
     for order in orders:
         if not order.to_invoice or order.state != Order.State.PAID:
             continue
@@ -48,12 +65,17 @@ def invoices_for_orders(*, orders: Sequence[StoredOrder], session: Session) -> l
         if customer_id is None:
             walk_in = walk_in or _walk_in(session)
             customer_id = walk_in
+        wanted.append((order, customer_id))
+    customers = _as_issued({customer_id for _, customer_id in wanted})
+    created = []
+    for order, customer_id in wanted:
         kind = CREDIT_NOTE if order.total < 0 else INVOICE
         invoice = Invoice.objects.create(
             number=_number(kind),
             kind=kind,
             consolidated=False,
             customer_id=customer_id,
+            **customers[customer_id],
             session=session,
             net_total=abs(order.net_total),
             tax_total=abs(order.tax_total),
@@ -87,6 +109,7 @@ def invoices_consolidate(*, session: Session) -> list[Invoice]:
     rule = load_rule(profile.invoicing_rule or settings.OPENTILL_INVOICING_RULE)
     groups = rule.group(orders, walk_in_customer_id=_walk_in(session))
     check_groups(orders, groups)
+    customers = _as_issued({group.customer_id for group in groups})
     invoices = []
     mapping: list[tuple[int, int]] = []
     for group in groups:
@@ -98,6 +121,7 @@ def invoices_consolidate(*, session: Session) -> list[Invoice]:
             kind=group.kind,
             consolidated=True,
             customer_id=group.customer_id,
+            **customers[group.customer_id],
             session=session,
             net_total=abs(net),
             tax_total=abs(tax),

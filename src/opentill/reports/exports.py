@@ -270,7 +270,7 @@ def dataset(
                 "entry__kind",
                 "entry__session__name",
                 "account__code",
-                "account__name",
+                "account_name",
                 "account__kind",
                 "label",
                 "debit",
@@ -431,14 +431,18 @@ def beancount_chunks(data: Dataset, *, progress: Progress | None = None) -> Iter
         .values_list("account__code", "account__name", "account__kind")
         .distinct()
     )
+    # One beancount account per ledger account, named by its code (kept once posted on) and
+    # its current label, so a renamed account's balance stays whole; the CSV and XLSX
+    # exports show each line's label as posted.
+    opened: dict[str, str] = {}
     for code, name, kind in accounts:
-        head.append(f"{first} open {beancount_account(code, name, kind)} {currency}")
+        opened[code] = beancount_account(code, name, kind)
+        head.append(f"{first} open {opened[code]} {currency}")
     yield "\n".join(head) + "\n"
 
     buffer: list[str] = []
     current: int | None = None
     done = 0
-    names: dict[tuple[str, str, str], str] = {}
     for (
         entry_id,
         day,
@@ -446,8 +450,8 @@ def beancount_chunks(data: Dataset, *, progress: Progress | None = None) -> Iter
         _kind,
         session,
         code,
-        name,
-        kind,
+        _name,
+        _account_kind,
         label,
         debit,
         credit,
@@ -458,8 +462,7 @@ def beancount_chunks(data: Dataset, *, progress: Progress | None = None) -> Iter
             buffer.append(f"  entry: {_quoted(str(entry_id))}")
             if session:
                 buffer.append(f"  session: {_quoted(session)}")
-        key = (code, name, kind)
-        account = names.get(key) or names.setdefault(key, beancount_account(code, name, kind))
+        account = opened[code]
         amount = fmt(debit - credit)
         comment = f"  ; {label}" if label else ""
         buffer.append(f"  {account}  {amount} {currency}{comment}")

@@ -228,12 +228,12 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "number": i.number,
             "kind": i.kind,
             "consolidated": i.consolidated,
-            "customer": i.customer.name,
+            "customer": i.customer_name,
             "net_total": _money(i.net_total),
             "tax_total": _money(i.tax_total),
             "total": _money(i.total),
         }
-        for i in Invoice.objects.filter(session=session).select_related("customer").order_by("id")
+        for i in Invoice.objects.filter(session=session).order_by("id")
     ]
     journal_lines = JournalLine.objects.filter(entry__session=session)
     journal_totals = journal_lines.aggregate(
@@ -241,10 +241,10 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     )
     journal_accounts = [
         {"code": code, "name": name, "debit": _money(debit), "credit": _money(credit)}
-        for code, name, debit, credit in journal_lines.values("account__code", "account__name")
+        for code, name, debit, credit in journal_lines.values("account__code", "account_name")
         .annotate(debit=Sum("debit"), credit=Sum("credit"))
-        .order_by("account__code")
-        .values_list("account__code", "account__name", "debit", "credit")
+        .order_by("account__code", "account_name")
+        .values_list("account__code", "account_name", "debit", "credit")
     ]
     journal_entries = [
         {
