@@ -156,6 +156,28 @@ def test_count_missing(api_as, shop):
     assert snapshot(session["id"]) == before
 
 
+@pytest.mark.parametrize("keep", ["40.00", "-5.00", "114.30"])
+def test_a_keep_the_fixed_policy_ignores_is_refused_not_dropped(api_as, shop, keep):
+    # Cash keeps a fixed float of 100.00: a different keep was silently dropped before.
+    alice = api_as("alice")
+    session = session_with_sales(alice, shop)
+    before = snapshot(session["id"])
+    refused = close(alice, session["id"], count(shop["cash1"], "114.30", keep=keep))
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["code"] == "keep_not_chosen"
+    assert "fixed float of 100.00" in refused.json()["detail"]
+    assert snapshot(session["id"]) == before
+    # The card keeps nothing: a keep for it is refused too.
+    refused = close(
+        alice, session["id"], count(shop["cash1"], "114.30"), count(shop["card1"], keep="9.90")
+    )
+    assert refused.json()["code"] == "keep_not_chosen"
+    # The float itself, sent back, is an echo and closes.
+    closed = close(alice, session["id"], count(shop["cash1"], "114.30", keep="100.00"))
+    assert closed.status_code == 200, closed.content
+    assert closed.json()["differences"][0]["keep"] == "100.00"
+
+
 def test_counting_a_non_countable_method_is_refused(api_as, shop):
     alice = api_as("alice")
     session = session_with_sales(alice, shop)

@@ -243,9 +243,7 @@ def test_no_destination_keeps_everything():
 def test_rescue_keeps_nothing_whatever_the_policy():
     for policy in (KEEP_FIXED, KEEP_ALL, KEEP_VARIABLE):
         result = plan(
-            cash(
-                keep_policy=policy, keep_requested=D("5.00"), expected=D("7.00"), counted=D("7.00")
-            ),
+            cash(keep_policy=policy, expected=D("7.00"), counted=D("7.00")),
             keep_nothing=True,
         )
         (m,) = result.methods
@@ -410,3 +408,42 @@ def test_opening_needs_approval_beyond_the_maximum_from_a_kept_float(expected, c
         opening_needs_approval(expected=D(expected), counted=D(counted), max_difference=D("5.00"))
         is needs
     )
+
+
+# --- a keep the policy would not use is refused -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "why"),
+    [
+        (cash(keep_requested=D("50.00")), "keeps a fixed float of 100.00"),
+        (cash(keep_requested=D("-5.00")), "keeps a fixed float of 100.00"),
+        (cash(keep_policy=KEEP_NONE, keep_requested=D("10.00")), "keeps nothing"),
+        (card(keep_policy=KEEP_ALL, keep_requested=D("0.00")), "keeps everything counted"),
+        (
+            cash(keep_policy=KEEP_VARIABLE, keep_requested=D("20.00"), destination_account_id=None),
+            "no close destination",
+        ),
+    ],
+)
+def test_a_keep_the_policy_ignores_is_refused(method, why):
+    with pytest.raises(ClosingError) as caught:
+        plan(method)
+    assert caught.value.code == "keep_not_chosen"
+    assert why in str(caught.value)
+
+
+def test_a_keep_equal_to_what_the_policy_gives_is_accepted():
+    (m,) = plan(cash(keep_requested=D("100.00"))).methods
+    assert (m.keep, m.transfer) == (D("100.00"), D("13.10"))
+    (m,) = plan(card(keep_requested=D("0.00"))).methods
+    assert m.keep == 0
+
+
+def test_a_rescue_close_refuses_a_keep_and_keeps_nothing_without_one():
+    variable = cash(keep_policy=KEEP_VARIABLE, keep_requested=D("20.00"))
+    with pytest.raises(ClosingError) as caught:
+        plan(variable, keep_nothing=True)
+    assert caught.value.code == "keep_not_chosen"
+    result = plan(replace(variable, keep_requested=None), keep_nothing=True)
+    assert result.methods[0].keep == 0

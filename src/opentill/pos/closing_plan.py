@@ -114,6 +114,20 @@ def cash_to_keep(
     raise ClosingError("validation_error", f"{name}: unknown cash-to-keep policy {policy!r}")
 
 
+def _keep_rule(m: MethodInput, keep_nothing: bool) -> str:
+    """Why a method's cash to keep is not the cashier's to choose."""
+    if keep_nothing:
+        return "a rescue session keeps nothing"
+    if m.destination_account_id is None:
+        return "the method has no close destination: everything counted stays"
+    rule = {
+        KEEP_NONE: "the method keeps nothing",
+        KEEP_ALL: "the method keeps everything counted",
+        KEEP_FIXED: f"the method keeps a fixed float of {fmt(m.keep_amount)}",
+    }.get(m.keep_policy, f"the method's policy is {m.keep_policy!r}")
+    return rule
+
+
 def uncounted_amount(expected: Decimal) -> Decimal:
     """What a countable method nobody counted is taken to hold: its expected amount, but never
     less than nothing. A drawer cannot hold negative cash (refunds and negative cash payments
@@ -157,6 +171,9 @@ def plan_close(
             # Not countable (card, voucher): informational, taken as expected.
             counted = m.expected
         difference = counted - m.expected
+        chosen = (
+            m.keep_policy == KEEP_VARIABLE and m.destination_account_id is not None
+        ) and not keep_nothing
         if m.destination_account_id is None:
             keep = counted  # nowhere to transfer to: everything stays
         elif keep_nothing:
@@ -168,6 +185,14 @@ def plan_close(
                 fixed=m.keep_amount,
                 requested=m.keep_requested,
                 name=m.name,
+            )
+        if not chosen and m.keep_requested is not None and m.keep_requested != keep:
+            # The cashier asked for an amount the close would not use: say so, never drop
+            # it (the same amount the policy gives is an echo, and welcome).
+            raise ClosingError(
+                "keep_not_chosen",
+                f"{m.name}: cannot keep {fmt(m.keep_requested)}, "
+                f"{_keep_rule(m, keep_nothing)} ({fmt(keep)} here)",
             )
         transfer = counted - keep
         if abs(difference) > max_difference:
