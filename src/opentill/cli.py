@@ -1,4 +1,4 @@
-"""The ``opentill`` command: demo, serve, migrate, createuser."""
+"""The ``opentill`` command: demo, serve, worker, migrate, createuser."""
 
 from __future__ import annotations
 
@@ -25,10 +25,14 @@ def _migrate(verbosity: int = 0) -> None:
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 
-def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
-    """Run the production server (gunicorn) on ``host:port``."""
+def serve(
+    host: str, port: int, workers: int, threads: int = 4, background_worker: bool = True
+) -> None:
+    """Run the production server (gunicorn) on ``host:port``, with the background worker
+    (print jobs) as a child process unless ``background_worker`` is false."""
     from gunicorn.app.base import BaseApplication
 
+    from opentill.common.worker import WorkerSupervisor
     from opentill.wsgi import application
 
     class _Server(BaseApplication):  # type: ignore[misc]
@@ -50,7 +54,13 @@ def serve(host: str, port: int, workers: int, threads: int = 4) -> None:
         def load(self) -> Any:
             return application
 
-    _Server().run()
+    supervisor = WorkerSupervisor()
+    if background_worker:
+        supervisor.start()
+    try:
+        _Server().run()
+    finally:
+        supervisor.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     srv.add_argument(
         "--no-migrate", action="store_true", help="do not apply pending migrations first"
     )
+    srv.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the background worker (run `opentill worker` elsewhere)",
+    )
+
+    wk = sub.add_parser("worker", help="run the background jobs (print jobs) until stopped")
+    wk.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    wk.add_argument("--batch", action="store_true", help="run the jobs due now, then exit")
+    wk.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
     sub.add_parser("migrate", help="create or update the database tables")
 
@@ -149,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         if not args.no_migrate:
             _migrate()
-        serve(args.host, args.port, args.workers, args.threads)
+        serve(args.host, args.port, args.workers, args.threads, not args.no_worker)
+        return 0
+    if args.command == "worker":
+        from opentill.common.worker import run_worker
+
+        run_worker(interval=args.interval, parent_pid=args.parent_pid, batch=args.batch)
         return 0
     return 1
 

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "opentill.common",
     "opentill.identity",
     "opentill.stores",
@@ -155,6 +157,20 @@ OPENTILL_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
 )
 OPENTILL_LOGIN_WINDOW_SECONDS = int(os.environ.get("OPENTILL_LOGIN_WINDOW_SECONDS", "900"))
 OPENTILL_LOGIN_LOCK_SECONDS = int(os.environ.get("OPENTILL_LOGIN_LOCK_SECONDS", "300"))
+
+# Background jobs (print jobs): a table in the database, run by `opentill worker` (which
+# `opentill serve` starts beside the web server). See opentill.reports.printing.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A print on close is tried this many times, the n-th retry after RETRY_SECONDS × 2^(n-1).
+OPENTILL_PRINT_ATTEMPTS = int(os.environ.get("OPENTILL_PRINT_ATTEMPTS", "5"))
+OPENTILL_PRINT_RETRY_SECONDS = float(os.environ.get("OPENTILL_PRINT_RETRY_SECONDS", "10"))
+# A worker holds a job this long without renewing it; a job whose worker died is given to
+# another worker once its lease has run out.
+OPENTILL_JOB_LEASE_SECONDS = float(os.environ.get("OPENTILL_JOB_LEASE_SECONDS", "30"))
+# Receipt printers the server may connect to: comma-separated CIDRs and ports (None: the
+# defaults of opentill.pos.printer_target, private networks and port 9100).
+OPENTILL_PRINTER_NETWORKS = os.environ.get("OPENTILL_PRINTER_NETWORKS") or None
+OPENTILL_PRINTER_PORTS = os.environ.get("OPENTILL_PRINTER_PORTS") or None
 
 LOGGING = {
     "version": 1,

@@ -80,6 +80,18 @@ class PosProfile(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """The receipt printer must be a host and port the server may connect to."""
+        super().clean()
+        if self.printer_host.strip():
+            from opentill.pos.printer_target import PrinterTargetError, printer_target_check
+
+            try:
+                printer_target_check(self.printer_host, self.printer_port)
+            except PrinterTargetError as exc:
+                field = "printer_port" if str(exc).startswith("Port ") else "printer_host"
+                raise ValidationError({field: str(exc)}) from exc
+
 
 class PaymentMethod(models.Model):
     class Kind(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Back office: print jobs (read only) for managers and accountants."""
+"""Back office: print jobs (read only) for managers and accountants: status, attempts,
+next try and last error of each."""
 
 from __future__ import annotations
 
@@ -16,10 +17,28 @@ from opentill.stores.access import visible_store_ids
 
 @admin.register(PrintJob)
 class PrintJobAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "session", "kind", "printer", "trigger", "status", "error"]
+    list_display = [
+        "created_at",
+        "session",
+        "kind",
+        "printer",
+        "trigger",
+        "status",
+        "tries",
+        "next_try",
+        "error",
+    ]
     list_filter = ["status", "trigger", "session__profile"]
     search_fields = ["session__name", "printer", "error"]
     list_select_related = ["session"]
+
+    @admin.display(description="Attempts")
+    def tries(self, obj: PrintJob) -> str:
+        return f"{obj.attempts} of {obj.max_attempts}"
+
+    @admin.display(description="Next try")
+    def next_try(self, obj: PrintJob) -> Any:
+        return obj.next_attempt_at if obj.status == PrintJob.Status.PENDING else None
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return may_see_reports(request.user)

@@ -1,4 +1,4 @@
-"""Print jobs: every report sent to a receipt printer, with its outcome."""
+"""Print jobs: every report sent to a receipt printer, with its attempts and outcome."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ class PrintJob(models.Model):
     """One X/Z report sent (or being sent) to a profile's network printer.
 
     A failed print never undoes a close: the job records the error so that the back office
-    and the API show it, and the report can be printed again.
+    and the API show it, and the report can be printed again. The background worker runs it
+    (see :mod:`opentill.reports.printing`): ``pending`` (waiting for its next attempt) →
+    ``printing`` (claimed by one worker until ``lease_until``) → ``sent``, or back to
+    ``pending`` with a later ``next_attempt_at`` after a failure, until ``max_attempts``
+    have failed (``failed``).
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        PRINTING = "printing", "Printing"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
@@ -35,10 +40,26 @@ class PrintJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Attempts started so far")
+    max_attempts = models.PositiveSmallIntegerField(default=1)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="Pending: when the next attempt is due"
+    )
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The attempt that holds the job: a token and how long it may hold it without renewing
+    # (a worker that dies lets the lease run out; the job is then given to another worker).
+    claim = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(
+        max_length=64, blank=True, help_text="The background task of the current attempt"
+    )
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["session", "-id"], name="printjob_session")]
+        indexes = [
+            models.Index(fields=["session", "-id"], name="printjob_session"),
+            models.Index(fields=["status", "lease_until"], name="printjob_status_lease"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} report of {self.session_id} to {self.printer}: {self.status}"

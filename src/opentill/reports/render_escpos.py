@@ -5,10 +5,11 @@ those bytes back into the printed text (for previews and tests).
 
 from __future__ import annotations
 
+import socket
 import unicodedata
 from typing import Any
 
-from escpos.printer import Dummy, Network
+from escpos.printer import Dummy
 
 from opentill.reports.document import build_document
 from opentill.reports.render_text import BOLD, CENTER, HEADING, TITLE, layout
@@ -78,14 +79,14 @@ def send_to_printer(
     *,
     timeout: float,  # float ok: seconds
 ) -> int:
-    """Send raw bytes to a network printer; ``timeout`` bounds the connect and each write.
-    Returns the number of bytes sent; raises ``OSError`` or python-escpos' errors."""
-    printer = Network(host, port, timeout=timeout)
-    printer.open()
-    try:
-        printer._raw(data)
-    finally:
-        printer.close()
+    """Send raw bytes to a network printer (IPv4 or IPv6); ``timeout`` bounds the connect
+    and the whole write. Returns the number of bytes sent; raises ``OSError``."""
+    with socket.create_connection((host, port), timeout=timeout) as device:
+        device.sendall(data)
+        try:
+            device.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
     return len(data)
 
 

@@ -1,0 +1,163 @@
+"""The background worker: runs the jobs queued in the database (django-tasks' database
+backend), so that they survive web server restarts and any number of workers can share
+them (each job is claimed atomically).
+
+``opentill worker`` runs one; ``opentill serve`` starts one beside gunicorn and stops it
+with the server (:class:`WorkerSupervisor`). Every worker first gives back the jobs whose
+worker died (the recovery hooks), then again every half lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from django.db import connections
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger("opentill.worker")
+
+# Functions that requeue the jobs of a dead worker; each returns how many it recovered.
+RECOVERY_HOOKS = ["opentill.reports.printing.print_jobs_recover"]
+
+
+def jobs_recover() -> int:
+    """Run every recovery hook once (errors are logged, never raised)."""
+    recovered = 0
+    for path in RECOVERY_HOOKS:
+        try:
+            recovered += int(import_string(path)())
+        except Exception:
+            logger.exception("recovery %s failed", path)
+    return recovered
+
+
+def run_due_jobs() -> None:
+    """Run, in this thread, every job that is due now, then return (``opentill worker
+    --batch``; tests)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    jobs_recover()
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"batch-{os.getpid()}",
+        excluded_queue_names=[],
+    ).run()
+
+
+def _sweep(stop: threading.Event, every: float, parent_pid: int | None) -> None:  # float ok: s
+    try:
+        while not stop.wait(every):
+            if parent_pid is not None and os.getppid() != parent_pid:
+                logger.warning("the server (pid %s) is gone: the worker stops", parent_pid)
+                os.kill(os.getpid(), signal.SIGTERM)  # finishes the job in hand, then exits
+                return
+            jobs_recover()
+            connections.close_all()
+    finally:
+        connections.close_all()
+
+
+def run_worker(
+    *, interval: float = 1.0, parent_pid: int | None = None, batch: bool = False
+) -> None:  # float ok: seconds
+    """Run a worker until SIGTERM/SIGINT (the job in hand is finished first)."""
+    from django.core.management import call_command
+
+    from opentill.reports.printing import lease_seconds
+
+    if batch:
+        run_due_jobs()
+        return
+    recovered = jobs_recover()
+    if recovered:
+        logger.warning("%s job(s) of a stopped worker queued again", recovered)
+    stop = threading.Event()
+    sweeper = threading.Thread(
+        target=_sweep, args=(stop, max(0.5, lease_seconds() / 2), parent_pid), daemon=True
+    )
+    sweeper.start()
+    worker_id = f"{socket.gethostname()}-{os.getpid()}"[-64:]
+    try:
+        call_command(
+            "db_worker",
+            queue_name="*",
+            interval=interval,
+            worker_id=worker_id,
+            startup_delay=False,
+            reload=False,
+            verbosity=1,
+        )
+    finally:
+        stop.set()
+
+
+class WorkerSupervisor:
+    """``opentill serve``'s worker: a child process, started again if it dies, stopped
+    (SIGTERM, then SIGKILL after ``grace`` seconds) with the server. The child also stops by
+    itself when the server process disappears (``--parent-pid``)."""
+
+    def __init__(self, grace: float = 15.0) -> None:  # float ok: seconds
+        self.grace = grace
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._supervise, name="opentill-worker", daemon=True)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "opentill.cli", "worker", "--parent-pid", str(os.getpid())]
+        # Its own session: a Ctrl+C meant for the server reaches the server, which stops the
+        # worker itself (instead of the supervisor seeing it die and starting it again).
+        return subprocess.Popen(command, start_new_session=True)
+
+    def _supervise(self) -> None:
+        delay = 1.0
+        while not self.stopping.is_set():
+            with self.lock:
+                if self.stopping.is_set():
+                    return
+                self.process = self._spawn()
+            started = time.monotonic()
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            logger.warning("the background worker exited (%s); starting it again", code)
+            self.stopping.wait(delay)
+            delay = min(delay * 2, 60.0)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.lock:
+            process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(self.grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> WorkerSupervisor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -1,0 +1,172 @@
+"""Print jobs survive the worker: a real ``opentill worker`` process claims the job of a
+close, stalls on a printer that does not answer, and is killed (SIGKILL) mid-job; a new
+worker takes the job over once the lease has run out and the report is printed exactly
+once. On SQLite (the test database is a file the worker process opens) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from opentill.reports.models import PrintJob
+from tests.integration.test_reports_printing import alice, configure, sell_and_close, till
+
+pytestmark = pytest.mark.django_db(transaction=True)
+__all__ = ["alice", "till"]  # fixtures
+
+ROOT = Path(__file__).resolve().parents[2]
+LEASE = 2  # seconds: the worker renews it every 2/3 s while it holds the job
+
+
+class StallingPrinter:
+    """A loopback printer whose connection queue is full: a connect to it hangs until
+    :meth:`release`, after which it accepts and keeps what each connection sends."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(0)
+        self.port = self.server.getsockname()[1]
+        self.filler = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+        self.documents: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def release(self) -> None:
+        self.filler.close()
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.server.settimeout(0.5)
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(10)
+                chunks = []
+                while chunk := conn.recv(65536):
+                    chunks.append(chunk)
+            if chunks:  # the filler connection sends nothing
+                self.documents.append(b"".join(chunks))
+
+    def close(self) -> None:
+        self.server.close()
+        self.filler.close()
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+    """``start_worker(name)``: an ``opentill worker`` process on the test database."""
+    env = {
+        **os.environ,
+        "OPENTILL_DATABASE_URL": _database_url(),
+        "OPENTILL_PRINTER_PORTS": "1-65535",
+        "OPENTILL_PRINT_TIMEOUT": "120",  # the stalled connect outlasts the test
+        "OPENTILL_JOB_LEASE_SECONDS": str(LEASE),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        with (tmp_path / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "opentill.cli", "worker", "--interval", "0.2"],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def wait_until(predicate: Callable[[], Any], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting: {what}")
+
+
+def test_a_worker_killed_mid_job_and_restarted_prints_the_report_exactly_once(
+    alice, till, start_worker, tmp_path
+):
+    printer = StallingPrinter()
+    try:
+        configure(till["profile"], printer.port)
+        sid, response = sell_and_close(alice, till)
+        assert response.status_code == 200 and response.json()["state"] == "closed"
+        job = PrintJob.objects.get(session_id=sid)
+        assert (job.status, job.attempts) == ("pending", 0)
+        first_task = job.task_id
+
+        first = start_worker("first")
+        wait_until(
+            lambda: PrintJob.objects.get(pk=job.pk).status == "printing",
+            60,
+            "the first worker claims the job",
+        )
+        # It holds the job well past one lease (its heartbeat renews it): nobody may take it.
+        time.sleep(3 * LEASE)
+        job.refresh_from_db()
+        assert (job.status, job.attempts) == ("printing", 1)
+        assert job.lease_until is not None
+        assert DBTaskResult.objects.get(id=first_task).status == "RUNNING"
+
+        os.kill(first.pid, signal.SIGKILL)  # mid-job: blocked connecting to the printer
+        first.wait(10)
+        printer.release()  # the printer answers from now on
+
+        start_worker("second")
+        wait_until(
+            lambda: PrintJob.objects.get(pk=job.pk).status == "sent",
+            60,
+            "the second worker prints the job: "
+            + (tmp_path / "second.log").read_text(errors="replace")[-2000:],
+        )
+        time.sleep(3 * LEASE)  # time for a wrong second print to show up
+    finally:
+        printer.close()
+
+    job.refresh_from_db()
+    assert len(printer.documents) == 1, "the report must be printed exactly once"
+    assert printer.documents[0].startswith(b"\x1b@") and printer.documents[0].endswith(b"\x1dV\x00")
+    assert (job.status, job.attempts, job.bytes_sent) == ("sent", 2, len(printer.documents[0]))
+    assert job.error == ""  # the last attempt's outcome; the lost attempt is counted
+    # The killed worker's task is marked failed; the new attempt ran in a task of its own.
+    lost = DBTaskResult.objects.get(id=first_task)
+    assert lost.status == "FAILED" and "stopped during attempt 1" in lost.traceback
+    assert job.task_id != first_task
+    assert DBTaskResult.objects.get(id=job.task_id).status == "SUCCESSFUL"
