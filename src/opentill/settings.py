@@ -97,12 +97,15 @@ def _database() -> dict:
         # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
         # two terminals never deadlock upgrading a read lock; the busy timeout makes the
         # loser wait instead of failing with "database is locked".
+        # OPENTILL_DB_BUSY_TIMEOUT (seconds, default 30): how long a write waits for another
+        # writer before the request answers 503 service_unavailable.
+        busy_seconds = int(os.environ.get("OPENTILL_DB_BUSY_TIMEOUT", "30"))
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            "timeout": busy_seconds,
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;"
+                f"PRAGMA foreign_keys=ON; PRAGMA busy_timeout={busy_seconds * 1000};"
             ),
         }
         config["TEST"] = {"NAME": str(DATA_DIR / "test_opentill.sqlite3")}

@@ -174,6 +174,10 @@ export function errorMessage(error) {
     const wait = error.retryAfter;
     return wait ? `Too many attempts: wait ${waitText(wait)} before trying again.` : "Too many attempts: wait a moment before trying again.";
   }
+  if (error instanceof ApiError && [502, 503, 504].includes(error.status)) {
+    const wait = error.retryAfter;
+    return `The server is unavailable for a moment${wait ? `: try again in ${waitText(wait)}` : ": try again shortly"}. Nothing was lost.`;
+  }
   if (error instanceof ApiError) {
     const extra = (error.problem.errors || []).map((e) => e.msg).filter((m) => m && !error.message.includes(m));
     return extra.length ? `${error.message} (${extra.join("; ")})` : error.message;

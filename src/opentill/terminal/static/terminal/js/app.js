@@ -174,10 +174,11 @@ function renderStatus(state) {
   button.dataset.moves = String(moves);
   button.dataset.refused = String(state.refused || 0);
   button.dataset.blocked = String(Boolean(state.blocked));
+  button.dataset.unavailable = String(Boolean(state.unavailable));
   fill(
     button,
     h("span", { class: "dot", "aria-hidden": "true" }),
-    online ? "Online" : "Offline",
+    !online ? "Offline" : state.unavailable ? "Server unavailable" : "Online",
     " · ",
     h("span", { class: "waiting" }, String(state.waiting)),
     waitingLabel(tickets, moves),
@@ -185,7 +186,8 @@ function renderStatus(state) {
     state.blocked ? h("span", { class: "refused" }, " · waiting for a sign-in") : null,
   );
   button.title = state.error ? `Last sync error: ${state.error}` : "Tickets and cash moves are sent when the network is available.";
-  button.classList.toggle("has-error", Boolean((state.error && state.waiting) || state.refused || state.blocked));
+  button.classList.toggle("has-error", Boolean((state.error && state.waiting && !state.unavailable) || state.refused || state.blocked));
+  button.classList.toggle("unavailable", Boolean(state.unavailable));
   app.attentionChanged?.();
 }
 

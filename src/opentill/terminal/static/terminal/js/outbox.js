@@ -62,6 +62,11 @@ export function nextStep(entries, { blocked = false, online = true, batch = BATC
 }
 
 /** A failure that sending again later can change: no network, timeout, busy, server error. */
+/** The server (or its database) cannot answer for now: wait and send again, patiently. */
+export function isUnavailable(status) {
+  return status === 502 || status === 503 || status === 504;
+}
+
 export function isTransient(status) {
   return status === undefined || status === 0 || status === 408 || status === 425 || status === 429 || status >= 500;
 }
@@ -130,6 +135,7 @@ function failed(result, step, outcome, status) {
   }
   if (isTransient(status)) {
     result.retry = true;
+    result.unavailable = isUnavailable(status);
     result.retryAfter = outcome.retryAfter ?? null;
     result.put = entries.map((e) => ({ ...e, attempts: (e.attempts || 0) + 1 }));
     return result;

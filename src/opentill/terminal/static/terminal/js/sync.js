@@ -15,6 +15,7 @@ let timer = null;
 let delay = 2000;
 let lastError = null;
 let authBlocked = false;
+let unavailable = false; // the server answered 502/503/504 the last time it was tried
 let flushing = null;
 
 // Other tabs of this browser hear when the outbox changes (their status line follows).
@@ -49,6 +50,7 @@ export async function status() {
     moves: counts.moves,
     online: api.isReachable(),
     blocked: authBlocked,
+    unavailable,
     error: lastError,
   };
 }
@@ -101,12 +103,15 @@ async function sendAll() {
     if (result.retry) {
       lastError = result.error;
       if (result.retryAfter === 0) continue; // a refused batch, now sent ticket by ticket
+      unavailable = Boolean(result.unavailable);
+      if (unavailable) lastError = "The server is unavailable; what waits is kept here and sent when it answers.";
       failed = true;
       retryAfter = result.retryAfter;
       break;
     }
   }
   const counts = await store.outboxCounts();
+  if (!failed) unavailable = false;
   if (!failed && !authBlocked) {
     if (!navigator.onLine && counts.waiting) {
       lastError = "You are offline.";
