@@ -170,3 +170,58 @@ def test_a_worker_killed_mid_job_and_restarted_prints_the_report_exactly_once(
     assert lost.status == "FAILED" and "stopped during attempt 1" in lost.traceback
     assert job.task_id != first_task
     assert DBTaskResult.objects.get(id=job.task_id).status == "SUCCESSFUL"
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (started by any of its threads)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return children
+
+
+def test_serve_runs_the_worker_beside_the_web_server_and_stops_it(alice, till, tmp_path):
+    """``opentill serve`` starts a worker that prints the Z report of a close, and the
+    worker stops with the server."""
+    from tests.integration.test_reports_printing import FakePrinter, free_port
+
+    printer = FakePrinter()
+    port = free_port()
+    env = {
+        **os.environ,
+        "OPENTILL_DATABASE_URL": _database_url(),
+        "OPENTILL_PRINTER_PORTS": "1-65535",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "opentill.cli", "serve", "--no-migrate", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(
+            lambda: any(
+                b"worker" in Path(f"/proc/{c}/cmdline").read_bytes() for c in _children(server.pid)
+            ),
+            30,
+            "serve starts its worker",
+        )
+        worker = next(
+            c for c in _children(server.pid) if b"worker" in Path(f"/proc/{c}/cmdline").read_bytes()
+        )
+        configure(till["profile"], printer.port)
+        sid, _ = sell_and_close(alice, till)
+        assert printer.received.wait(30), (tmp_path / "serve.log").read_text(errors="replace")
+        wait_until(lambda: PrintJob.objects.get(session_id=sid).status == "sent", 15, "sent")
+    finally:
+        server.terminate()
+        server.wait(30)
+        printer.close()
+    wait_until(lambda: not Path(f"/proc/{worker}").exists(), 20, "the worker stops with serve")
+    assert len(printer.jobs) == 1

@@ -140,9 +140,14 @@ class WorkerSupervisor:
             delay = min(delay * 2, 60.0)
 
     def start(self) -> None:
+        self.owner = os.getpid()
         self.thread.start()
 
     def stop(self) -> None:
+        # gunicorn's workers are forks of this process and unwind through the same
+        # ``finally``: only the process that started the worker stops it.
+        if getattr(self, "owner", None) != os.getpid():
+            return
         self.stopping.set()
         with self.lock:
             process = self.process
