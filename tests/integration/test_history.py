@@ -48,7 +48,8 @@ def sell_and_close(api_as: Any, shop: dict[str, Any], **extra: Any) -> dict[str,
     session = open_session(alice, shop["till1"].pk, [{"payment_method": cash, "amount": "0.00"}])
     sync(alice, session["id"], order([(shop["espresso"].pk, "2")], [(cash, "4.40")], **extra))
     closed = alice.post(
-        f"/sessions/{session['id']}/close", {"counts": [{"payment_method": cash, "counted": "4.40"}]}
+        f"/sessions/{session['id']}/close",
+        {"counts": [{"payment_method": cash, "counted": "4.40"}]},
     )
     assert closed.status_code == 200, closed.content
     assert closed.json()["state"] == "closed"
@@ -187,9 +188,7 @@ def test_renamed_label_is_audited_and_past_entries_read_as_posted(api_as, shop):
     assert names(second) == {"Tills"}
 
     report = session_report(session=Session.objects.get(pk=first["id"]))
-    assert {a["name"] for a in report["journal"]["accounts"] if a["code"] == account.code} == {
-        old
-    }
+    assert {a["name"] for a in report["journal"]["accounts"] if a["code"] == account.code} == {old}
     rows = [r for r in journal_csv() if r["account"] == account.code]
     assert {(r["session"], r["account_name"]) for r in rows} == {
         (first["name"], old),
