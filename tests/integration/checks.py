@@ -6,6 +6,8 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Sum
+
 from opentill.accounting.models import FinancialTransaction
 from opentill.orders.models import Order, OrderLine, Payment
 
@@ -66,4 +68,21 @@ def assert_not_stored(uuid: Any) -> None:
         return
     assert not Order.objects.filter(uuid=value).exists()
     assert not Payment.objects.filter(order__uuid=value).exists()
-    assert not FinancialTransaction.objects.filter(payment__order__uuid=value).exists()
+    assert_payments_match_transactions()
+
+
+def assert_payments_match_transactions() -> None:
+    """Payment transactions are written per method and batch, not per order: each account's
+    payment transactions add up to exactly the payments stored on its method, so money of
+    an order that was not stored cannot hide in an account."""
+    transactions = dict(
+        FinancialTransaction.objects.filter(kind=FinancialTransaction.Kind.PAYMENT)
+        .values_list("account_id")
+        .annotate(total=Sum("amount"))
+    )
+    payments = dict(
+        Payment.objects.values_list("payment_method__financial_account_id").annotate(
+            total=Sum("amount")
+        )
+    )
+    assert transactions == payments, (transactions, payments)

@@ -21,6 +21,7 @@ from tests.conftest import Api, new_uuid, order
 from tests.integration.checks import (
     Rows,
     assert_not_stored,
+    assert_payments_match_transactions,
     assert_problem,
     assert_problem_document,
 )
@@ -777,3 +778,20 @@ def test_the_largest_offset_is_an_empty_page(api_as, shop):
     response = api_as("manager").get("/sessions", offset="1000000000")
     assert response.status_code == 200
     assert response.json()["items"] == []
+
+
+def test_the_stored_money_check_sees_a_payment_transaction_without_payments(shop):
+    # The check assert_not_stored relies on is not vacuous: one stray payment transaction
+    # (money of an order that was not stored) makes it fail.
+    from decimal import Decimal
+
+    from opentill.accounting.models import FinancialTransaction
+
+    assert_payments_match_transactions()
+    FinancialTransaction.objects.create(
+        account=shop["cash1"].financial_account,
+        kind=FinancialTransaction.Kind.PAYMENT,
+        amount=Decimal("2.20"),
+    )
+    with pytest.raises(AssertionError):
+        assert_payments_match_transactions()
