@@ -54,16 +54,16 @@ class LedgerAccountAdmin(AuditedAdmin):
     list_display = ["code", "name", "kind"]
     search_fields = ["code", "name"]
     list_filter = ["kind"]
-    readonly_fields = ["posted", "label_history"]
+    readonly_fields = ["posted_lines", "label_history"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["code", "name", "kind"]
-        return ["code", "name", "kind", "posted", "label_history"]
+        return ["code", "name", "kind", "posted_lines", "label_history"]
 
     @admin.display(description="Posted lines")
-    def posted(self, obj: LedgerAccount) -> str:
-        if obj.pk is None or not ledger_account_is_posted(account_id=obj.pk):
+    def posted_lines(self, obj: LedgerAccount) -> str:
+        if obj.pk is None or not (obj.posted or ledger_account_is_posted(account_id=obj.pk)):
             return "None yet: code and kind may still change."
         return "Yes: the code and the kind are kept; a new label applies to new entries only."
 

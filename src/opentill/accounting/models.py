@@ -8,9 +8,9 @@ from opentill.common.fields import MoneyField
 
 
 class LedgerAccount(models.Model):
-    """An account of the chart. Once a journal line is posted on it, its code and kind are
-    kept (services and a database trigger refuse the change); its label may be renamed,
-    and the lines keep the label they were posted with."""
+    """An account of the chart. Once a journal line is posted on it (``posted``), its code
+    and kind are kept (the service and a database trigger refuse the change); its label may
+    be renamed, and the lines keep the label they were posted with."""
 
     class Kind(models.TextChoices):
         ASSET = "asset", "Asset"
@@ -22,6 +22,11 @@ class LedgerAccount(models.Model):
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    posted = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Journal lines are posted on it: its code and kind are kept",
+    )
 
     class Meta:
         ordering = ["code"]

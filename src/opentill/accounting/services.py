@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ def ledger_account_check_change(*, account: LedgerAccount, code: str, kind: str)
     ``validation_error`` naming the fields): past entries must read as they were posted."""
     errors: list[dict[str, Any]] = []
     if account.pk is not None and (code != account.code or kind != account.kind):
-        if ledger_account_is_posted(account_id=account.pk):
+        if account.posted or ledger_account_is_posted(account_id=account.pk):
             if code != account.code:
                 errors.append(
                     {
@@ -72,7 +72,7 @@ def ledger_account_update(
         old_name = account.name
         account.code, account.name, account.kind = code, name, kind
         account.full_clean()
-        account.save()
+        account.save(update_fields=["code", "name", "kind"])
         detail = "changed"
         if name != old_name:
             detail = f"label renamed from {old_name!r} to {name!r}"
@@ -108,21 +108,14 @@ def transaction_create(
 
 
 def _posting_accounts(account_ids: set[int]) -> dict[int, str]:
-    """The labels of the accounts an entry posts on, which each line keeps as posted.
+    """Mark the accounts an entry posts on as posted (their code and kind are kept from now
+    on) and return their labels, which each line keeps as posted.
 
-    On PostgreSQL the accounts are also locked FOR KEY SHARE until the entry commits (the
-    foreign keys are only checked at commit): a change of their code or kind waits for the
-    entry, then sees its lines and is refused. Entries never wait for one another.
+    Marking comes before the lines are written: on PostgreSQL the row lock it takes makes a
+    concurrent change of code or kind wait for the entry, then see the flag and be refused.
     """
-    if connection.vendor != "postgresql":
-        return dict(LedgerAccount.objects.filter(pk__in=account_ids).values_list("pk", "name"))
-    table = connection.ops.quote_name(LedgerAccount._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, name FROM {table} WHERE id = ANY(%s) FOR KEY SHARE",
-            [sorted(account_ids)],
-        )
-        return dict(cursor.fetchall())
+    LedgerAccount.objects.filter(pk__in=account_ids, posted=False).update(posted=True)
+    return dict(LedgerAccount.objects.filter(pk__in=account_ids).values_list("pk", "name"))
 
 
 def journal_entry_create(
