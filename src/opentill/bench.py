@@ -250,6 +250,9 @@ def running_server(env: dict[str, str], *, port: int, workers: int, log: Path) -
             "--workers",
             str(workers),
             "--no-migrate",
+            # The web server alone, as the recorded figures were measured (the background
+            # worker only prints, and the benchmark has no printer).
+            "--no-worker",
         ],
         env=env,
         stdout=out,
