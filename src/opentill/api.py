@@ -9,21 +9,186 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
-from opentill.common.problems import Problem, problem_document
+from opentill.common.problems import STATUS_BY_CODE, Problem, problem_document
 from opentill.identity.auth import API_AUTH, INVALID_TOKEN, NO_CREDENTIALS, bearer_token
 
 logger = logging.getLogger("opentill.api")
 
-api = NinjaAPI(
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# Headers that come with some problem statuses, as the OpenAPI document states them.
+_PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "the scheme to authenticate with",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+}
+
+# OpenAPI links: which answer gives the id a later request names (for clients and for the
+# stateful fuzz test). (method, path, status) → {link name: (operationId, parameters)}.
+_SESSION_ID_OPERATIONS = (
+    "opentill_pos_api_session_detail",
+    "opentill_pos_api_session_open",
+    "opentill_pos_api_session_closing",
+    "opentill_pos_api_session_close",
+    "opentill_pos_api_session_force_close",
+    "opentill_pos_api_session_validate_closing",
+    "opentill_pos_api_session_partial_close",
+    "opentill_pos_api_cash_move_create",
+    "opentill_pos_api_cash_move_list",
+    "opentill_orders_api_order_sync",
+    "opentill_orders_api_held_order_list",
+    "opentill_reports_api_report",
+    "opentill_reports_api_report_link",
+    "opentill_reports_api_print_jobs",
+    "opentill_accounting_api_session_journal_entries",
+    "opentill_invoicing_api_session_invoices",
+)
+_PROFILE_ID_OPERATIONS = (
+    "opentill_pos_api_session_create",
+    "opentill_catalog_api_catalog",
+    "opentill_pos_api_cash_move_destinations",
+)
+
+
+def _links(operation_ids: tuple[str, ...], parameter: str, expression: str) -> dict[str, Any]:
+    return {
+        f"{operation_id.rsplit('_api_', 1)[1]}": {
+            "operationId": operation_id,
+            "parameters": {parameter: expression},
+        }
+        for operation_id in operation_ids
+    }
+
+
+_LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("get", "/api/v1/profiles", "200"): _links(
+        _PROFILE_ID_OPERATIONS, "profile_id", "$response.body#/0/id"
+    ),
+    ("post", "/api/v1/profiles/{profile_id}/sessions", "201"): _links(
+        _SESSION_ID_OPERATIONS, "session_id", "$response.body#/id"
+    ),
+    # session_already_open names the active session.
+    ("post", "/api/v1/profiles/{profile_id}/sessions", "409"): _links(
+        _SESSION_ID_OPERATIONS, "session_id", "$response.body#/session/id"
+    ),
+    ("get", "/api/v1/sessions", "200"): _links(
+        _SESSION_ID_OPERATIONS, "session_id", "$response.body#/items/0/id"
+    ),
+    ("post", "/api/v1/sessions/{session_id}/open", "200"): _links(
+        _SESSION_ID_OPERATIONS, "session_id", "$response.body#/id"
+    ),
+    ("get", "/api/v1/sessions/{session_id}/closing", "200"): {
+        "order_void": {
+            "operationId": "opentill_orders_api_order_void",
+            "parameters": {"order_uuid": "$response.body#/pending_orders/0/uuid"},
+        },
+        "held_order_resolve": {
+            "operationId": "opentill_orders_api_held_order_resolve",
+            "parameters": {"held_uuid": "$response.body#/held_orders/0/uuid"},
+        },
+    },
+    ("get", "/api/v1/sessions/{session_id}/held-orders", "200"): {
+        "held_order_resolve": {
+            "operationId": "opentill_orders_api_held_order_resolve",
+            "parameters": {"held_uuid": "$response.body#/0/uuid"},
+        },
+    },
+    ("post", "/api/v1/sessions/{session_id}/orders", "200"): {
+        "order_void": {
+            "operationId": "opentill_orders_api_order_void",
+            "parameters": {"order_uuid": "$response.body#/results/0/uuid"},
+        },
+        "held_order_resolve": {
+            "operationId": "opentill_orders_api_held_order_resolve",
+            "parameters": {"held_uuid": "$response.body#/results/0/uuid"},
+        },
+    },
+}
+
+
+def _problem_codes(status: int) -> str:
+    codes = sorted(code for code, s in STATUS_BY_CODE.items() if s == status)
+    return ", ".join(f"`{code}`" for code in codes)
+
+
+class OpenTillAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document states every problem response as
+    ``application/problem+json`` with its codes and headers, and whose validation errors
+    locate a body field as ``["body", field, …]``."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        problem_ref = "#/components/schemas/ProblemOut"
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                for status, response in operation.get("responses", {}).items():
+                    links = _LINKS.get((method, path, str(status)))
+                    if links:
+                        response["links"] = links
+                    content = response.get("content", {})
+                    media = content.get("application/json")
+                    if not media or media.get("schema", {}).get("$ref") != problem_ref:
+                        continue
+                    response["content"] = {PROBLEM_MEDIA_TYPE: media}
+                    codes = _problem_codes(int(status))
+                    response["description"] = (
+                        f"{response.get('description', '')}: a problem document"
+                        + (f" ({codes})" if codes else "")
+                    )
+                    if int(status) in _PROBLEM_HEADERS:
+                        response["headers"] = _PROBLEM_HEADERS[int(status)]
+        return schema
+
+    def validation_error_from_error_contexts(self, error_contexts: list[Any]) -> ValidationError:
+        errors: list[dict[str, Any]] = []
+        for context in error_contexts:
+            located = super().validation_error_from_error_contexts([context]).errors
+            # A body read from one parameter is the whole body: ninja locates its fields
+            # under the parameter's name too (["body", "body", "counts"]); drop that name.
+            name = getattr(context.model, "__read_from_single_attr__", None)
+            for error in located:
+                loc = list(error.get("loc", ()))
+                if name and loc[:2] == ["body", name]:
+                    error["loc"] = ("body", *loc[2:])
+                errors.append(error)
+        return ValidationError(errors)
+
+
+api = OpenTillAPI(
     title="OpenTill API",
     version="1",
-    description="POS sessions, orders, cash close and accounting. Money and quantities are strings; errors are RFC 9457 problem documents with a stable code.",
+    description="POS sessions, orders, cash close and accounting. Money and quantities are "
+    "strings; errors are RFC 9457 problem documents (`application/problem+json`) with a "
+    "stable code: every operation lists the problem statuses it can answer.",
     auth=API_AUTH,
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
+    # The explorer's scripts and styles are served from this server (ninja's static
+    # files), never from a CDN: it works offline.
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
     docs_url="/docs",
 )
 

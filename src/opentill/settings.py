@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # django-ninja's templates and static files: the API explorer (Swagger UI) is served
+    # from this server, not from a CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "opentill.common",

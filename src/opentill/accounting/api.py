@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from opentill.accounting.models import FinancialAccount, JournalEntry
 from opentill.accounting.selectors import account_balances
 from opentill.common.problems import Problem
+from opentill.common.schemas import problems
 from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import fmt
 from opentill.pos.api import session_for_read
@@ -72,7 +73,10 @@ def journal_entries_out(entries: list[JournalEntry]) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/sessions/{session_id}/journal-entries", response=list[JournalEntryOut])
+@router.get(
+    "/sessions/{session_id}/journal-entries",
+    response={200: list[JournalEntryOut], **problems(403, 404, 422)},
+)
 def session_journal_entries(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
     session = session_for_read(session_id, request.user)
     entries = list(
@@ -84,7 +88,7 @@ def session_journal_entries(request: HttpRequest, session_id: int) -> list[dict[
     return journal_entries_out(entries)
 
 
-@router.get("/financial-accounts", response=list[FinancialAccountOut])
+@router.get("/financial-accounts", response={200: list[FinancialAccountOut], **problems(403)})
 def financial_accounts(request: HttpRequest) -> list[dict[str, Any]]:
     if not (is_manager(request.user) or is_accountant(request.user)):
         raise Problem("forbidden", "Financial accounts are for managers and accountants.")

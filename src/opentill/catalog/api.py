@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema
 from opentill import limits
 from opentill.catalog import selectors
 from opentill.common.problems import Problem
+from opentill.common.schemas import problems
 from opentill.money import RATE_PLACES, fmt
 from opentill.pos.access import profile_may_use
 from opentill.pos.api import PaymentMethodOut, profile_for_use
@@ -94,7 +95,7 @@ def _cache_headers(response: HttpResponse, etag: str) -> None:
 
 @router.get(
     "/profiles/{profile_id}/catalog",
-    response={200: CatalogOut, 304: None},
+    response={200: CatalogOut, 304: None, **problems(403, 404, 422)},
     openapi_extra={
         "parameters": [
             {

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from ninja import Field, Schema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, WithJsonSchema
 
 from opentill.common.text import check_text
 from opentill.money import parse_decimal
@@ -41,3 +42,37 @@ Text = Annotated[str, AfterValidator(check_text)]
 
 MultilineText = Annotated[str, AfterValidator(_multiline)]
 """Free text that may span lines (notes): no control characters but newline and tab."""
+
+
+# --- problem responses in the OpenAPI document ---------------------------------------------
+
+
+class ProblemError(Schema):
+    loc: list[str | int] = Field(..., description='where: e.g. ["body", "counts", 0, "amount"]')
+    msg: str
+
+
+class ProblemOut(Schema):
+    """An RFC 9457 problem document: every error the API answers is one."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(..., examples=["https://opentill.org/problems/not-found"])
+    title: str
+    status: int
+    detail: str = Field(..., description="what is wrong, in plain words")
+    code: str = Field(..., description="stable and machine-readable: see the status's codes")
+    errors: list[ProblemError] | None = Field(
+        None, description="validation errors (422 validation_error): where and why"
+    )
+    retry_after: int | None = Field(
+        None, description="seconds to wait before trying again (429, 503), as in Retry-After"
+    )
+
+
+def problems(*statuses: int, public: bool = False) -> dict[int, type[ProblemOut]]:
+    """The problem responses an operation can give, for its ``response=`` mapping: the
+    statuses named, plus 503 (the database may be unavailable) and, unless ``public``,
+    401 (no valid token)."""
+    every = {*statuses, 503} | (set() if public else {401})
+    return {status: ProblemOut for status in sorted(every)}

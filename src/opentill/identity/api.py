@@ -8,6 +8,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from opentill.common.schemas import problems
 from opentill.identity.approvals import approval_issue
 from opentill.identity.auth import bearer_token
 from opentill.identity.models import Approval
@@ -57,7 +58,11 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or ""
 
 
-@router.post("/auth/token", response=TokenOut, auth=None)
+@router.post(
+    "/auth/token",
+    response={200: TokenOut, **problems(400, 401, 413, 422, 429, public=True)},
+    auth=None,
+)
 def auth_token(request: HttpRequest, credentials: Credentials) -> dict:
     """Sign in; 401 on wrong credentials, 429 `too_many_attempts` (with `Retry-After`) after
     too many."""
@@ -69,7 +74,7 @@ def auth_token(request: HttpRequest, credentials: Credentials) -> dict:
     return {"token": token, "user": user_out(user)}
 
 
-@router.post("/auth/logout", response={204: None})
+@router.post("/auth/logout", response={204: None, **problems()})
 def auth_logout(request: HttpRequest) -> Status[None]:
     """Sign out: the bearer token used is revoked (a browser session is ended)."""
     token = bearer_token(request)
@@ -80,12 +85,12 @@ def auth_logout(request: HttpRequest) -> Status[None]:
     return Status(204, None)
 
 
-@router.get("/auth/me", response=UserOut)
+@router.get("/auth/me", response={200: UserOut, **problems()})
 def auth_me(request: HttpRequest) -> dict:
     return user_out(request.user)
 
 
-@router.post("/auth/approvals", response={201: ApprovalOut})
+@router.post("/auth/approvals", response={201: ApprovalOut, **problems(400, 403, 413, 422, 429)})
 def auth_approval(request: HttpRequest, body: ApprovalIn) -> Status[dict]:
     """A manager approves one action on one session from the cashier's screen (password or
     PIN); the approval is single use and short-lived. 403 when the credentials are wrong or

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from opentill.common.schemas import problems
 from opentill.invoicing.models import Invoice
 from opentill.money import fmt
 from opentill.orders.models import Order
@@ -58,7 +59,9 @@ def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/sessions/{session_id}/invoices", response=list[InvoiceOut])
+@router.get(
+    "/sessions/{session_id}/invoices", response={200: list[InvoiceOut], **problems(403, 404, 422)}
+)
 def session_invoices(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
     session = session_for_read(session_id, request.user)
     return invoices_out(list(Invoice.objects.filter(session=session).order_by("id")))

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from opentill.common.problems import Problem
-from opentill.common.schemas import Text
+from opentill.common.schemas import Text, problems
 from opentill.identity.auth import approval_header
 from opentill.money import fmt
 from opentill.orders import selectors, services
@@ -168,7 +168,10 @@ def held_order_out(held: HeldOrder) -> dict[str, Any]:
     }
 
 
-@router.post("/sessions/{session_id}/orders", response=SyncOut)
+@router.post(
+    "/sessions/{session_id}/orders",
+    response={200: SyncOut, **problems(400, 403, 404, 409, 413, 422)},
+)
 def order_sync(request: HttpRequest, session_id: int, body: SyncIn) -> dict[str, Any]:
     results = services.order_sync(session_id=session_id, user=request.user, payloads=body.orders)
     return {
@@ -185,7 +188,9 @@ def order_sync(request: HttpRequest, session_id: int, body: SyncIn) -> dict[str,
     }
 
 
-@router.post("/orders/{order_uuid}/void", response=OrderOut)
+@router.post(
+    "/orders/{order_uuid}/void", response={200: OrderOut, **problems(400, 403, 404, 409, 413, 422)}
+)
 def order_void(request: HttpRequest, order_uuid: str, body: VoidIn) -> dict[str, Any]:
     try:
         parsed = uuidlib.UUID(order_uuid)
@@ -194,7 +199,10 @@ def order_void(request: HttpRequest, order_uuid: str, body: VoidIn) -> dict[str,
     return order_out(services.order_void(uuid=parsed, user=request.user, reason=body.reason))
 
 
-@router.get("/sessions/{session_id}/held-orders", response=list[HeldOrderOut])
+@router.get(
+    "/sessions/{session_id}/held-orders",
+    response={200: list[HeldOrderOut], **problems(403, 404, 422)},
+)
 def held_order_list(request: HttpRequest, session_id: int, state: str = "held") -> Any:
     """Tickets held in the session: those waiting for a manager (default), or ``state=all``."""
     if state not in ("held", "all"):
@@ -212,7 +220,10 @@ def held_order_list(request: HttpRequest, session_id: int, state: str = "held") 
     return [held_order_out(h) for h in held.select_related("user")]
 
 
-@router.post("/held-orders/{held_uuid}/resolve", response=HeldOrderOut)
+@router.post(
+    "/held-orders/{held_uuid}/resolve",
+    response={200: HeldOrderOut, **problems(400, 403, 404, 409, 413, 422)},
+)
 def held_order_resolve(request: HttpRequest, held_uuid: str, body: ResolveIn) -> Any:
     """A manager accepts (books it with the server's figures, the gap between what was paid
     and what is due as a difference) or voids (``reason`` required) a held order."""

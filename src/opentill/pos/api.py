@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from opentill.common.problems import Problem
-from opentill.common.schemas import Money, MultilineText, Text
+from opentill.common.schemas import Money, MultilineText, Text, problems
 from opentill.limits import MAX_DENOMINATION_QUANTITY, MAX_ID, MAX_OFFSET
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
 from opentill.orders.selectors import held_orders_of_session, held_reason, payload_summary
@@ -302,14 +302,16 @@ def profile_for_use(profile_id: int, user: Any) -> PosProfile:
 # --- endpoints ----------------------------------------------------------------------------
 
 
-@router.get("/profiles", response=list[ProfileOut])
+@router.get("/profiles", response={200: list[ProfileOut], **problems()})
 def profile_list(request: HttpRequest) -> list[dict[str, Any]]:
     profiles = selectors.profiles_for_user(user=request.user)
     current = selectors.current_sessions(profile_ids=[p.pk for p in profiles])
     return [profile_out(p, current.get(p.pk)) for p in profiles]
 
 
-@router.post("/profiles/{profile_id}/sessions", response={201: SessionOut})
+@router.post(
+    "/profiles/{profile_id}/sessions", response={201: SessionOut, **problems(403, 404, 409, 422)}
+)
 def session_create(request: HttpRequest, profile_id: int) -> Status:
     profile = profile_for_use(profile_id, request.user)
     session = services.session_create(profile=profile, user=request.user)
@@ -318,7 +320,7 @@ def session_create(request: HttpRequest, profile_id: int) -> Status:
 
 @router.post(
     "/sessions/{session_id}/open",
-    response=SessionOut,
+    response={200: SessionOut, **problems(400, 403, 404, 409, 413, 422)},
     openapi_extra=_approval_doc("opening_difference"),
 )
 def session_open(request: HttpRequest, session_id: int, body: OpenIn) -> dict[str, Any]:
@@ -343,7 +345,7 @@ def session_open(request: HttpRequest, session_id: int, body: OpenIn) -> dict[st
     return session_out(session, request.user)
 
 
-@router.get("/sessions", response=SessionPage)
+@router.get("/sessions", response={200: SessionPage, **problems(422)})
 def session_list(
     request: HttpRequest,
     profile: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None,
@@ -357,7 +359,7 @@ def session_list(
     return {"items": sessions_out(page, request.user), "count": qs.count()}
 
 
-@router.get("/sessions/{session_id}", response=SessionOut)
+@router.get("/sessions/{session_id}", response={200: SessionOut, **problems(403, 404, 422)})
 def session_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
     return session_out(session_for_read(session_id, request.user), request.user)
 
@@ -545,7 +547,13 @@ def cash_move_out(move: CashMove) -> dict[str, Any]:
     }
 
 
-@router.get("/sessions/{session_id}/closing", response=ClosingOut, exclude_none=True)
+# exclude_unset: under blind close `expected` and `expected_total` are left out, while a
+# pending order's `customer` is always there (null when none).
+@router.get(
+    "/sessions/{session_id}/closing",
+    response={200: ClosingOut, **problems(403, 404, 422)},
+    exclude_unset=True,
+)
 def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = session_for_read(session_id, request.user)
     blind = blind_for(session, request.user)
@@ -563,7 +571,7 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
         if not blind:
             line["expected"] = fmt(expected[m.pk])
         lines.append(line)
-    return {
+    body: dict[str, Any] = {
         "session": session.pk,
         "state": session.state,
         "blind": blind,
@@ -599,14 +607,16 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
             for h in held_orders_of_session(session_id=session.pk)
         ],
         "lines": lines,
-        "expected_total": None if blind else fmt(sum(expected.values(), ZERO)),
         "max_difference": fmt(session.profile.max_difference),
     }
+    if not blind:
+        body["expected_total"] = fmt(sum(expected.values(), ZERO))
+    return body
 
 
 @router.post(
     "/sessions/{session_id}/close",
-    response=ClosedSessionOut,
+    response={200: ClosedSessionOut, **problems(400, 403, 404, 409, 413, 422)},
     openapi_extra=_approval_doc("closing_difference"),
 )
 def session_close(request: HttpRequest, session_id: int, body: CloseIn) -> dict[str, Any]:
@@ -620,7 +630,10 @@ def session_close(request: HttpRequest, session_id: int, body: CloseIn) -> dict[
     return closed_out(result, request.user)
 
 
-@router.post("/sessions/{session_id}/validate-closing", response=ClosedSessionOut)
+@router.post(
+    "/sessions/{session_id}/validate-closing",
+    response={200: ClosedSessionOut, **problems(400, 403, 404, 409, 413, 422)},
+)
 def session_validate_closing(
     request: HttpRequest, session_id: int, body: ValidateIn
 ) -> dict[str, Any]:
@@ -632,7 +645,10 @@ def session_validate_closing(
     )
 
 
-@router.post("/sessions/{session_id}/force-close", response=ClosedSessionOut)
+@router.post(
+    "/sessions/{session_id}/force-close",
+    response={200: ClosedSessionOut, **problems(400, 403, 404, 409, 413, 422)},
+)
 def session_force_close(
     request: HttpRequest, session_id: int, body: ForceCloseIn
 ) -> dict[str, Any]:
@@ -645,7 +661,10 @@ def session_force_close(
     )
 
 
-@router.post("/sessions/{session_id}/partial-close", response=dict[str, Any])
+@router.post(
+    "/sessions/{session_id}/partial-close",
+    response={200: dict[str, Any], **problems(400, 403, 404, 409, 413, 422)},
+)
 def session_partial_close(
     request: HttpRequest, session_id: int, body: PartialCloseIn
 ) -> dict[str, Any]:
@@ -668,7 +687,10 @@ def session_partial_close(
     return session_report(session=session_for_read(session_id, request.user), user=request.user)
 
 
-@router.post("/sessions/{session_id}/cash-moves", response={200: CashMoveOut, 201: CashMoveOut})
+@router.post(
+    "/sessions/{session_id}/cash-moves",
+    response={200: CashMoveOut, 201: CashMoveOut, **problems(400, 403, 404, 409, 413, 422)},
+)
 def cash_move_create(request: HttpRequest, session_id: int, body: CashMoveIn) -> Status:
     """201 with the new move; 200 with the stored one when its ``uuid`` was sent before."""
     move, created = services.cash_move_create(
@@ -684,13 +706,19 @@ def cash_move_create(request: HttpRequest, session_id: int, body: CashMoveIn) ->
     return Status(201 if created else 200, cash_move_out(move))
 
 
-@router.get("/sessions/{session_id}/cash-moves", response=list[CashMoveOut])
+@router.get(
+    "/sessions/{session_id}/cash-moves",
+    response={200: list[CashMoveOut], **problems(403, 404, 422)},
+)
 def cash_move_list(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
     session = session_for_read(session_id, request.user)
     return [cash_move_out(m) for m in session.cash_moves.select_related("created_by")]
 
 
-@router.get("/profiles/{profile_id}/cash-move-destinations", response=DestinationsOut)
+@router.get(
+    "/profiles/{profile_id}/cash-move-destinations",
+    response={200: DestinationsOut, **problems(403, 404, 422)},
+)
 def cash_move_destinations(request: HttpRequest, profile_id: int) -> dict[str, Any]:
     profile = profile_for_use(profile_id, request.user)
     if not profile_may_use(profile, request.user):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Literal, get_args
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from ninja import Field, Query, Router, Schema
 
 from opentill.common.problems import Problem
+from opentill.common.schemas import problems
 from opentill.pos.api import session_for_read
 from opentill.pos.models import Session
 from opentill.reports import printing
@@ -21,9 +22,39 @@ from opentill.reports.models import PrintJob
 from opentill.reports.selectors import session_report
 
 router = Router(tags=["reports"])
-FORMATS = ("json", "html", "pdf", "text", "escpos")
-PAPERS = ("a4", "80", "58")
+ReportFormat = Literal["json", "html", "pdf", "text", "escpos"]
+Paper = Literal["a4", "80", "58"]
+FORMATS: tuple[str, ...] = get_args(ReportFormat)
+PAPERS: tuple[str, ...] = get_args(Paper)
 TEXT_COLUMNS = {"a4": 80, "80": 42, "58": 32}
+
+_TEXT = {"schema": {"type": "string"}}
+_BYTES = {"schema": {"type": "string", "format": "binary"}}
+# What each format answers, for the OpenAPI document.
+_REPORT_MEDIA = {
+    "responses": {
+        200: {
+            "content": {
+                "text/html": _TEXT,
+                "application/pdf": _BYTES,
+                "text/plain": _TEXT,
+                "application/octet-stream": _BYTES,
+            }
+        }
+    }
+}
+_EXPORT_MEDIA = {
+    "responses": {
+        200: {
+            "description": "the file, streamed",
+            "content": {
+                "text/csv": _TEXT,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _BYTES,
+                "text/plain": _TEXT,
+            },
+        }
+    }
+}
 
 
 def _bad(name: str, value: str, allowed: tuple[str, ...]) -> Problem:
@@ -133,9 +164,16 @@ def report_response(
     return response
 
 
-@router.get("/sessions/{session_id}/report", response=dict[str, Any])
+@router.get(
+    "/sessions/{session_id}/report",
+    response={200: dict[str, Any], **problems(403, 404, 422)},
+    openapi_extra=_REPORT_MEDIA,
+)
 def report(
-    request: HttpRequest, session_id: int, format: str = "json", paper: str | None = None
+    request: HttpRequest,
+    session_id: int,
+    format: ReportFormat = "json",
+    paper: Paper | None = None,
 ) -> Any:
     """X report while open, Z report once closed. ``paper``: ``a4`` (default), ``80`` or
     ``58`` mm for HTML and text; ``80`` or ``58`` for ESC/POS (default: the profile's)."""
@@ -151,9 +189,15 @@ class ReportLinkOut(Schema):
     expires_in: int = Field(..., description="seconds the link stays valid")
 
 
-@router.get("/sessions/{session_id}/report-link", response=ReportLinkOut)
+@router.get(
+    "/sessions/{session_id}/report-link",
+    response={200: ReportLinkOut, **problems(403, 404, 422)},
+)
 def report_link(
-    request: HttpRequest, session_id: int, format: str = "html", paper: str | None = None
+    request: HttpRequest,
+    session_id: int,
+    format: ReportFormat = "html",
+    paper: Paper | None = None,
 ) -> dict[str, Any]:
     """A link to the report (``format`` and ``paper`` as for …/report) that opens without
     authentication, as the requesting user sees it, for 10 minutes: for a browser window
@@ -168,7 +212,9 @@ def report_link(
     return {"url": url, "expires_in": REPORT_LINK_MAX_AGE}
 
 
-@router.post("/sessions/{session_id}/print", response=dict[str, Any])
+@router.post(
+    "/sessions/{session_id}/print", response={200: dict[str, Any], **problems(403, 404, 409, 422)}
+)
 def print_report(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """Print the X/Z report on the profile's receipt printer now (the Print button). The
     answer is the print job: ``status`` ``sent`` or ``failed`` with its ``error``."""
@@ -181,7 +227,10 @@ def print_report(request: HttpRequest, session_id: int) -> dict[str, Any]:
     return printing.print_job_out(job)
 
 
-@router.get("/sessions/{session_id}/print-jobs", response=list[dict[str, Any]])
+@router.get(
+    "/sessions/{session_id}/print-jobs",
+    response={200: list[dict[str, Any]], **problems(403, 404, 422)},
+)
 def print_jobs(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
     """The session's print jobs, newest first: automatic on close and from Print buttons."""
     session = session_for_read(session_id, request.user)
@@ -191,10 +240,16 @@ def print_jobs(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
 class ExportQuery(Schema):
     start: date = Field(..., alias="from", description="first day, YYYY-MM-DD")
     end: date = Field(..., alias="to", description="last day (inclusive), YYYY-MM-DD")
-    format: str = Field("csv", description="csv, xlsx or (journal only) beancount")
+    format: Literal["csv", "xlsx", "beancount"] = Field(
+        "csv", description="csv, xlsx or (journal only) beancount"
+    )
 
 
-@router.get("/exports/{dataset}", response=dict[str, Any])
+@router.get(
+    "/exports/{dataset}",
+    response={200: None, **problems(403, 404, 422)},
+    openapi_extra=_EXPORT_MEDIA,
+)
 def export(request: HttpRequest, dataset: str, query: Query[ExportQuery]) -> HttpResponseBase:
     """Managers and accountants: ``sessions``, ``orders``, ``payments`` or ``journal`` of the
     days ``from``–``to`` (inclusive) as ``csv``, ``xlsx`` or (journal) ``beancount``,
