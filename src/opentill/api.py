@@ -7,11 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import DataError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from opentill.common import protection
 from opentill.common.problems import STATUS_BY_CODE, Problem, problem_document
 from opentill.identity.auth import API_AUTH, INVALID_TOKEN, NO_CREDENTIALS, bearer_token
 
@@ -270,6 +271,23 @@ def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
         problem_document(
             "validation_error",
             "A value cannot be stored: text must not contain NUL characters and numbers must be in range.",
+        ),
+    )
+
+
+@api.exception_handler(IntegrityError)
+def _integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    # The database refused to change a closed record (common/protection.py): no service
+    # asks it to, so this is a bug to log; the client is told nothing was changed.
+    if not protection.is_refusal(exc):
+        return _unexpected(request, exc)
+    logger.error("immutable record on %s %s: %s", request.method, request.path, exc)
+    return problem_response(
+        request,
+        problem_document(
+            "immutable",
+            f"The database refused the change, nothing was stored: "
+            f"{protection.refusal_reason(exc)}.",
         ),
     )
 
