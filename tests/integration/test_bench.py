@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs `opentill bench` end to end
+
 ORDERS = 300
 
 

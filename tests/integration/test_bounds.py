@@ -66,6 +66,7 @@ def test_the_issue_flood_is_refused_at_the_first_deposit(api_as, shop):
     assert account_balance(account_id=shop["cash2"].financial_account_id) == D("0.00")
 
 
+@pytest.mark.slow
 def test_a_deposit_flood_stops_at_the_balance_limit_and_the_session_still_closes(api_as, shop):
     alice, manager = api_as("alice"), api_as("manager")
     session = open_session(alice, shop["till2"].pk)

@@ -6,6 +6,7 @@ import json
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+import pytest
 from django.db.models import Sum
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -240,6 +241,7 @@ def run_session(api_as, shop: dict[str, Any], case: dict[str, Any]) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(case=case_strategy)
 def test_random_sessions_close_consistently(api_as, shop, case):
     run_session(api_as, shop, case)

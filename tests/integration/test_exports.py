@@ -303,6 +303,7 @@ def rss() -> int | None:
     return pages * resource.getpagesize()
 
 
+@pytest.mark.slow
 def test_100000_orders_export_in_bounded_memory(shop, tmp_path):
     from opentill.pos.services import session_create
 

@@ -24,7 +24,7 @@ from django_tasks_db.models import DBTaskResult
 from opentill.reports.models import PrintJob
 from tests.integration.test_reports_printing import alice, configure, sell_and_close, till
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 __all__ = ["alice", "till"]  # fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
