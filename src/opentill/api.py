@@ -189,7 +189,7 @@ api = OpenTillAPI(
     openapi_url="/openapi.json",
     # The explorer's scripts and styles are served from this server (ninja's static
     # files), never from a CDN: it works offline.
-    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
+    docs=Swagger(settings={"validatorUrl": None}),
     docs_url="/docs",
 )
 

@@ -49,8 +49,8 @@ CHECKS = [
 ]
 LOGOUT = ("POST", "/api/v1/auth/logout")
 
-EXAMPLES = 16  # per operation and role (stateless)
-SCENARIOS, STEPS = 15, 10  # per role (stateful)
+EXAMPLES = 30  # per operation and role (stateless)
+SCENARIOS, STEPS = 20, 10  # per role (stateful)
 
 BOUNDED = {
     "derandomize": True,  # a fixed seed: the same requests on every run
