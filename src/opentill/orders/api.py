@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
@@ -203,14 +203,10 @@ def order_void(request: HttpRequest, order_uuid: str, body: VoidIn) -> dict[str,
     "/sessions/{session_id}/held-orders",
     response={200: list[HeldOrderOut], **problems(403, 404, 422)},
 )
-def held_order_list(request: HttpRequest, session_id: int, state: str = "held") -> Any:
+def held_order_list(
+    request: HttpRequest, session_id: int, state: Literal["held", "all"] = "held"
+) -> Any:
     """Tickets held in the session: those waiting for a manager (default), or ``state=all``."""
-    if state not in ("held", "all"):
-        raise Problem(
-            "validation_error",
-            "state must be 'held' (those waiting for a manager) or 'all'.",
-            errors=[{"loc": ["query", "state"], "msg": "must be 'held' or 'all'"}],
-        )
     session = Session.objects.select_related("profile__store", "user").filter(pk=session_id).first()
     if session is None:
         raise Problem("not_found", f"Session {session_id} does not exist.")
