@@ -49,7 +49,7 @@ CHECKS = [
 ]
 LOGOUT = ("POST", "/api/v1/auth/logout")
 
-EXAMPLES = 30  # per operation and role (stateless)
+EXAMPLES = 25  # per operation and role (stateless)
 SCENARIOS, STEPS = 20, 10  # per role (stateful)
 
 BOUNDED = {
