@@ -9,7 +9,7 @@ from django.urls import include, path
 
 from opentill.api import api
 from opentill.common.problems import problem_document
-from opentill.reports.views import report_link_view
+from opentill.reports.links import report_link_view
 
 
 def health(request: HttpRequest) -> HttpResponse:

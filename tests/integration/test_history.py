@@ -20,8 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from opentill.accounting.journal import Posting
 from opentill.accounting.models import JournalLine, LedgerAccount
+from opentill.accounting.postings import Posting
 from opentill.accounting.services import journal_entry_create, ledger_account_update
 from opentill.audit.models import AuditEvent
 from opentill.catalog.models import Customer

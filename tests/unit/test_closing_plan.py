@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from opentill.accounting.journal import EntryLine, Posting, UnbalancedEntry, build_entry
+from opentill.accounting.postings import EntryLine, Posting, UnbalancedEntry, build_entry
 from opentill.pos.closing_plan import (
     KEEP_ALL,
     KEEP_FIXED,

@@ -22,7 +22,8 @@ from opentill.accounting.selectors import (
     ledger_account_label_history,
 )
 from opentill.accounting.services import ledger_account_check_change, ledger_account_update
-from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
+from opentill.audit.admin import AuditedAdmin
+from opentill.common.admin import ReadOnlyAdmin, ReadOnlyInline
 from opentill.common.problems import Problem
 from opentill.stores.access import store_scoped
 

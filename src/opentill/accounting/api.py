@@ -14,7 +14,7 @@ from opentill.common.problems import Problem
 from opentill.common.schemas import problems
 from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import fmt
-from opentill.pos.api import session_for_read
+from opentill.pos.selectors import session_for_read
 from opentill.stores.access import store_scoped
 
 router = Router(tags=["accounting"])

@@ -129,9 +129,6 @@ class FinancialTransaction(models.Model):
     session = models.ForeignKey(
         "pos.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
     )
-    payment = models.ForeignKey(
-        "orders.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
     reconciliation = models.ForeignKey(
         Reconciliation, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
     )

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Sum
 
 from opentill.accounting.models import FinancialTransaction, JournalLine, LedgerAccount
+from opentill.accounting.postings import Movement
 from opentill.audit.models import AuditEvent
 from opentill.money import ZERO
 
@@ -60,3 +61,27 @@ def ledger_account_label_history(*, account_id: int) -> list[dict[str, Any]]:
                 }
             )
     return history
+
+
+def session_movements(*, session_id: int) -> list[Movement]:
+    """The session's non-payment transactions summed per kind, account and G/L item (what
+    the close's entry books besides sales): one GROUP BY query."""
+    labels = dict(FinancialTransaction.Kind.choices)
+    grouped = (
+        FinancialTransaction.objects.filter(session_id=session_id)
+        .exclude(kind=FinancialTransaction.Kind.PAYMENT)
+        .values("kind", "account__ledger_account_id", "gl_item__account_id")
+        .annotate(total=Sum("amount"))
+        .order_by("kind", "account__ledger_account_id", "gl_item__account_id")
+        .values_list("kind", "account__ledger_account_id", "gl_item__account_id", "total")
+    )
+    return [
+        Movement(
+            kind=kind,
+            label=labels.get(kind, kind),
+            ledger_account_id=ledger_id,
+            gl_account_id=gl_account_id,
+            total=total,
+        )
+        for kind, ledger_id, gl_account_id, total in grouped
+    ]

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from opentill.accounting.journal import Posting, build_entry
 from opentill.accounting.models import (
     FinancialTransaction,
     GLItem,
@@ -20,6 +19,7 @@ from opentill.accounting.models import (
     LedgerAccount,
     Reconciliation,
 )
+from opentill.accounting.postings import Posting, build_entry
 from opentill.accounting.selectors import ledger_account_is_posted
 from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record, model_values

@@ -1,7 +1,8 @@
 from django.contrib import admin
 
+from opentill.audit.admin import AuditedAdmin
 from opentill.catalog.models import Category, Customer, Product, StockMove, Tax
-from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin
+from opentill.common.admin import ReadOnlyAdmin
 
 
 @admin.register(Tax)
@@ -29,6 +30,6 @@ class CustomerAdmin(AuditedAdmin):
 
 @admin.register(StockMove)
 class StockMoveAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "store", "product", "quantity", "session", "order"]
+    list_display = ["created_at", "store", "product", "quantity", "session"]
     list_filter = ["store"]
-    list_select_related = ["store", "product", "session", "order"]
+    list_select_related = ["store", "product", "session"]

@@ -103,9 +103,6 @@ class StockMove(models.Model):
     session = models.ForeignKey(
         "pos.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_moves"
     )
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_moves"
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

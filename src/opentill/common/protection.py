@@ -454,6 +454,34 @@ def maintenance(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 # --- migrate ----------------------------------------------------------------------------------
 
+
+def around(*operations: Any) -> list[Any]:
+    """A migration's ``operations`` that drop, rename or alter a protected table's columns,
+    between lifting the protection and putting it back for the columns the table then has.
+
+    Without it PostgreSQL's ``DROP COLUMN ... CASCADE`` (Django's) silently drops the
+    triggers naming the column, and SQLite's table rebuild fails on them outside ``migrate``.
+    The migration must depend on :data:`MIGRATION` (the protection is then installed first
+    and every protected model is in its historical registry); ``migrate`` puts the triggers
+    back once more at its end anyway.
+    """
+    from django.db import migrations
+
+    def lift(apps: Any, schema_editor: Any) -> None:
+        uninstall(schema_editor.connection)
+
+    def restore(apps: Any, schema_editor: Any) -> None:
+        # SQLite: after_migrate, once no later migration of the run rebuilds a table.
+        if schema_editor.connection.vendor == "postgresql":
+            install(schema_editor.connection, apps)
+
+    return [
+        migrations.RunPython(lift, restore),
+        *operations,
+        migrations.RunPython(restore, lift),
+    ]
+
+
 MIGRATION = ("common", "0002_protection")
 
 

@@ -17,25 +17,40 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
-from django.utils.module_loading import import_string
 
 logger = logging.getLogger("opentill.worker")
 
 # Functions that requeue the jobs of a dead worker; each returns how many it recovered.
-RECOVERY_HOOKS = ["opentill.reports.printing.print_jobs_recover"]
+# The contexts that queue jobs register theirs (the reports app: its print jobs) with
+# :func:`recovery_register` from their AppConfig.ready, with the lease after which a job
+# counts as abandoned: the worker sweeps every half of the shortest lease.
+RECOVERY_HOOKS: list[Callable[[], int]] = []
+_LEASES: list[Callable[[], float]] = []
+
+
+def recovery_register(hook: Callable[[], int], *, lease: Callable[[], float]) -> None:
+    if hook not in RECOVERY_HOOKS:
+        RECOVERY_HOOKS.append(hook)
+        _LEASES.append(lease)
+
+
+def lease_seconds() -> float:  # float ok: seconds
+    """The shortest lease of the registered job kinds (60 s when none is registered)."""
+    return min((lease() for lease in _LEASES), default=60.0)
 
 
 def jobs_recover() -> int:
     """Run every recovery hook once (errors are logged, never raised)."""
     recovered = 0
-    for path in RECOVERY_HOOKS:
+    for hook in RECOVERY_HOOKS:
         try:
-            recovered += int(import_string(path)())
+            recovered += int(hook())
         except Exception:
-            logger.exception("recovery %s failed", path)
+            logger.exception("recovery %s failed", getattr(hook, "__qualname__", hook))
     return recovered
 
 
@@ -75,8 +90,6 @@ def run_worker(
 ) -> None:  # float ok: seconds
     """Run a worker until SIGTERM/SIGINT (the job in hand is finished first)."""
     from django.core.management import call_command
-
-    from opentill.reports.printing import lease_seconds
 
     if batch:
         run_due_jobs()

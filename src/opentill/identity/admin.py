@@ -8,9 +8,10 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.http import HttpRequest
 
+from opentill.audit.admin import AuditedAdmin
 from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record
-from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin
+from opentill.common.admin import ReadOnlyAdmin
 from opentill.identity.models import ApiToken, Approval, UserPin
 from opentill.identity.services import PIN_PATTERN, user_pin_set
 

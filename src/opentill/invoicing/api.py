@@ -11,7 +11,7 @@ from opentill.common.schemas import problems
 from opentill.invoicing.models import Invoice
 from opentill.money import fmt
 from opentill.orders.models import Order
-from opentill.pos.api import session_for_read
+from opentill.pos.selectors import session_for_read
 
 router = Router(tags=["invoicing"])
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
@@ -15,11 +14,9 @@ from opentill.common.services import sequence_next
 from opentill.invoicing.models import Invoice
 from opentill.invoicing.rules import CREDIT_NOTE, INVOICE, OrderRow, check_groups, load_rule
 from opentill.money import ZERO
+from opentill.orders.domain import StoredOrder
 from opentill.orders.models import Order
 from opentill.pos.models import Session
-
-if TYPE_CHECKING:
-    from opentill.orders.services import StoredOrder
 
 
 def _number(kind: str) -> str:

@@ -1,14 +1,20 @@
-"""Reads of held orders: what the API, the close, the back office and the reports show."""
+"""Reads of orders and held orders: what the API, the close, the back office and the reports
+show, and the sums of a session's sold orders that its journal entry books."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 
+from opentill.accounting.postings import Sold, SoldLine
 from opentill.money import ZERO, AmountError, fmt, parse_decimal
-from opentill.orders.models import HeldOrder
+from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
+
+SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
+SOLD = SOLD_STATES
 
 
 def held_orders_of_session(*, session_id: int, unresolved: bool = True) -> QuerySet[HeldOrder]:
@@ -74,3 +80,78 @@ def held_reason(error: Any) -> str:
     if isinstance(error, dict):
         return str(error.get("detail") or error.get("title") or error.get("code") or "")
     return ""
+
+
+def session_payments(*, session_ids: Iterable[int]) -> dict[int, dict[int, Decimal]]:
+    """Payments per session and payment method (refunds included, negative)."""
+    result: dict[int, dict[int, Decimal]] = {}
+    rows = (
+        Payment.objects.filter(session_id__in=list(session_ids))
+        .exclude(order__state=Order.State.VOID)
+        .values("session_id", "payment_method_id")
+        .annotate(amount=Sum("amount"))
+        .values_list("session_id", "payment_method_id", "amount")
+    )
+    for session_id, method_id, amount in rows:
+        result.setdefault(session_id, {})[method_id] = amount
+    return result
+
+
+def session_sales(*, session_ids: Iterable[int]) -> dict[int, tuple[int, Decimal]]:
+    """(order count, sales total) of each session's paid and invoiced orders."""
+    rows = (
+        Order.objects.filter(session_id__in=list(session_ids), state__in=SOLD_STATES)
+        .values("session_id")
+        .annotate(n=Count("id"), total=Sum("amount_due"))
+        .values_list("session_id", "n", "total")
+    )
+    return {sid: (n, total or ZERO) for sid, n, total in rows}
+
+
+def session_pending_orders(*, session_id: int) -> QuerySet[Order]:
+    return Order.objects.filter(session_id=session_id, state=Order.State.DRAFT).order_by("id")
+
+
+def session_sold(*, session_id: int, rounding_account_id: int | None) -> Sold:
+    """What the session's sold orders book, as SQL aggregates: net and tax per income
+    account, tax account and rate, cash rounding, payments per method, accepted held order
+    differences per account. A handful of GROUP BY queries, independent of volume."""
+    grouped = (
+        OrderLine.objects.filter(order__session_id=session_id, order__state__in=SOLD)
+        .values("income_account_id", "tax__account_id", "tax_rate")
+        .annotate(sum_net=Sum("net"), sum_tax=Sum("tax_amount"))
+        .order_by("income_account_id", "tax__account_id", "tax_rate")
+        .values_list("income_account_id", "tax__account_id", "tax_rate", "sum_net", "sum_tax")
+    )
+    rounding = (
+        Order.objects.filter(session_id=session_id, state__in=SOLD).aggregate(r=Sum("rounding"))[
+            "r"
+        ]
+        or ZERO
+    )
+    payments = list(
+        Payment.objects.filter(session_id=session_id, order__state__in=SOLD)
+        .values("payment_method__financial_account__ledger_account_id", "payment_method__name")
+        .annotate(amount=Sum("amount"))
+        .order_by("payment_method__name")
+        .values_list(
+            "payment_method__financial_account__ledger_account_id", "payment_method__name", "amount"
+        )
+    )
+    differences = list(
+        Order.objects.filter(session_id=session_id, state__in=SOLD)
+        .exclude(difference=0)
+        .values("difference_account_id")
+        .annotate(amount=Sum("difference"))
+        .order_by("difference_account_id")
+        .values_list("difference_account_id", "amount")
+    )
+    return Sold(
+        lines=[
+            SoldLine(income, tax_acc, rate, net, tax) for income, tax_acc, rate, net, tax in grouped
+        ],
+        rounding=rounding,
+        rounding_account_id=rounding_account_id,
+        payments=payments,
+        differences=differences,
+    )

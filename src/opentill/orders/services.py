@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +26,7 @@ from opentill.common.db import db_value, insert_rows
 from opentill.common.problems import Problem
 from opentill.limits import MAX_AMOUNT, MAX_BATCH
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, to_minor
+from opentill.orders.domain import HeldIn, StoredLine, StoredOrder, StoredPayment, SyncResult
 from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
 from opentill.orders.parsing import (
     OrderContentError,
@@ -36,6 +35,7 @@ from opentill.orders.parsing import (
     parse_order,
     payload_storable,
 )
+from opentill.orders.posting import orders_after_sync
 from opentill.orders.pricing import LineInput, price_order
 from opentill.pos.access import (
     approval_check,
@@ -48,75 +48,6 @@ from opentill.pos.models import PaymentMethod, PosProfile, Session
 from opentill.pos.services import rescue_session_get_or_create
 
 MAX_ORDER_TOTAL = MAX_AMOUNT  # keeps every sum far inside a 64-bit column
-
-
-@dataclass
-class StoredLine:
-    product_id: int
-    quantity: Decimal
-    unit_price: Decimal
-    discount_percent: Decimal
-    tax_id: int
-    tax_account_id: int
-    tax_rate: Decimal
-    income_account_id: int
-    stock_tracked: bool
-    discount: Decimal
-    net: Decimal
-    tax_amount: Decimal
-    total: Decimal
-
-
-@dataclass
-class StoredPayment:
-    payment_method_id: int
-    account_id: int
-    ledger_account_id: int
-    method_name: str
-    amount: Decimal
-
-
-@dataclass
-class StoredOrder:
-    """One synced order as plain values: priced before the lock, written in bulk."""
-
-    index: int
-    uuid: uuidlib.UUID
-    customer_id: int | None
-    state: str
-    to_invoice: bool
-    created_at: datetime
-    net_total: Decimal
-    tax_total: Decimal
-    total: Decimal
-    rounding: Decimal
-    amount_due: Decimal
-    lines: list[StoredLine] = field(default_factory=list)
-    payments: list[StoredPayment] = field(default_factory=list)
-    pk: int | None = None
-    session_id: int | None = None
-    # Paid minus amount due, and where it is booked: only for an accepted held order.
-    difference: Decimal = ZERO
-    difference_account_id: int | None = None
-
-
-@dataclass(frozen=True)
-class HeldIn:
-    """An order the sync holds: the payload as sent and the problem that holds it."""
-
-    index: int
-    uuid: uuidlib.UUID
-    payload: Any
-    error: dict[str, Any]
-
-
-@dataclass
-class SyncResult:
-    uuid: str | None
-    status: str  # created, duplicate, rescued, held, rejected
-    session: int | None = None
-    order: StoredOrder | None = None
-    error: dict[str, Any] | None = None
 
 
 class _Catalog:
@@ -419,8 +350,6 @@ def _insert(
                 if quantity
             ],
         )
-    from opentill.orders.posting import orders_after_sync
-
     # Invoices and real-time entries follow the order the terminal sent (not the insert order).
     orders_after_sync(orders=sorted(orders, key=lambda o: o.index), session=session)
 

@@ -14,8 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from opentill.accounting.models import JournalEntry, Reconciliation
+from opentill.audit.admin import AuditedAdmin
 from opentill.audit.models import AuditEvent
-from opentill.common.admin import AuditedAdmin, ReadOnlyAdmin
+from opentill.common.admin import ReadOnlyAdmin
 from opentill.common.problems import Problem
 from opentill.money import AmountError, fmt, parse_decimal
 from opentill.orders.admin import summary_text

@@ -10,16 +10,24 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from opentill.common.problems import Problem
 from opentill.common.schemas import Money, MultilineText, Text, problems
 from opentill.limits import MAX_DENOMINATION_QUANTITY, MAX_ID, MAX_OFFSET
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
-from opentill.orders.selectors import held_orders_of_session, held_reason, payload_summary
+from opentill.orders.selectors import (
+    held_orders_of_session,
+    held_reason,
+    payload_summary,
+    session_payments,
+    session_pending_orders,
+    session_sales,
+)
 from opentill.pos import closing, selectors, services
-from opentill.pos.access import blind_for, profile_may_use, session_may_read
+from opentill.pos.access import blind_for
 from opentill.pos.counting import CountInput, DenominationRow
 from opentill.pos.destinations import destinations_for
 from opentill.pos.models import CashMove, PaymentMethod, PosProfile, Session, SessionCount
+from opentill.pos.schemas import PaymentMethodOut
+from opentill.pos.selectors import profile_for_use, session_for_read
 
 router = Router(tags=["sessions"])
 
@@ -44,13 +52,6 @@ def _approval_doc(action: str) -> dict[str, Any]:
 
 
 # --- wire schemas -----------------------------------------------------------------------
-
-
-class PaymentMethodOut(Schema):
-    id: int
-    name: str
-    kind: str
-    countable: bool
 
 
 class CurrentSessionOut(Schema):
@@ -180,8 +181,8 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
     """Serialise sessions with their figures, aggregated in a few queries for the whole page;
     under blind close the viewer does not see the payment totals of an open session."""
     ids = [s.pk for s in sessions]
-    sales = selectors.session_sales(session_ids=ids)
-    payments = selectors.session_payments(session_ids=ids)
+    sales = session_sales(session_ids=ids)
+    payments = session_payments(session_ids=ids)
     openings: dict[int, list[dict[str, Any]]] = {}
     closings: dict[int, list[dict[str, Any]]] = {}
     by_session = {s.pk: s for s in sessions}
@@ -273,30 +274,6 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
 
 def session_out(session: Session, viewer: Any) -> dict[str, Any]:
     return sessions_out([session], viewer)[0]
-
-
-def session_for_read(session_id: int, user: Any) -> Session:
-    session = (
-        Session.objects.select_related("profile__store__company", "user")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
-        raise Problem("not_found", f"Session {session_id} does not exist.")
-    if not session_may_read(session, user):
-        raise Problem("not_session_owner", f"Session {session.name} belongs to another user.")
-    return session
-
-
-def profile_for_use(profile_id: int, user: Any) -> PosProfile:
-    profile = (
-        PosProfile.objects.select_related("store__company")
-        .filter(pk=profile_id, active=True)
-        .first()
-    )
-    if profile is None:
-        raise Problem("not_found", f"Profile {profile_id} does not exist.")
-    return profile
 
 
 # --- endpoints ----------------------------------------------------------------------------
@@ -593,7 +570,7 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
                     for line in o.lines.all()
                 ],
             }
-            for o in selectors.session_pending_orders(session=session).prefetch_related("lines")
+            for o in session_pending_orders(session_id=session.pk).prefetch_related("lines")
         ],
         "held_orders": [
             {
@@ -721,8 +698,6 @@ def cash_move_list(request: HttpRequest, session_id: int) -> list[dict[str, Any]
 )
 def cash_move_destinations(request: HttpRequest, profile_id: int) -> dict[str, Any]:
     profile = profile_for_use(profile_id, request.user)
-    if not profile_may_use(profile, request.user):
-        raise Problem("forbidden", f"You may not use the profile {profile.name!r}.")
     return {
         kind: [d.name for d in destinations_for(profile=profile, kind=kind)]
         for kind in ("drop", "deposit")

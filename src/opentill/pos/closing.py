@@ -19,8 +19,9 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from opentill.accounting.journal import Posting
 from opentill.accounting.models import FinancialTransaction, JournalEntry
+from opentill.accounting.postings import session_postings
+from opentill.accounting.selectors import session_movements
 from opentill.accounting.services import journal_entry_create, reconciliation_create
 from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record
@@ -30,8 +31,7 @@ from opentill.invoicing.rules import RuleNotFound
 from opentill.invoicing.services import invoices_consolidate
 from opentill.money import fmt
 from opentill.orders.models import Order, OrderLine
-from opentill.orders.posting import SOLD, session_sales_postings
-from opentill.orders.selectors import held_uuids_unresolved
+from opentill.orders.selectors import SOLD, held_uuids_unresolved, session_sold
 from opentill.pos.access import (
     approval_check,
     manages_store,
@@ -44,15 +44,7 @@ from opentill.pos.counting import CountInput
 from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts
 from opentill.pos.services import count_store, counts_match
-from opentill.reports.printing import print_on_close
-
-# Kinds of financial transaction whose counterpart is their G/L item's account; the others
-# (transfers, drops, deposits) have both legs in the session and balance themselves.
-_GL_COUNTERPART = (
-    FinancialTransaction.Kind.DIFFERENCE,
-    FinancialTransaction.Kind.OPENING_DIFFERENCE,
-    FinancialTransaction.Kind.ADJUSTMENT,
-)
+from opentill.pos.signals import session_closed
 
 
 @dataclass(frozen=True)
@@ -184,28 +176,6 @@ def _store_counts(
         )
 
 
-def _movement_postings(session: Session) -> list[Posting]:
-    """Postings of the session's non-payment transactions, aggregated per account and kind."""
-    postings: list[Posting] = []
-    labels = dict(FinancialTransaction.Kind.choices)
-    grouped = (
-        FinancialTransaction.objects.filter(session=session)
-        .exclude(kind=FinancialTransaction.Kind.PAYMENT)
-        .values("kind", "account__ledger_account_id", "gl_item__account_id")
-        .annotate(total=Sum("amount"))
-        .order_by("kind", "account__ledger_account_id", "gl_item__account_id")
-        .values_list("kind", "account__ledger_account_id", "gl_item__account_id", "total")
-    )
-    for kind, ledger_id, gl_account_id, total in grouped:
-        label = labels.get(kind, kind)
-        postings.append(Posting(ledger_id, label, total))
-        if kind in _GL_COUNTERPART:
-            if gl_account_id is None:
-                raise Problem("invalid_state", f"A {label.lower()} has no G/L item to book it on.")
-            postings.append(Posting(gl_account_id, label, -total))
-    return postings
-
-
 def _audit(
     session: Session,
     user: Any,
@@ -283,13 +253,19 @@ def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
     except RuleNotFound as exc:
         raise Problem("invalid_state", str(exc)) from None
 
-    postings = _movement_postings(session)
-    if session.profile.posting_mode == PosProfile.PostingMode.PER_SESSION:
-        postings = session_sales_postings(session=session) + postings
+    per_session = session.profile.posting_mode == PosProfile.PostingMode.PER_SESSION
     journal_entry_create(
         kind=JournalEntry.Kind.SESSION,
         reference=f"{session.name} close",
-        postings=postings,
+        postings=session_postings(
+            sold=session_sold(
+                session_id=session.pk,
+                rounding_account_id=session.profile.store.company.rounding_account_id,
+            )
+            if per_session
+            else None,
+            movements=session_movements(session_id=session.pk),
+        ),
         session_id=session.pk,
     )
 
@@ -327,9 +303,11 @@ def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
             "force_close_reason",
         ]
     )
-    # Once committed, print the Z report on the profile's printer in the background: a
-    # printer problem never blocks or undoes the close (it is recorded as a failed job).
-    transaction.on_commit(partial(print_on_close, session.pk), robust=True)
+    # Once committed, announce the close (the reports app prints the Z report in the
+    # background): a printer problem never blocks or undoes the close.
+    transaction.on_commit(
+        partial(session_closed.send, sender=Session, session_id=session.pk), robust=True
+    )
 
 
 def session_close(

@@ -6,17 +6,44 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 
 from opentill.accounting.models import FinancialTransaction, Reconciliation
+from opentill.common.problems import Problem
 from opentill.identity.roles import is_accountant, is_manager
 from opentill.money import ZERO
-from opentill.orders.models import Order, Payment
-from opentill.pos.access import profile_may_use
+from opentill.pos.access import profile_may_use, session_may_read
 from opentill.pos.models import PaymentMethod, PosProfile, Session
 from opentill.stores.access import visible_store_ids
 
-SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
+
+def session_for_read(session_id: int, user: Any) -> Session:
+    """The session ``user`` may read (its cashier, its store's managers, accountants):
+    404 not_found, 403 not_session_owner otherwise."""
+    session = (
+        Session.objects.select_related("profile__store__company", "user")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise Problem("not_found", f"Session {session_id} does not exist.")
+    if not session_may_read(session, user):
+        raise Problem("not_session_owner", f"Session {session.name} belongs to another user.")
+    return session
+
+
+def profile_for_use(profile_id: int, user: Any) -> PosProfile:
+    """The active profile ``user`` may use: 404 not_found, 403 forbidden otherwise."""
+    profile = (
+        PosProfile.objects.select_related("store__company")
+        .filter(pk=profile_id, active=True)
+        .first()
+    )
+    if profile is None:
+        raise Problem("not_found", f"Profile {profile_id} does not exist.")
+    if not profile_may_use(profile, user):
+        raise Problem("forbidden", f"You may not use the profile {profile.name!r}.")
+    return profile
 
 
 def profiles_for_user(*, user: Any) -> list[PosProfile]:
@@ -59,32 +86,6 @@ def session_list(
     if username:
         qs = qs.filter(user__username=username)
     return qs
-
-
-def session_payments(*, session_ids: Iterable[int]) -> dict[int, dict[int, Decimal]]:
-    """Payments per session and payment method (refunds included, negative)."""
-    result: dict[int, dict[int, Decimal]] = {}
-    rows = (
-        Payment.objects.filter(session_id__in=list(session_ids))
-        .exclude(order__state=Order.State.VOID)
-        .values("session_id", "payment_method_id")
-        .annotate(amount=Sum("amount"))
-        .values_list("session_id", "payment_method_id", "amount")
-    )
-    for session_id, method_id, amount in rows:
-        result.setdefault(session_id, {})[method_id] = amount
-    return result
-
-
-def session_sales(*, session_ids: Iterable[int]) -> dict[int, tuple[int, Decimal]]:
-    """(order count, sales total) of each session's paid and invoiced orders."""
-    rows = (
-        Order.objects.filter(session_id__in=list(session_ids), state__in=SOLD_STATES)
-        .values("session_id")
-        .annotate(n=Count("id"), total=Sum("amount_due"))
-        .values_list("session_id", "n", "total")
-    )
-    return {sid: (n, total or ZERO) for sid, n, total in rows}
 
 
 def session_expected_amounts(*, session: Session) -> dict[int, Decimal]:
@@ -136,7 +137,3 @@ def last_reconciled_balances(*, account_ids: Iterable[int]) -> dict[int, Decimal
         "account_id", "end_balance"
     )
     return dict(rows)
-
-
-def session_pending_orders(*, session: Session) -> QuerySet[Order]:
-    return Order.objects.filter(session=session, state=Order.State.DRAFT).order_by("id")

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from opentill.common.admin import ReadOnlyAdmin
 from opentill.reports.models import PrintJob
-from opentill.reports.views import may_see_reports
+from opentill.reports.responses import may_see_reports
 from opentill.stores.access import visible_store_ids
 
 

@@ -117,7 +117,7 @@ def _report(args: argparse.Namespace) -> int:
     from django.db.models import Q
 
     from opentill.pos.models import Session
-    from opentill.reports.api import render_report
+    from opentill.reports.responses import render_report
     from opentill.reports.selectors import session_report
 
     key = str(args.session)

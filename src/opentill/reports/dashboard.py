@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from opentill.money import ZERO, fmt
 from opentill.orders.models import Order
+from opentill.orders.selectors import SOLD_STATES
 from opentill.pos.models import Session, SessionCount
-from opentill.pos.selectors import SOLD_STATES
 from opentill.reports import charts
 
 

@@ -41,8 +41,8 @@ from opentill.common.fields import MoneyField
 from opentill.common.text import cell_text, printable
 from opentill.money import fmt
 from opentill.orders.models import Order, Payment
+from opentill.orders.selectors import SOLD_STATES
 from opentill.pos.models import Session, SessionCount
-from opentill.pos.selectors import SOLD_STATES
 from opentill.stores.models import Company
 
 DATASETS = ("sessions", "orders", "payments", "journal")

@@ -310,6 +310,11 @@ def print_on_close(session_id: int) -> PrintJob | None:
     return job
 
 
+def print_on_session_closed(sender: Any, *, session_id: int, **kwargs: Any) -> None:
+    """Receiver of ``pos.signals.session_closed`` (connected in ReportsConfig.ready)."""
+    print_on_close(session_id)
+
+
 def print_session(*, session: Session, user: Any) -> PrintJob:
     """The Print button: print the session's report (X or Z) on its profile's printer now,
     one attempt bounded by the print timeout; the answer is ``sent`` or ``failed``."""

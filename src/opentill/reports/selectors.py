@@ -14,9 +14,10 @@ from opentill.accounting.models import JournalEntry, JournalLine
 from opentill.invoicing.models import Invoice
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, quantize
 from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
+from opentill.orders.selectors import SOLD_STATES
 from opentill.pos.access import blind_for
 from opentill.pos.models import Session, SessionCount
-from opentill.pos.selectors import SOLD_STATES, session_expected_amounts
+from opentill.pos.selectors import session_expected_amounts
 
 
 def _money(value: Decimal | None) -> str:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from opentill.common.admin import AuditedAdmin
+from opentill.audit.admin import AuditedAdmin
 from opentill.stores.models import Company, Store
 
 

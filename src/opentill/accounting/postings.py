@@ -1,0 +1,210 @@
+"""How a journal entry is built: the one home of the posting rules. Pure: no Django.
+
+Amounts are signed, debit positive and credit negative. The rules turn sold orders and the
+session's money movements into postings:
+
+- sales: the net of the lines credited to their income account, per tax rate
+  ("Sales 21%");
+- taxes: the tax of the lines credited to the tax's account, per rate ("VAT 21%");
+- cash rounding: amount due − total credited to the company's rounding account;
+- held order differences: paid − amount due of an accepted held order, credited (a gain)
+  or debited (a loss) on the account the manager chose;
+- payments: debited to the ledger account of the method's financial account, per method;
+- movements (differences, opening differences, adjustments, transfers, drops, deposits):
+  each on its financial account's ledger account; a difference, opening difference or
+  adjustment has its counterpart on its G/L item's account, the others have both legs in
+  the session and balance themselves.
+
+:func:`build_entry` merges postings per account and label, drops zeros and refuses an
+entry that does not balance. The per-order entry (:func:`order_postings`) and the close's
+entry (:func:`session_postings`, from SQL aggregates read by the selectors) use the same
+rules, so an order posted alone and the same order in a session's entry book the same
+figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from opentill.common.problems import Problem
+from opentill.money import RATE_PLACES, ZERO, fmt
+
+
+class UnbalancedEntry(ValueError):
+    """Debits and credits differ: a bug, never booked."""
+
+
+@dataclass(frozen=True)
+class Posting:
+    account_id: int
+    label: str
+    amount: Decimal  # debit > 0 > credit
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    account_id: int
+    label: str
+    debit: Decimal
+    credit: Decimal
+
+
+#: Kinds of financial transaction (``FinancialTransaction.Kind``) whose counterpart is their
+#: G/L item's account; the others (transfers, drops, deposits) balance in the session.
+GL_COUNTERPART_KINDS = frozenset({"difference", "opening_difference", "adjustment"})
+
+
+@dataclass(frozen=True)
+class SoldLine:
+    """Lines of sold orders, summed per income account, tax account and rate (or one line)."""
+
+    income_account_id: int
+    tax_account_id: int
+    tax_rate: Decimal
+    net: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class Sold:
+    """What sold orders book: their lines, rounding, payments and accepted differences."""
+
+    lines: list[SoldLine]
+    rounding: Decimal
+    rounding_account_id: int | None
+    payments: list[tuple[int, str, Decimal]]  # (ledger account, method name, amount)
+    differences: list[tuple[int, Decimal]] = field(default_factory=list)  # (account, paid − due)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Non-payment financial transactions of a session, summed per kind and account."""
+
+    kind: str
+    label: str
+    ledger_account_id: int
+    gl_account_id: int | None
+    total: Decimal
+
+
+def rate_label(prefix: str, rate: Decimal) -> str:
+    """``Sales 21%``, ``VAT 5.5%``, ``VAT 0%``."""
+    text = fmt(rate, RATE_PLACES) or "0"
+    return f"{prefix} {text.rstrip('0').rstrip('.')}%"
+
+
+def rounding_postings(account_id: int | None, amount: Decimal) -> list[tuple[int, Decimal]]:
+    """The rounding to book on the company's rounding account (none when nothing rounded)."""
+    if amount == 0:
+        return []
+    if account_id is None:
+        raise Problem(
+            "invalid_state", "Cash rounding happened but the company has no rounding account."
+        )
+    return [(account_id, amount)]
+
+
+def sales_postings(
+    *,
+    sales: Iterable[tuple[int, str, Decimal]],
+    taxes: Iterable[tuple[int, str, Decimal]],
+    rounding: Iterable[tuple[int, Decimal]],
+    payments: Iterable[tuple[int, str, Decimal]],
+    differences: Iterable[tuple[int, Decimal]] = (),
+) -> list[Posting]:
+    """Postings of sold orders: income (net) and tax credited, cash rounding, payments debited.
+
+    ``sales``: (income account, label, net); ``taxes``: (tax account, label, tax);
+    ``rounding``: (rounding account, amount due − total); ``payments``: (ledger account of the
+    method's financial account, label, amount); ``differences``: (account, paid − amount due)
+    of held orders a manager accepted, credited (a gain) or debited (a loss) so the entry
+    balances with payments that differ from what was due. Refunds come in negative.
+    """
+    postings = [Posting(a, label, -net) for a, label, net in sales]
+    postings += [Posting(a, label, -tax) for a, label, tax in taxes]
+    postings += [Posting(a, "Cash rounding", -amount) for a, amount in rounding]
+    postings += [Posting(a, "Held order difference", -amount) for a, amount in differences]
+    postings += [Posting(a, label, amount) for a, label, amount in payments]
+    return postings
+
+
+def sold_postings(sold: Sold) -> list[Posting]:
+    """The sales rules applied to sold orders (one order, or a session's aggregates)."""
+    return sales_postings(
+        sales=[(x.income_account_id, rate_label("Sales", x.tax_rate), x.net) for x in sold.lines],
+        taxes=[(x.tax_account_id, rate_label("VAT", x.tax_rate), x.tax) for x in sold.lines],
+        rounding=rounding_postings(sold.rounding_account_id, sold.rounding),
+        payments=sold.payments,
+        differences=sold.differences,
+    )
+
+
+def movement_postings(movements: Iterable[Movement]) -> list[Posting]:
+    """Postings of the session's non-payment transactions, per account and kind."""
+    postings: list[Posting] = []
+    for m in movements:
+        postings.append(Posting(m.ledger_account_id, m.label, m.total))
+        if m.kind in GL_COUNTERPART_KINDS:
+            if m.gl_account_id is None:
+                raise Problem(
+                    "invalid_state", f"A {m.label.lower()} has no G/L item to book it on."
+                )
+            postings.append(Posting(m.gl_account_id, m.label, -m.total))
+    return postings
+
+
+def session_postings(*, sold: Sold | None, movements: Iterable[Movement]) -> list[Posting]:
+    """The close's entry: the sold orders' postings (``None`` when the profile posts each
+    order at sync) followed by the movements'."""
+    postings = sold_postings(sold) if sold is not None else []
+    return postings + movement_postings(movements)
+
+
+def order_postings(
+    *,
+    lines: Iterable[SoldLine],
+    rounding: Decimal,
+    rounding_account_id: int | None,
+    payments: Iterable[tuple[int, str, Decimal]],
+    difference: Decimal = ZERO,
+    difference_account_id: int | None = None,
+) -> list[Posting]:
+    """One order's entry (profiles that post in real time)."""
+    return sold_postings(
+        Sold(
+            lines=list(lines),
+            rounding=rounding,
+            rounding_account_id=rounding_account_id,
+            payments=list(payments),
+            differences=[(difference_account_id, difference)]
+            if difference and difference_account_id is not None
+            else [],
+        )
+    )
+
+
+def build_entry(postings: Iterable[Posting]) -> list[EntryLine]:
+    """Merge postings per (account, label, side) and check that the entry balances."""
+    merged: dict[tuple[int, str, bool], Decimal] = {}
+    total = ZERO
+    for p in postings:
+        total += p.amount
+        if p.amount == 0:
+            continue
+        key = (p.account_id, p.label, p.amount > 0)
+        merged[key] = merged.get(key, ZERO) + p.amount
+    if total != 0:
+        raise UnbalancedEntry(f"entry does not balance: debit − credit = {fmt(total)}")
+    lines = []
+    for (account_id, label, is_debit), amount in merged.items():
+        lines.append(
+            EntryLine(
+                account_id=account_id,
+                label=label,
+                debit=amount if is_debit else ZERO,
+                credit=ZERO if is_debit else -amount,
+            )
+        )
+    return lines

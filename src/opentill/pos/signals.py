@@ -1,0 +1,10 @@
+"""What the point of sale announces to the contexts above it, which subscribe from their
+AppConfig.ready (the lower layer never imports them)."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+#: Sent once a close is committed (``transaction.on_commit``), with ``session_id``: the
+#: reports app prints the Z report. A receiver's error is logged; the close stays.
+session_closed = Signal()
