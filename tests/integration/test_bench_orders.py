@@ -1,0 +1,51 @@
+"""The bench's generated orders are priced by the server's own pricing: the server takes
+every one of them, whatever the company's tax settings (not only the demo's)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from opentill.bench.baseline import baseline_rows
+from opentill.bench.orders import generate_orders, shop_from_catalog
+from opentill.stores.models import Company
+from tests.integration.helpers import open_session, sync
+
+ORDERS = 150
+
+
+@pytest.mark.parametrize(
+    ("prices_include_tax", "tax_rounding"),
+    [
+        (True, Company.TaxRounding.PER_LINE),  # the demo's settings
+        (True, Company.TaxRounding.PER_TOTAL),
+        (False, Company.TaxRounding.PER_LINE),
+        (False, Company.TaxRounding.PER_TOTAL),
+    ],
+)
+def test_the_server_takes_every_generated_order(
+    api_as, shop, prices_include_tax: bool, tax_rounding: str
+) -> None:
+    Company.objects.update(prices_include_tax=prices_include_tax, tax_rounding=tax_rounding)
+    alice = api_as("alice")
+    profile = shop["till2"].pk
+    session = open_session(alice, profile)["id"]
+    catalog = alice.get(f"/profiles/{profile}/catalog").json()
+    bench_shop = shop_from_catalog(catalog, profile_id=profile, session_id=session)
+    orders = generate_orders(bench_shop, ORDERS, seed=7)
+
+    results = sync(alice, session, *orders)
+
+    assert [r["status"] for r in results] == ["created"] * ORDERS, [
+        r["error"] for r in results if r["status"] != "created"
+    ][:3]
+    # The baseline's rows carry the server's figures too.
+    (rows,) = baseline_rows(bench_shop, orders, ORDERS, session)
+    by_uuid = {r["order"]["uuid"]: r["order"] for r in results}
+    for row in rows.orders:
+        served = by_uuid[row[1]]
+        assert [Decimal(v).scaleb(2) for v in (served["net_total"], served["tax_total"])] == [
+            row[10],
+            row[11],
+        ]
