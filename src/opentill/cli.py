@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from opentill.common import backup as backup_cli
+from opentill.config import env as config_env
 from opentill.reports import cli as reports_cli
 
 
@@ -43,7 +44,7 @@ def serve(
                 "threads": threads,
                 "worker_class": "gthread",
                 "timeout": 120,
-                "accesslog": "-" if os.environ.get("OPENTILL_ACCESS_LOG") else None,
+                "accesslog": "-" if config_env.read().access_log else None,
                 "errorlog": "-",
                 "loglevel": "info",
             }

@@ -9,14 +9,13 @@ unique-local and link-local). The check runs when the profile is saved and again
 before each connection, which then goes to the address that was checked (a name that
 resolves elsewhere later cannot redirect it).
 
-Settings (or the environment): ``OPENTILL_PRINTER_NETWORKS`` (comma-separated CIDRs) and
+Settings (from the environment, see :mod:`opentill.config.env`): ``OPENTILL_PRINTER_NETWORKS`` (comma-separated CIDRs) and
 ``OPENTILL_PRINTER_PORTS`` (comma-separated ports or ranges such as ``9100-9109``).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 from dataclasses import dataclass
 
@@ -43,9 +42,9 @@ class PrinterTarget:
 
 
 def _setting(name: str, default: str) -> str:
-    value = getattr(settings, name, None)
+    value = getattr(settings, name, None)  # from the environment, see config/env.py
     if value is None:
-        value = os.environ.get(name, default)
+        value = default
     if isinstance(value, list | tuple | set | frozenset):
         value = ",".join(str(v) for v in value)
     return str(value)

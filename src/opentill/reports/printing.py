@@ -27,7 +27,6 @@ print timeout, and answers ``sent`` or ``failed``: the person who pressed it is 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import uuid
 from datetime import timedelta
@@ -48,10 +47,9 @@ logger = logging.getLogger("opentill.reports.printing")
 
 
 def _number(name: str, default: str) -> float:  # float ok: seconds or counts
+    """A setting of ``opentill.config.settings`` (from the environment, see config/env.py)."""
     value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name, default)
-    return float(value)  # float ok: seconds or counts
+    return float(default if value is None else value)  # float ok: seconds or counts
 
 
 def print_timeout() -> float:  # float ok: seconds
