@@ -340,7 +340,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _routers() -> None:
     from opentill.accounting.api import router as accounting_router
-    from opentill.catalog.api import router as catalog_router
+    from opentill.closing.api import router as closing_router
     from opentill.identity.api import router as identity_router
     from opentill.invoicing.api import router as invoicing_router
     from opentill.orders.api import router as orders_router
@@ -350,7 +350,7 @@ def _routers() -> None:
     for router in (
         identity_router,
         pos_router,
-        catalog_router,
+        closing_router,
         orders_router,
         accounting_router,
         invoicing_router,

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 
 from opentill.accounting.models import FinancialTransaction, JournalEntry, Reconciliation
 from opentill.audit.models import AuditEvent
+from opentill.closing import services as closing
 from opentill.invoicing.models import Invoice
-from opentill.pos import closing
 from opentill.pos.counting import CountInput
 from opentill.pos.models import PosProfile, Session, SessionCount
 from tests.conftest import order

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "opentill.orders",
     "opentill.invoicing",
     "opentill.reports",
+    "opentill.closing",
     "opentill.audit",
     "opentill.terminal",
 ]

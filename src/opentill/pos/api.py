@@ -1,55 +1,28 @@
-"""Profiles and sessions: list, create, open, read."""
+"""Profiles over HTTP: the list, a profile's catalog (what a terminal caches, with a cheap
+refresh by ETag), its cash move destinations, and a session's cash moves. Sessions
+themselves (figures, open, close) are served by closing/api.py."""
 
 from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import parse_etags
 from ninja import Field, Router, Schema, Status
 
-from opentill.common.schemas import Money, MultilineText, Text, problems
-from opentill.limits import MAX_DENOMINATION_QUANTITY, MAX_ID, MAX_OFFSET
-from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt
-from opentill.orders.selectors import (
-    held_orders_of_session,
-    held_reason,
-    payload_summary,
-    session_payments,
-    session_pending_orders,
-    session_sales,
-)
-from opentill.pos import closing, selectors, services
-from opentill.pos.access import blind_for
-from opentill.pos.counting import CountInput, DenominationRow
+from opentill import limits
+from opentill.catalog import selectors as catalog_selectors
+from opentill.common.schemas import Money, Text, problems
+from opentill.money import RATE_PLACES, fmt
+from opentill.pos import selectors, services
 from opentill.pos.destinations import destinations_for
-from opentill.pos.models import CashMove, PaymentMethod, PosProfile, Session, SessionCount
+from opentill.pos.models import CashMove, PosProfile, Session
 from opentill.pos.schemas import PaymentMethodOut
 from opentill.pos.selectors import profile_for_use, session_for_read
 
 router = Router(tags=["sessions"])
-
-# A manager's approval (POST /api/v1/auth/approvals) for an action that needs one.
-APPROVAL_HEADER = "X-OpenTill-Approval"
-
-
-def _approval_doc(action: str) -> dict[str, Any]:
-    """OpenAPI description of the approval header an endpoint reads."""
-    return {
-        "parameters": [
-            {
-                "in": "header",
-                "name": APPROVAL_HEADER,
-                "required": False,
-                "schema": {"type": "string"},
-                "description": f"A manager's approval for `{action}` on this session, needed "
-                "when a cashier's difference exceeds the profile's maximum (single use).",
-            }
-        ]
-    }
-
 
 # --- wire schemas -----------------------------------------------------------------------
 
@@ -71,83 +44,6 @@ class ProfileOut(Schema):
     max_difference: str
     payment_methods: list[PaymentMethodOut]
     current_session: CurrentSessionOut | None
-
-
-class DenominationIn(Schema):
-    value: Money
-    quantity: int = Field(..., ge=0, le=MAX_DENOMINATION_QUANTITY)
-
-
-class OpeningCountIn(Schema):
-    payment_method: int
-    amount: Money | None = None
-    denominations: list[DenominationIn] | None = None
-
-
-class OpenIn(Schema):
-    counts: list[OpeningCountIn] = []
-    notes: MultilineText = Field("", max_length=2000)
-
-
-class OpeningOut(Schema):
-    payment_method: int
-    name: str
-    expected: str
-    counted: str | None = Field(..., description="null while the session is in opening_control")
-    difference: str | None
-    first_float: bool = Field(
-        ...,
-        description="no float was kept at the last close (expected 0.00): the counted amount "
-        "becomes the drawer's float",
-    )
-    approved_by: str | None = Field(
-        None, description="the manager who approved a difference beyond the maximum"
-    )
-
-
-class SessionClosingCountOut(Schema):
-    payment_method: int
-    name: str
-    expected: str | None = Field(..., description="null for a cashier under blind close")
-    counted: str
-    difference: str | None
-    keep: str | None
-    transferred: str | None
-    not_counted: bool = Field(
-        ..., description="nobody counted it: the amount was taken as expected (force close)"
-    )
-    approved_by: str | None
-
-
-class MethodAmountOut(Schema):
-    payment_method: int
-    name: str
-    amount: str
-
-
-class SessionOut(Schema):
-    id: int
-    name: str
-    profile: int
-    profile_name: str
-    user: str
-    user_id: int
-    state: str
-    rescue: bool
-    opened_at: datetime | None
-    closed_at: datetime | None
-    opening: list[OpeningOut]
-    closing: list[SessionClosingCountOut] = Field(
-        ..., description="the closing counts, once the session is counted (closing_control, closed)"
-    )
-    order_count: int
-    sales_total: str
-    payments: list[MethodAmountOut]
-
-
-class SessionPage(Schema):
-    items: list[SessionOut]
-    count: int
 
 
 # --- presenters ---------------------------------------------------------------------------
@@ -177,105 +73,6 @@ def profile_out(profile: PosProfile, current: Session | None) -> dict[str, Any]:
     }
 
 
-def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
-    """Serialise sessions with their figures, aggregated in a few queries for the whole page;
-    under blind close the viewer does not see the payment totals of an open session."""
-    ids = [s.pk for s in sessions]
-    sales = session_sales(session_ids=ids)
-    payments = session_payments(session_ids=ids)
-    openings: dict[int, list[dict[str, Any]]] = {}
-    closings: dict[int, list[dict[str, Any]]] = {}
-    by_session = {s.pk: s for s in sessions}
-    for count in (
-        SessionCount.objects.filter(session_id__in=ids)
-        .exclude(stage=SessionCount.Stage.PARTIAL)
-        .select_related("payment_method", "approved_by")
-    ):
-        approver = count.approved_by.get_username() if count.approved_by else None
-        if count.stage == SessionCount.Stage.OPENING:
-            openings.setdefault(count.session_id, []).append(
-                {
-                    "payment_method": count.payment_method_id,
-                    "name": count.payment_method.name,
-                    "expected": fmt(count.expected),
-                    "counted": fmt(count.counted),
-                    "difference": fmt(count.difference),
-                    "first_float": count.expected == 0,
-                    "approved_by": approver,
-                }
-            )
-            continue
-        blind = blind_for(by_session[count.session_id], viewer)
-        closings.setdefault(count.session_id, []).append(
-            {
-                "payment_method": count.payment_method_id,
-                "name": count.payment_method.name,
-                "expected": None if blind else fmt(count.expected),
-                "counted": fmt(count.counted),
-                "difference": None if blind else fmt(count.difference),
-                "keep": fmt(count.keep),
-                "transferred": fmt(count.transferred),
-                "not_counted": count.not_counted,
-                "approved_by": approver,
-            }
-        )
-    for s in sessions:
-        if s.state == Session.State.OPENING_CONTROL:
-            # Nothing counted yet: every countable method with the float it should find.
-            openings[s.pk] = [
-                {
-                    "payment_method": method.pk,
-                    "name": method.name,
-                    "expected": fmt(expected),
-                    "counted": None,
-                    "difference": None,
-                    "first_float": expected == 0,
-                    "approved_by": None,
-                }
-                for method, expected in selectors.session_expected_opening(session=s)
-            ]
-    method_names = dict(
-        PaymentMethod.objects.filter(profile_id__in={s.profile_id for s in sessions}).values_list(
-            "pk", "name"
-        )
-    )
-    result = []
-    for s in sessions:
-        n, total = sales.get(s.pk, (0, None))
-        result.append(
-            {
-                "id": s.pk,
-                "name": s.name,
-                "profile": s.profile_id,
-                "profile_name": s.profile.name,
-                "user": s.user.get_username(),
-                "user_id": s.user_id,
-                "state": s.state,
-                "rescue": s.rescue,
-                "opened_at": s.opened_at,
-                "closed_at": s.closed_at,
-                "opening": openings.get(s.pk, []),
-                "closing": closings.get(s.pk, []),
-                "order_count": n,
-                "sales_total": fmt(total) if total is not None else "0.00",
-                "payments": [
-                    {
-                        "payment_method": mid,
-                        "name": method_names.get(mid, ""),
-                        "amount": fmt(amount),
-                    }
-                    for mid, amount in sorted(payments.get(s.pk, {}).items())
-                    if not blind_for(s, viewer)
-                ],
-            }
-        )
-    return result
-
-
-def session_out(session: Session, viewer: Any) -> dict[str, Any]:
-    return sessions_out([session], viewer)[0]
-
-
 # --- endpoints ----------------------------------------------------------------------------
 
 
@@ -284,168 +81,6 @@ def profile_list(request: HttpRequest) -> list[dict[str, Any]]:
     profiles = selectors.profiles_for_user(user=request.user)
     current = selectors.current_sessions(profile_ids=[p.pk for p in profiles])
     return [profile_out(p, current.get(p.pk)) for p in profiles]
-
-
-@router.post(
-    "/profiles/{profile_id}/sessions", response={201: SessionOut, **problems(403, 404, 409, 422)}
-)
-def session_create(request: HttpRequest, profile_id: int) -> Status:
-    profile = profile_for_use(profile_id, request.user)
-    session = services.session_create(profile=profile, user=request.user)
-    return Status(201, session_out(session, request.user))
-
-
-@router.post(
-    "/sessions/{session_id}/open",
-    response={200: SessionOut, **problems(400, 403, 404, 409, 413, 422)},
-    openapi_extra=_approval_doc("opening_difference"),
-)
-def session_open(request: HttpRequest, session_id: int, body: OpenIn) -> dict[str, Any]:
-    session_for_read(session_id, request.user)
-    counts = [
-        CountInput(
-            payment_method_id=c.payment_method,
-            counted=c.amount,
-            denominations=tuple(
-                DenominationRow(d.value, d.quantity) for d in c.denominations or []
-            ),
-        )
-        for c in body.counts
-    ]
-    session = services.session_open(
-        session_id=session_id,
-        user=request.user,
-        counts=counts,
-        notes=body.notes,
-        approval=request.headers.get(APPROVAL_HEADER),
-    )
-    return session_out(session, request.user)
-
-
-@router.get("/sessions", response={200: SessionPage, **problems(422)})
-def session_list(
-    request: HttpRequest,
-    profile: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None,
-    state: Session.State | None = None,
-    user: str | None = None,
-    limit: Annotated[int, Field(ge=1, le=500)] = 50,
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0,
-) -> dict[str, Any]:
-    qs = selectors.session_list(user=request.user, profile=profile, state=state, username=user)
-    page = list(qs[offset : offset + limit])
-    return {"items": sessions_out(page, request.user), "count": qs.count()}
-
-
-@router.get("/sessions/{session_id}", response={200: SessionOut, **problems(403, 404, 422)})
-def session_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    return session_out(session_for_read(session_id, request.user), request.user)
-
-
-# --- closing -------------------------------------------------------------------------------
-
-
-class PendingLineOut(Schema):
-    product: int
-    quantity: str
-    unit_price: str
-    discount_percent: str
-
-
-class PendingOrderOut(Schema):
-    uuid: str
-    total: str
-    created_at: datetime
-    customer: int | None
-    to_invoice: bool
-    lines: list[PendingLineOut]
-
-
-class HeldOrderBriefOut(Schema):
-    uuid: str
-    received_at: datetime
-    code: str
-    detail: str = Field(..., description="why it is held, in plain words")
-    total: str | None = Field(..., description="the total the ticket carried, if any")
-    paid: str | None = Field(..., description="what its payments add up to, if they read")
-
-
-class ClosingLineOut(Schema):
-    payment_method: int
-    name: str
-    kind: str
-    countable: bool
-    expected: str | None = None
-    keep_policy: str
-    keep_amount: str
-
-
-class ClosingOut(Schema):
-    session: int
-    state: str
-    blind: bool
-    pending_orders: list[PendingOrderOut]
-    held_orders: list[HeldOrderBriefOut] = Field(
-        ...,
-        description="tickets held for a manager: the close is refused (409 held_orders) "
-        "until each is accepted or voided",
-    )
-    lines: list[ClosingLineOut]
-    expected_total: str | None = None
-    max_difference: str
-
-
-class CloseCountIn(Schema):
-    payment_method: int
-    counted: Money | None = None
-    keep: Money | None = None
-    denominations: list[DenominationIn] | None = None
-
-
-class CloseIn(Schema):
-    counts: list[CloseCountIn] = []
-    notes: MultilineText = Field("", max_length=2000)
-
-
-class ValidateIn(Schema):
-    notes: MultilineText = Field("", max_length=2000)
-
-
-class ForceCloseIn(Schema):
-    reason: MultilineText = Field(..., min_length=1, max_length=2000)
-    counts: list[CloseCountIn] | None = None
-
-
-class DifferenceOut(Schema):
-    payment_method: int
-    name: str
-    expected: str
-    counted: str
-    difference: str
-    keep: str
-    transferred: str
-    not_counted: bool = Field(
-        ..., description="nobody counted it: the amount was taken as expected (force close)"
-    )
-
-
-class ClosedSessionOut(SessionOut):
-    differences: list[DifferenceOut]
-    needs_approval: bool
-    approved_by: str | None = Field(
-        ..., description="the manager whose approval let a difference beyond the maximum through"
-    )
-
-
-class DropIn(Schema):
-    payment_method: int
-    amount: Money
-    destination: Text = Field("", max_length=200)
-    reason: Text = Field("", max_length=255)
-
-
-class PartialCloseIn(Schema):
-    counts: list[CloseCountIn] = []
-    drop: DropIn | None = None
 
 
 class CashMoveIn(Schema):
@@ -475,40 +110,6 @@ class DestinationsOut(Schema):
     deposit: list[str]
 
 
-def _counts(items: list[CloseCountIn] | None) -> list[CountInput]:
-    return [
-        CountInput(
-            payment_method_id=c.payment_method,
-            counted=c.counted,
-            denominations=tuple(
-                DenominationRow(d.value, d.quantity) for d in c.denominations or []
-            ),
-            keep=c.keep,
-        )
-        for c in items or []
-    ]
-
-
-def closed_out(result: closing.CloseResult, viewer: Any) -> dict[str, Any]:
-    body = session_out(result.session, viewer)
-    body["differences"] = [
-        {
-            "payment_method": m.method_id,
-            "name": m.name,
-            "expected": fmt(m.expected),
-            "counted": fmt(m.counted),
-            "difference": fmt(m.difference),
-            "keep": fmt(m.keep),
-            "transferred": fmt(m.transfer),
-            "not_counted": m.not_counted,
-        }
-        for m in result.plan.methods
-    ]
-    body["needs_approval"] = result.session.state == Session.State.CLOSING_CONTROL
-    body["approved_by"] = result.approved_by.get_username() if result.approved_by else None
-    return body
-
-
 def cash_move_out(move: CashMove) -> dict[str, Any]:
     return {
         "id": move.pk,
@@ -526,144 +127,6 @@ def cash_move_out(move: CashMove) -> dict[str, Any]:
 
 # exclude_unset: under blind close `expected` and `expected_total` are left out, while a
 # pending order's `customer` is always there (null when none).
-@router.get(
-    "/sessions/{session_id}/closing",
-    response={200: ClosingOut, **problems(403, 404, 422)},
-    exclude_unset=True,
-)
-def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    session = session_for_read(session_id, request.user)
-    blind = blind_for(session, request.user)
-    expected = selectors.session_expected_amounts(session=session)
-    lines = []
-    for m in session.profile.payment_methods.all():
-        line: dict[str, Any] = {
-            "payment_method": m.pk,
-            "name": m.name,
-            "kind": m.kind,
-            "countable": m.countable,
-            "keep_policy": m.keep_policy,
-            "keep_amount": fmt(m.keep_amount),
-        }
-        if not blind:
-            line["expected"] = fmt(expected[m.pk])
-        lines.append(line)
-    body: dict[str, Any] = {
-        "session": session.pk,
-        "state": session.state,
-        "blind": blind,
-        "pending_orders": [
-            {
-                "uuid": str(o.uuid),
-                "total": fmt(o.total),
-                "created_at": o.created_at,
-                "customer": o.customer_id,
-                "to_invoice": o.to_invoice,
-                # The lines let a terminal resume (and pay) a ticket parked on another device.
-                "lines": [
-                    {
-                        "product": line.product_id,
-                        "quantity": fmt(line.quantity, QUANTITY_PLACES),
-                        "unit_price": fmt(line.unit_price),
-                        "discount_percent": fmt(line.discount_percent, RATE_PLACES),
-                    }
-                    for line in o.lines.all()
-                ],
-            }
-            for o in session_pending_orders(session_id=session.pk).prefetch_related("lines")
-        ],
-        "held_orders": [
-            {
-                "uuid": str(h.uuid),
-                "received_at": h.received_at,
-                "code": str(h.error.get("code", "")),
-                "detail": held_reason(h.error),
-                "total": payload_summary(h.payload)["total"],
-                "paid": payload_summary(h.payload)["paid"],
-            }
-            for h in held_orders_of_session(session_id=session.pk)
-        ],
-        "lines": lines,
-        "max_difference": fmt(session.profile.max_difference),
-    }
-    if not blind:
-        body["expected_total"] = fmt(sum(expected.values(), ZERO))
-    return body
-
-
-@router.post(
-    "/sessions/{session_id}/close",
-    response={200: ClosedSessionOut, **problems(400, 403, 404, 409, 413, 422)},
-    openapi_extra=_approval_doc("closing_difference"),
-)
-def session_close(request: HttpRequest, session_id: int, body: CloseIn) -> dict[str, Any]:
-    result = closing.session_close(
-        session_id=session_id,
-        user=request.user,
-        counts=_counts(body.counts),
-        notes=body.notes,
-        approval=request.headers.get(APPROVAL_HEADER),
-    )
-    return closed_out(result, request.user)
-
-
-@router.post(
-    "/sessions/{session_id}/validate-closing",
-    response={200: ClosedSessionOut, **problems(400, 403, 404, 409, 413, 422)},
-)
-def session_validate_closing(
-    request: HttpRequest, session_id: int, body: ValidateIn
-) -> dict[str, Any]:
-    return closed_out(
-        closing.session_validate_closing(
-            session_id=session_id, user=request.user, notes=body.notes
-        ),
-        request.user,
-    )
-
-
-@router.post(
-    "/sessions/{session_id}/force-close",
-    response={200: ClosedSessionOut, **problems(400, 403, 404, 409, 413, 422)},
-)
-def session_force_close(
-    request: HttpRequest, session_id: int, body: ForceCloseIn
-) -> dict[str, Any]:
-    counts = _counts(body.counts) if body.counts is not None else None
-    return closed_out(
-        closing.session_force_close(
-            session_id=session_id, user=request.user, reason=body.reason, counts=counts
-        ),
-        request.user,
-    )
-
-
-@router.post(
-    "/sessions/{session_id}/partial-close",
-    response={200: dict[str, Any], **problems(400, 403, 404, 409, 413, 422)},
-)
-def session_partial_close(
-    request: HttpRequest, session_id: int, body: PartialCloseIn
-) -> dict[str, Any]:
-    from opentill.reports.selectors import session_report
-
-    with transaction.atomic():
-        if body.drop is not None:
-            services.cash_move_create(
-                session_id=session_id,
-                user=request.user,
-                kind="drop",
-                payment_method_id=body.drop.payment_method,
-                amount=body.drop.amount,
-                destination=body.drop.destination,
-                reason=body.drop.reason or "Partial close",
-            )
-        closing.session_partial_close(
-            session_id=session_id, user=request.user, counts=_counts(body.counts)
-        )
-    return session_report(session=session_for_read(session_id, request.user), user=request.user)
-
-
 @router.post(
     "/sessions/{session_id}/cash-moves",
     response={200: CashMoveOut, 201: CashMoveOut, **problems(400, 403, 404, 409, 413, 422)},
@@ -701,4 +164,167 @@ def cash_move_destinations(request: HttpRequest, profile_id: int) -> dict[str, A
     return {
         kind: [d.name for d in destinations_for(profile=profile, kind=kind)]
         for kind in ("drop", "deposit")
+    }
+
+
+# --- a profile's catalog ------------------------------------------------------------------
+
+
+class ProductOut(Schema):
+    id: int
+    sku: str
+    barcode: str | None
+    name: str
+    price: str
+    tax_rate: str
+    category: int | None
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    email: str
+    tax_id: str
+    is_walk_in: bool
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+
+
+class DenominationOut(Schema):
+    value: str
+    kind: str
+
+
+class CatalogPaymentMethodOut(PaymentMethodOut):
+    keep_policy: str
+    denominations: list[DenominationOut]
+
+
+class CompanyOut(Schema):
+    name: str
+    currency: str
+    locale: str
+    time_zone: str
+    prices_include_tax: bool
+    cash_rounding: str
+    tax_rounding: str
+
+
+class CatalogOut(Schema):
+    version: str = Field(
+        ..., description="changes whenever the catalog does; the ETag is this value, quoted"
+    )
+    limits: dict[str, str | int] = Field(
+        ...,
+        description="the bounds the server puts on amounts and quantities "
+        "(opentill.limits): money and quantities as strings",
+    )
+    company: CompanyOut
+    products: list[ProductOut]
+    categories: list[CategoryOut]
+    customers: list[CustomerOut]
+    payment_methods: list[CatalogPaymentMethodOut]
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    """Whether the client's ``If-None-Match`` already names ``etag`` (weak comparison)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = [tag.removeprefix("W/") for tag in parse_etags(header)]
+    return "*" in tags or etag in tags
+
+
+def _cache_headers(response: HttpResponse, etag: str) -> None:
+    response["ETag"] = etag
+    # Always ask again (cheaply, with If-None-Match); only the user's own browser keeps it.
+    response["Cache-Control"] = "private, no-cache"
+
+
+@router.get(
+    "/profiles/{profile_id}/catalog",
+    operation_id="opentill_catalog_api_catalog",
+    tags=["catalog"],
+    response={200: CatalogOut, 304: None, **problems(403, 404, 422)},
+    openapi_extra={
+        "parameters": [
+            {
+                "in": "header",
+                "name": "If-None-Match",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "the ETag of the catalog the terminal holds: 304 with no body "
+                "when nothing changed",
+            }
+        ]
+    },
+)
+def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> Any:
+    """The catalog with a strong ``ETag`` (also in the body as ``version``); send it back
+    in ``If-None-Match`` to get 304 and no body while nothing changed."""
+    profile = profile_for_use(profile_id, request.user)
+    company = profile.store.company
+    company_out = {
+        "name": company.name,
+        "currency": company.currency,
+        "locale": company.locale,
+        "time_zone": company.time_zone,
+        "prices_include_tax": company.prices_include_tax,
+        "cash_rounding": fmt(company.cash_rounding),
+        "tax_rounding": company.tax_rounding,
+    }
+    methods_out = [
+        {
+            "id": m.pk,
+            "name": m.name,
+            "kind": m.kind,
+            "countable": m.countable,
+            "keep_policy": m.keep_policy,
+            "denominations": [
+                {"value": fmt(d.value), "kind": d.kind} for d in m.denominations.all()
+            ],
+        }
+        for m in profile.payment_methods.prefetch_related("denominations")
+    ]
+    published = limits.published()
+    version = catalog_selectors.catalog_version(
+        company_id=company.pk, small_parts=[company_out, methods_out, published]
+    )
+    etag = f'"{version}"'
+    if _not_modified(request, etag):
+        not_modified = HttpResponse(status=304)
+        _cache_headers(not_modified, etag)
+        return not_modified
+    _cache_headers(response, etag)
+    return {
+        "version": version,
+        "limits": published,
+        "company": company_out,
+        "products": [
+            {
+                "id": p.pk,
+                "sku": p.sku,
+                "barcode": p.barcode,
+                "name": p.name,
+                "price": fmt(p.price),
+                "tax_rate": fmt(p.tax.rate, RATE_PLACES),
+                "category": p.category_id,
+            }
+            for p in catalog_selectors.products_for_company(company_id=company.pk)
+        ],
+        "categories": [{"id": c.pk, "name": c.name} for c in catalog_selectors.categories()],
+        "customers": [
+            {
+                "id": c.pk,
+                "name": c.name,
+                "email": c.email,
+                "tax_id": c.tax_id,
+                "is_walk_in": c.is_walk_in,
+            }
+            for c in catalog_selectors.customers_for_company(company_id=company.pk)
+        ],
+        "payment_methods": methods_out,
     }

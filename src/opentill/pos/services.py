@@ -1,6 +1,6 @@
 """Session lifecycle writes: create, open with a counted float, rescue sessions.
 
-Each service is one transaction. The close lives in ``opentill.pos.closing``.
+Each service is one transaction. The close lives in ``opentill.closing.services``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""How a session is closed: closing data, close, validate, force close, partial close (X).
+"""How a session is closed: close, validate, force close, partial close (X).
 
 Every close goes through :func:`_post`, one database transaction that books the closing
 plan (``closing_plan.plan_close``), reconciles the accounts, consolidates invoices, posts
 the journal entry, moves stock when deferred and marks the session closed. The session row
 is locked first and its state checked again, so a second close (even a simultaneous one)
-finds it closed and posts nothing.
+finds it closed and posts nothing. This is the closing context: it sits above orders,
+invoicing and reports (it reads the session's orders and consolidates its invoices);
+the sessions and counts it writes are pos's.
 """
 
 from __future__ import annotations
