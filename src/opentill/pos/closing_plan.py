@@ -2,8 +2,8 @@
 
 Given, per payment method, what the system expects and what was counted, it decides the
 difference, the cash to keep, the transfer to the close destination, whether a manager
-must approve, and the financial transactions to write. ``opentill.pos.closing`` loads the
-inputs, calls :func:`plan_close` and writes the result in one transaction.
+must approve, and the financial transactions to write. ``opentill.closing.services``
+loads the inputs, calls :func:`plan_close` and writes the result in one transaction.
 """
 
 from __future__ import annotations
