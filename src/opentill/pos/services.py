@@ -18,7 +18,7 @@ from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record
 from opentill.common.problems import Problem
 from opentill.common.services import sequence_next
-from opentill.limits import MAX_AMOUNT, MAX_BALANCE, MAX_COUNT, MAX_DENOMINATION_QUANTITY
+from opentill.limits import MAX_COUNT, MAX_DENOMINATION_QUANTITY
 from opentill.money import fmt
 from opentill.pos.access import (
     approval_check,
@@ -26,6 +26,12 @@ from opentill.pos.access import (
     profile_check_access,
     session_check_actor,
     session_check_state,
+)
+from opentill.pos.cash_move_plan import (
+    CashMoveRefused,
+    MethodAccounts,
+    check_cash_move_request,
+    plan_cash_move,
 )
 from opentill.pos.counting import (
     CountError,
@@ -370,6 +376,10 @@ def session_open(
     return session
 
 
+def _refusal(refused: CashMoveRefused) -> Problem:
+    return Problem(refused.code, refused.message, errors=refused.errors, extra=refused.extra)
+
+
 def cash_move_create(
     *,
     session_id: int,
@@ -390,24 +400,10 @@ def cash_move_create(
     """
     from opentill.pos.destinations import destinations_for
 
-    if kind not in (CashMove.Kind.DROP, CashMove.Kind.DEPOSIT):
-        raise Problem(
-            "validation_error",
-            "kind must be 'drop' or 'deposit'.",
-            errors=[{"loc": ["body", "kind"], "msg": "drop or deposit"}],
-        )
-    if amount <= 0:
-        raise Problem(
-            "validation_error",
-            "The amount must be positive.",
-            errors=[{"loc": ["body", "amount"], "msg": "must be > 0"}],
-        )
-    if amount > MAX_AMOUNT:
-        raise Problem(
-            "validation_error",
-            f"A cash move is at most {fmt(MAX_AMOUNT)}.",
-            errors=[{"loc": ["body", "amount"], "msg": f"must be <= {fmt(MAX_AMOUNT)}"}],
-        )
+    try:
+        check_cash_move_request(kind, amount)
+    except CashMoveRefused as refused:
+        raise _refusal(refused) from None
     with transaction.atomic():
         session = (
             Session.objects.select_for_update(of=("self",))
@@ -439,81 +435,42 @@ def cash_move_create(
                 "unknown_payment_method",
                 f"Payment method {payment_method_id} is not a method of this profile.",
             )
-        gl_item = method.drop_gl_item if kind == CashMove.Kind.DROP else method.deposit_gl_item
-        if gl_item is None:
-            raise Problem(
-                "validation_error",
-                f"{method.name} has no G/L item for cash {kind}s.",
-                errors=[{"loc": ["body", "payment_method"], "msg": f"no {kind} G/L item"}],
+        try:
+            plan = plan_cash_move(
+                kind=kind,
+                amount=amount,
+                method=MethodAccounts(
+                    name=method.name,
+                    account_id=method.financial_account_id,
+                    drop_gl_item_id=method.drop_gl_item_id,
+                    deposit_gl_item_id=method.deposit_gl_item_id,
+                ),
+                options=destinations_for(profile=session.profile, kind=kind, method=method),
+                destination=destination,
+                available=session_expected_amounts(session=session)[method.pk],
+                session_name=session.name,
+                reason=reason,
             )
-        options = destinations_for(profile=session.profile, kind=kind, method=method)
-        if not options:
-            raise Problem(
-                "validation_error", f"No {kind} destination is configured for this profile."
+        except CashMoveRefused as refused:
+            raise _refusal(refused) from None
+        gl_items = {g.pk: g for g in (method.drop_gl_item, method.deposit_gl_item) if g}
+        for planned in plan.transactions:
+            transaction_create(
+                account_id=planned.account_id,
+                kind=kind,
+                amount=planned.amount,
+                gl_item=gl_items[planned.gl_item_id],
+                comment=plan.comment,
+                session_id=session.pk,
             )
-        chosen = (
-            next((d for d in options if d.name == destination), None) if destination else options[0]
-        )
-        if chosen is None:
-            raise Problem(
-                "validation_error",
-                f"Unknown {kind} destination {destination!r}; choose one of: {', '.join(d.name for d in options)}.",
-                errors=[{"loc": ["body", "destination"], "msg": "unknown destination"}],
-            )
-        if chosen.financial_account_id == method.financial_account_id:
-            raise Problem("validation_error", "A cash move cannot go to the drawer's own account.")
-        available = session_expected_amounts(session=session)[method.pk]
-        if kind == CashMove.Kind.DROP and amount > available:
-            raise Problem(
-                "insufficient_cash",
-                f"Cannot drop {fmt(amount)}: the drawer holds {fmt(available)} of {method.name}.",
-                extra={"available": fmt(available)},
-            )
-        sign = -1 if kind == CashMove.Kind.DROP else 1
-        after = available + sign * amount
-        # No sum a session holds may overflow: a move never takes the drawer beyond the
-        # balance bound (a move back towards it is always allowed).
-        if abs(after) > MAX_BALANCE and abs(after) > abs(available):
-            raise Problem(
-                "validation_error",
-                f"Cannot {kind} {fmt(amount)}: {method.name} would then hold {fmt(after)}, "
-                f"beyond the limit of {fmt(MAX_BALANCE)} a drawer may hold.",
-                errors=[
-                    {
-                        "loc": ["body", "amount"],
-                        "msg": f"the drawer may hold at most {fmt(MAX_BALANCE)}",
-                    }
-                ],
-                extra={"available": fmt(available), "max_balance": fmt(MAX_BALANCE)},
-            )
-        preposition = "to" if kind == CashMove.Kind.DROP else "from"
-        comment = f"{session.name} {kind} {preposition} {chosen.name}" + (
-            f": {reason}" if reason else ""
-        )
-        transaction_create(
-            account_id=method.financial_account_id,
-            kind=kind,
-            amount=sign * amount,
-            gl_item=gl_item,
-            comment=comment,
-            session_id=session.pk,
-        )
-        transaction_create(
-            account_id=chosen.financial_account_id,
-            kind=kind,
-            amount=-sign * amount,
-            gl_item=gl_item,
-            comment=comment,
-            session_id=session.pk,
-        )
         move = CashMove.objects.create(
             uuid=uuid,
             session=session,
             payment_method=method,
             kind=kind,
             amount=amount,
-            destination=chosen.name,
-            destination_account_id=chosen.financial_account_id,
+            destination=plan.destination,
+            destination_account_id=plan.destination_account_id,
             reason=reason[:255],
             created_by=user,
         )
@@ -526,7 +483,7 @@ def cash_move_create(
                 "kind": kind,
                 "payment_method": method.name,
                 "amount": amount,
-                "destination": chosen.name,
+                "destination": plan.destination,
             },
             detail=reason,
         )
