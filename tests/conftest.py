@@ -1,15 +1,22 @@
-"""Shared fixtures: the demo shop, users with tokens, an API client."""
+"""Shared fixtures: the demo shop, users with tokens, an API client.
+
+The demo shop is loaded once per test session into the test database, right after it is
+created (``django_db_setup``); each test then runs in a transaction rolled back at its end,
+so it finds the shop as loaded. A transactional test (``transaction=True``, ``live_server``)
+commits for real and ends with a flush that empties every table: the flush reloads the demo
+shop at once, so the tests after it find it too."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.test import Client
 
 from opentill.demo import demo_load
@@ -22,6 +29,20 @@ def pytest_configure(config: Any) -> None:
     # Password hashing is deliberately slow; tests log in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     _flush_in_maintenance()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that commits for real (``transaction=True``, ``transactional_db``,
+    ``live_server``) ends with a flush of every table and a reload of the demo shop, a second
+    or two each: it is ``slow``, so left out of ``scripts/test --fast``."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        commits = bool(
+            marker and (marker.kwargs.get("transaction") or (marker.args[:1] == (True,)))
+        )
+        fixtures = getattr(item, "fixturenames", ())
+        if commits or "transactional_db" in fixtures or "live_server" in fixtures:
+            item.add_marker(pytest.mark.slow)
 
 
 def _flush_in_maintenance() -> None:
@@ -37,12 +58,37 @@ def _flush_in_maintenance() -> None:
     teardown = TransactionTestCase._fixture_teardown
 
     def fixture_teardown(self: TransactionTestCase) -> None:
+        aliases = self._databases_names(include_mirrors=False)
         with ExitStack() as stack:
-            for alias in self._databases_names(include_mirrors=False):
+            for alias in aliases:
                 stack.enter_context(maintenance(alias))
             teardown(self)
+        if DEFAULT_DB_ALIAS in aliases:
+            demo_load()  # the flush emptied the session's demo shop: back for the next test
 
     TransactionTestCase._fixture_teardown = fixture_teardown  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """pytest-django's test database, with the demo shop loaded once for the whole session."""
+    with django_db_blocker.unblock():
+        demo_load()
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """Run one hypothesis example in a savepoint rolled back at its end.
+
+    Hypothesis runs every example inside one test, so one test transaction: without this,
+    each example would find the rows, sessions and settings the examples before it left.
+    ``with rolled_back():`` around the body gives each example the database the test
+    started with (and a failing example replays the same way when shrunk)."""
+    with transaction.atomic():
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
 
 
 def is_postgres() -> bool:
@@ -69,14 +115,16 @@ class Api:
         )
 
 
-@pytest.fixture
-def shop(db: Any) -> dict[str, Any]:
-    """The demo shop: company, two tills with Cash and Card, users manager/alice/bob."""
+def shop_rows() -> dict[str, Any]:
+    """The demo shop's rows a test needs, looked up afresh (so nothing cached on an instance
+    outlives the test that cached it)."""
     from opentill.catalog.models import Product
     from opentill.pos.models import PaymentMethod, PosProfile
 
-    demo_load()
-    till1 = PosProfile.objects.get(code="TILL1")
+    till1 = PosProfile.objects.filter(code="TILL1").first()
+    if till1 is None:  # emptied by something other than a test's flush: load it again
+        demo_load()
+        till1 = PosProfile.objects.get(code="TILL1")
     till2 = PosProfile.objects.get(code="TILL2")
     return {
         "till1": till1,
@@ -90,15 +138,40 @@ def shop(db: Any) -> dict[str, Any]:
     }
 
 
+def api_for(username: str) -> Api:
+    """An API client logged in as that demo user (password "demo")."""
+    token, _ = token_issue(username=username, password="demo")
+    return Api(token)
+
+
+@pytest.fixture
+def shop(db: Any) -> dict[str, Any]:
+    """The demo shop (loaded once per session, see ``django_db_setup``): company, two tills
+    with Cash and Card, users manager/alice/bob/accountant."""
+    return shop_rows()
+
+
 @pytest.fixture
 def api_as(shop: dict[str, Any]) -> Callable[[str], Api]:
     """``api_as("alice")`` → an API client logged in as that demo user."""
+    return api_for
 
-    def make(username: str) -> Api:
-        token, _ = token_issue(username=username, password="demo")
-        return Api(token)
 
-    return make
+@pytest.fixture(scope="module")
+def module_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Rows every test of a module shares, built once (like Django's ``setUpTestData``).
+
+    A module-scoped fixture that needs the database requests this one and builds its rows
+    with ``shop_rows()`` and ``api_for()``: they live in a transaction that each test of the
+    module runs inside (its own changes rolled back at its end, as usual), and that is
+    rolled back when the module is done. Hand tests plain values (ids), not model instances,
+    so nothing one test changes on an object reaches the next. Not for modules with tests
+    that commit for real (``transaction=True``): their flush cannot run inside it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
 
 
 def new_uuid() -> str:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from opentill.accounting.models import FinancialTransaction
 from opentill.orders.models import HeldOrder, Order
 from opentill.pos.models import Session, SessionCount
-from tests.conftest import Api, new_uuid, order
+from tests.conftest import Api, new_uuid, order, rolled_back
 from tests.integration.checks import (
     Rows,
     assert_not_stored,
@@ -612,21 +612,23 @@ def _fuzzed_order(ids: list[int]) -> st.SearchStrategy[Any]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(data=st.data())
 def test_fuzzed_orders_never_give_a_500(till, data):
-    ids = [till.espresso, till.cash, till.card, till.shop["mug"].pk]
-    orders = data.draw(st.lists(_fuzzed_order(ids), max_size=4))
-    response = till.post_orders({"orders": orders})
-    assert response.status_code == 200, response.content
-    results = response.json()["results"]
-    assert len(results) == len(orders)
-    for result in results:
-        assert result["status"] in ("created", "duplicate", "held", "rejected")
-        if result["status"] in ("held", "rejected"):
-            assert 400 <= result["error"]["status"] < 500
-        if result["status"] == "held":
-            assert result["session"] == till.session
-            assert HeldOrder.objects.filter(uuid=result["uuid"], state="held").exists()
+    with rolled_back():
+        ids = [till.espresso, till.cash, till.card, till.shop["mug"].pk]
+        orders = data.draw(st.lists(_fuzzed_order(ids), max_size=4))
+        response = till.post_orders({"orders": orders})
+        assert response.status_code == 200, response.content
+        results = response.json()["results"]
+        assert len(results) == len(orders)
+        for result in results:
+            assert result["status"] in ("created", "duplicate", "held", "rejected")
+            if result["status"] in ("held", "rejected"):
+                assert 400 <= result["error"]["status"] < 500
+            if result["status"] == "held":
+                assert result["session"] == till.session
+                assert HeldOrder.objects.filter(uuid=result["uuid"], state="held").exists()
 
 
 @settings(
@@ -634,11 +636,13 @@ def test_fuzzed_orders_never_give_a_500(till, data):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(body=_json)
 def test_fuzzed_bodies_never_give_a_500(till, body):
-    for path in (f"/sessions/{till.session}/orders", f"/sessions/{till.session}/open"):
-        response = till.api.post(path, raw=json.dumps(body))
-        assert response.status_code < 500, response.content
+    with rolled_back():
+        for path in (f"/sessions/{till.session}/orders", f"/sessions/{till.session}/open"):
+            response = till.api.post(path, raw=json.dumps(body))
+            assert response.status_code < 500, response.content
 
 
 # --- text with a NUL character -------------------------------------------------------------------

@@ -27,7 +27,7 @@ from opentill.audit.models import AuditEvent
 from opentill.catalog.models import Customer, Product
 from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
 from opentill.pos.models import PosProfile, Session
-from tests.conftest import Api, is_postgres, new_uuid, order
+from tests.conftest import Api, is_postgres, new_uuid, order, rolled_back
 from tests.integration.checks import Rows, assert_problem, assert_problem_document
 from tests.integration.closing_helpers import (
     balances,
@@ -808,72 +808,74 @@ held_case = st.fixed_dictionaries(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(case=held_case)
 def test_held_orders_keep_the_books_balanced_and_equal_to_the_money(api_as, shop, case):
-    alice, manager = api_as("alice"), api_as("manager")
-    till, cash, card = shop["till2"], shop["cash2"], shop["card2"]
-    PosProfile.objects.filter(pk=till.pk).update(posting_mode=case["posting"])
-    sid = open_session(alice, till.pk)["id"]
-    start = balances()
-    ledger_start = {code: ledger_net(code) for code in ("1000", "1010", "1100", "6580", "6590")}
+    with rolled_back():
+        alice, manager = api_as("alice"), api_as("manager")
+        till, cash, card = shop["till2"], shop["cash2"], shop["card2"]
+        PosProfile.objects.filter(pk=till.pk).update(posting_mode=case["posting"])
+        sid = open_session(alice, till.pk)["id"]
+        start = balances()
+        ledger_start = {code: ledger_net(code) for code in ("1000", "1010", "1100", "6580", "6590")}
 
-    tickets, cash_taken, card_booked = [], D(0), D(0)
-    gain_6580, gain_6590 = D(0), D(0)
-    for spec in case["tickets"]:
-        due = spec["mugs"] * D("9.90") + spec["espressos"] * D("2.20")
-        paid = due + D(spec["delta"]) / 100
-        split = {"cash": (paid, D(0)), "card": (D(0), paid), "split": (D("5.00"), paid - 5)}
-        in_cash, by_card = split[spec["pay"]]
-        lines = [(shop["mug"].pk, str(spec["mugs"]))]
-        if spec["espressos"]:
-            lines.append((shop["espresso"].pk, str(spec["espressos"])))
-        payments = [(m.pk, f"{a}") for m, a in ((cash, in_cash), (card, by_card)) if a]
-        tickets.append((order(lines, payments), spec))
-        cash_taken += in_cash
-        booked = spec["delta"] == 0 or spec["resolve"] == "accept"
-        if booked:
-            card_booked += by_card
-        gap = paid - due
-        if spec["delta"] and spec["resolve"] == "accept":
-            # The gap of an accepted ticket: Cash's difference account if cash was taken,
-            # else the rounding account.
-            if in_cash:
-                gain_6580 += gap
-            else:
-                gain_6590 += gap
-        elif spec["delta"] and in_cash:
-            gain_6580 += in_cash  # voided: the count finds the cash the books do not have
+        tickets, cash_taken, card_booked = [], D(0), D(0)
+        gain_6580, gain_6590 = D(0), D(0)
+        for spec in case["tickets"]:
+            due = spec["mugs"] * D("9.90") + spec["espressos"] * D("2.20")
+            paid = due + D(spec["delta"]) / 100
+            split = {"cash": (paid, D(0)), "card": (D(0), paid), "split": (D("5.00"), paid - 5)}
+            in_cash, by_card = split[spec["pay"]]
+            lines = [(shop["mug"].pk, str(spec["mugs"]))]
+            if spec["espressos"]:
+                lines.append((shop["espresso"].pk, str(spec["espressos"])))
+            payments = [(m.pk, f"{a}") for m, a in ((cash, in_cash), (card, by_card)) if a]
+            tickets.append((order(lines, payments), spec))
+            cash_taken += in_cash
+            booked = spec["delta"] == 0 or spec["resolve"] == "accept"
+            if booked:
+                card_booked += by_card
+            gap = paid - due
+            if spec["delta"] and spec["resolve"] == "accept":
+                # The gap of an accepted ticket: Cash's difference account if cash was taken,
+                # else the rounding account.
+                if in_cash:
+                    gain_6580 += gap
+                else:
+                    gain_6590 += gap
+            elif spec["delta"] and in_cash:
+                gain_6580 += in_cash  # voided: the count finds the cash the books do not have
 
-    results = sync(alice, sid, *(body for body, _ in tickets))
-    assert [r["status"] for r in results] == [
-        "held" if spec["delta"] else "created" for _, spec in tickets
-    ]
-    for (body, spec), result in zip(tickets, results, strict=True):
-        if result["status"] == "held":
-            reason = "" if spec["resolve"] == "accept" else "not booked"
-            response = resolve(manager, body["uuid"], spec["resolve"], reason)
-            assert response.status_code == 200, response.content
+        results = sync(alice, sid, *(body for body, _ in tickets))
+        assert [r["status"] for r in results] == [
+            "held" if spec["delta"] else "created" for _, spec in tickets
+        ]
+        for (body, spec), result in zip(tickets, results, strict=True):
+            if result["status"] == "held":
+                reason = "" if spec["resolve"] == "accept" else "not booked"
+                response = resolve(manager, body["uuid"], spec["resolve"], reason)
+                assert response.status_code == 200, response.content
 
-    # The drawer holds the float kept at the last close and every coin the till took; the
-    # manager counts it and closes.
-    counted = start["Till 2 cash drawer"] + cash_taken
-    closed = close(manager, sid, count(cash, f"{counted}"))
-    assert closed.status_code == 200, closed.content
-    assert closed.json()["state"] == "closed"
+        # The drawer holds the float kept at the last close and every coin the till took; the
+        # manager counts it and closes.
+        counted = start["Till 2 cash drawer"] + cash_taken
+        closed = close(manager, sid, count(cash, f"{counted}"))
+        assert closed.status_code == 200, closed.content
+        assert closed.json()["state"] == "closed"
 
-    journal_is_balanced()
-    end = balances()
-    moved = {code: ledger_net(code) - ledger_start[code] for code in ledger_start}
-    # Every coin taken is in the drawer or the safe, and the ledger says the same.
-    drawer_and_safe = (end["Till 2 cash drawer"] - start["Till 2 cash drawer"]) + (
-        end["Safe"] - start["Safe"]
-    )
-    assert drawer_and_safe == cash_taken
-    assert moved["1000"] + moved["1010"] == cash_taken
-    assert end["Bank"] - start["Bank"] == moved["1100"] == card_booked
-    # Gaps and voided cash are differences, on the accounts the rule names.
-    assert (-moved["6580"], -moved["6590"]) == (gain_6580, gain_6590)
-    assert not HeldOrder.objects.filter(session_id=sid, state="held").exists()
+        journal_is_balanced()
+        end = balances()
+        moved = {code: ledger_net(code) - ledger_start[code] for code in ledger_start}
+        # Every coin taken is in the drawer or the safe, and the ledger says the same.
+        drawer_and_safe = (end["Till 2 cash drawer"] - start["Till 2 cash drawer"]) + (
+            end["Safe"] - start["Safe"]
+        )
+        assert drawer_and_safe == cash_taken
+        assert moved["1000"] + moved["1010"] == cash_taken
+        assert end["Bank"] - start["Bank"] == moved["1100"] == card_booked
+        # Gaps and voided cash are differences, on the accounts the rule names.
+        assert (-moved["6580"], -moved["6590"]) == (gain_6580, gain_6590)
+        assert not HeldOrder.objects.filter(session_id=sid, state="held").exists()
 
 
 def _resolve_with(api: Api, uuid: str, approval: str | None, action: str, reason: str = "") -> Any:

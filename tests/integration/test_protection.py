@@ -21,7 +21,7 @@ from opentill.common.protection import MARK, RULES, Rule, maintenance
 from opentill.invoicing.models import Invoice
 from opentill.orders.models import HeldOrder, Order
 from opentill.pos.models import Session, SessionCount
-from tests.conftest import is_postgres, order
+from tests.conftest import api_for, is_postgres, order, shop_rows
 from tests.integration.closing_helpers import close, count, start_till1
 from tests.integration.helpers import open_session, sync
 
@@ -34,12 +34,14 @@ DRAWER = [
 ]
 
 
-@pytest.fixture
-def closed(api_as: Any, shop: dict[str, Any]) -> int:
+@pytest.fixture(scope="module")
+def closed_once(module_db: None) -> int:
     """A closed session with every kind of record: orders (one invoiced at sync, one held
     and accepted), a deposit, a partial count, counts by denomination, reconciliations,
-    consolidated invoices, a journal entry and its audit trail."""
-    alice, manager = api_as("alice"), api_as("manager")
+    consolidated invoices, a journal entry and its audit trail. Built once for the module
+    (``module_db``): every test here only reads it or has its change refused."""
+    shop = shop_rows()
+    alice, manager = api_for("alice"), api_for("manager")
     sid = start_till1(alice, shop)["id"]
     e, m = shop["espresso"].pk, shop["mug"].pk
     cash, card = shop["cash1"].pk, shop["card1"].pk
@@ -70,6 +72,11 @@ def closed(api_as: Any, shop: dict[str, Any]) -> int:
     assert closed.status_code == 200, closed.content
     assert Session.objects.get(pk=sid).state == Session.State.CLOSED
     return sid
+
+
+@pytest.fixture
+def closed(closed_once: int, db: None) -> int:
+    return closed_once
 
 
 def _rows(rule: Rule, sid: int) -> models.QuerySet[Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -405,3 +407,40 @@ def test_a_refund_is_the_exact_mirror_of_the_sale(lines, included, per_line, ste
     assert refund.tax_total == -sale.tax_total
     assert refund.amount_due == -sale.amount_due
     assert refund.rounding == -sale.rounding
+
+
+# --- the cases the terminal is tested on too -----------------------------------------------
+
+# tests/cases/pricing.json: worked cases, numbers by hand, that tests/js/money.test.mjs feeds
+# to the terminal's priceOrder. The server and the till must give every figure.
+SHARED = json.loads((Path(__file__).parents[1] / "cases" / "pricing.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", SHARED, ids=[c["name"] for c in SHARED])
+def test_shared_worked_case(case):
+    company = case["company"]
+    price = price_order(
+        [
+            line(x["quantity"], x["unit_price"], x["tax_rate"], x.get("discount_percent", "0"))
+            for x in case["lines"]
+        ],
+        prices_include_tax=company["prices_include_tax"],
+        tax_per_line=company["tax_rounding"] == "per_line",
+        cash_rounding_step=D(company["cash_rounding"]) if case["cash"] else None,
+    )
+    fields = ("amount", "discount", "net", "tax", "total")
+    got = {
+        "lines": [{k: getattr(p, k) for k in fields} for p in price.lines],
+        "net": price.net_total,
+        "tax": price.tax_total,
+        "total": price.total,
+        "due": price.amount_due,
+        "rounding": price.rounding,
+    }
+    expected = case["expected"]
+    # Compared as numbers: Decimal keeps a sign on a zero (−0.00) that the wire never shows.
+    assert got == {
+        **{k: D(v) for k, v in expected.items() if k != "lines"},
+        "lines": [{k: D(x[k]) for k in fields} for x in expected["lines"]],
+    }
+    assert_consistent(price)
