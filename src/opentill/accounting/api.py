@@ -11,7 +11,7 @@ from opentill.accounting.models import FinancialAccount
 from opentill.accounting.selectors import account_balances
 from opentill.common.problems import Problem
 from opentill.common.schemas import problems
-from opentill.identity.roles import is_accountant, is_manager
+from opentill.identity.roles import may_see_reports
 from opentill.money import fmt
 from opentill.stores.access import store_scoped
 
@@ -29,7 +29,7 @@ class FinancialAccountOut(Schema):
 
 @router.get("/financial-accounts", response={200: list[FinancialAccountOut], **problems(403)})
 def financial_accounts(request: HttpRequest) -> list[dict[str, Any]]:
-    if not (is_manager(request.user) or is_accountant(request.user)):
+    if not may_see_reports(request.user):
         raise Problem("forbidden", "Financial accounts are for managers and accountants.")
     accounts = list(
         store_scoped(FinancialAccount.objects.all(), request.user, "store_id")

@@ -24,7 +24,13 @@ from opentill.money import AmountError, fmt, parse_decimal
 from opentill.orders.admin import summary_text
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.selectors import held_orders_of_session, held_reason
-from opentill.pos.access import manages_store
+from opentill.pos.access import (
+    FORCE_CLOSE,
+    VALIDATE_CLOSING,
+    session_may_force_close,
+    session_may_manage,
+    session_may_validate,
+)
 from opentill.pos.counting import CountInput
 from opentill.pos.models import PaymentMethod, Session
 from opentill.pos.selectors import session_expected_amounts
@@ -117,7 +123,7 @@ class SessionAdmin(ReadOnlyAdmin):
             self.get_queryset(request).select_related("profile__store__company", "user"),
             pk=object_id,
         )
-        may_manage = manages_store(request.user, session.profile.store_id)
+        may_manage = session_may_manage(session, request.user)
         context = {
             "report": session_report(session=session, user=request.user),
             "orders": Order.objects.filter(session=session)
@@ -133,8 +139,9 @@ class SessionAdmin(ReadOnlyAdmin):
             "audit_events": AuditEvent.objects.filter(session=session)
             .select_related("user")
             .order_by("id"),
-            "can_validate": may_manage and session.state == Session.State.CLOSING_CONTROL,
-            "can_force_close": may_manage
+            "can_validate": session_may_validate(session, request.user)
+            and session.state == Session.State.CLOSING_CONTROL,
+            "can_force_close": session_may_force_close(session, request.user)
             and session.state != Session.State.CLOSED
             and not session.rescue,
             "can_close_rescue": may_manage
@@ -167,16 +174,18 @@ class SessionAdmin(ReadOnlyAdmin):
         required: bool,
         run: Any,
         allowed: Any,
+        permission: str | None = None,
         counts: bool = False,
     ) -> HttpResponse:
         """A session action's page: a text (notes or reason) and, with ``counts``, a counted
         amount per countable method; ``run(session, text, counts)`` is given the counts
-        entered (None when none was: the action's own default applies)."""
+        entered (None when none was: the action's own default applies). Only a manager of the
+        session's store holding ``permission`` (when one is named) may open it."""
         session = get_object_or_404(
             self.get_queryset(request).select_related("profile__store"), pk=session_id
         )
-        if not manages_store(request.user, session.profile.store_id):
-            raise PermissionDenied("Only a manager of this store may do this.")
+        if not session_may_manage(session, request.user, permission):
+            raise PermissionDenied("Only a manager of this store with the permission may do this.")
         back = reverse("admin:pos_session_change", args=[session.pk])
         if not allowed(session):
             self.message_user(
@@ -232,6 +241,7 @@ class SessionAdmin(ReadOnlyAdmin):
                 session_id=s.pk, user=request.user, notes=text
             ),
             allowed=lambda s: s.state == Session.State.CLOSING_CONTROL,
+            permission=VALIDATE_CLOSING,
         )
 
     def force_close_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
@@ -245,6 +255,7 @@ class SessionAdmin(ReadOnlyAdmin):
                 session_id=s.pk, user=request.user, reason=text, counts=counts
             ),
             allowed=lambda s: s.state != Session.State.CLOSED,
+            permission=FORCE_CLOSE,
             counts=True,
         )
 

@@ -35,6 +35,8 @@ from opentill.money import fmt
 from opentill.orders.models import Order, OrderLine
 from opentill.orders.selectors import SOLD, held_uuids_unresolved, session_sold
 from opentill.pos.access import (
+    FORCE_CLOSE,
+    VALIDATE_CLOSING,
     approval_check,
     manages_store,
     session_check_actor,
@@ -392,7 +394,9 @@ def session_validate_closing(*, session_id: int, user: Any, notes: str = "") -> 
     """A manager approves the counts of a session waiting in ``closing_control`` and posts it."""
     with transaction.atomic():
         session = _lock(session_id)
-        session_check_manager(session, user, action="validate a closing")
+        session_check_manager(
+            session, user, action="validate a closing", permission=VALIDATE_CLOSING
+        )
         session_check_state(session, Session.State.CLOSING_CONTROL, action="validate the closing")
         _check_no_held(session)
         methods = _methods(session.profile)
@@ -428,7 +432,7 @@ def session_force_close(
         )
     with transaction.atomic():
         session = _lock(session_id)
-        session_check_manager(session, user, action="force-close a session")
+        session_check_manager(session, user, action="force-close a session", permission=FORCE_CLOSE)
         session_check_state(
             session,
             Session.State.OPENING_CONTROL,

@@ -35,6 +35,13 @@ def is_cashier(user: Any) -> bool:
     return CASHIER in roles_of(user)
 
 
+def may_see_reports(user: Any) -> bool:
+    """Reports, exports, financial accounts and the back office's read-only records (print
+    jobs, held orders): active managers and accountants (a superuser holds every role).
+    Which stores' records they see is ``opentill.stores.access.visible_store_ids``."""
+    return bool(user.is_active and (is_manager(user) or is_accountant(user)))
+
+
 # Django permissions per role: what each group may see and do in the back office.
 # Cashiers work in the terminal and the API; they have no back-office access.
 _CONFIG = [

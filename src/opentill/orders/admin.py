@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from opentill.common.admin import ReadOnlyAdmin, ReadOnlyInline
 from opentill.common.problems import Problem
-from opentill.identity.roles import is_accountant, is_manager
+from opentill.identity.roles import may_see_reports
 from opentill.orders import services
 from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
 from opentill.orders.selectors import held_reason, payload_summary
@@ -85,10 +85,6 @@ def _sessions_visible(admin_site: admin.AdminSite, request: HttpRequest) -> Quer
     return session_admin.get_queryset(request)
 
 
-def _may_read_back_office(user: Any) -> bool:
-    return bool(user.is_active and user.is_staff and (is_manager(user) or is_accountant(user)))
-
-
 @admin.register(HeldOrder)
 class HeldOrderAdmin(ReadOnlyAdmin):
     """Held orders: read-only; accepted or voided only through the service (the resolve
@@ -119,10 +115,10 @@ class HeldOrderAdmin(ReadOnlyAdmin):
     change_form_template = "admin/orders/heldorder/change_form.html"
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _may_read_back_office(request.user)
+        return may_see_reports(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _may_read_back_office(request.user)
+        return may_see_reports(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[HeldOrder]:
         sessions = _sessions_visible(self.admin_site, request)
@@ -215,7 +211,7 @@ class HeldOrderAdmin(ReadOnlyAdmin):
     def attention_view(self, request: HttpRequest) -> HttpResponse:
         """Needs attention: held orders waiting for a manager and sessions waiting for a
         manager to validate their closing, across the sessions this user may see."""
-        if not _may_read_back_office(request.user):
+        if not may_see_reports(request.user):
             raise PermissionDenied("Managers and accountants only.")
         sessions = _sessions_visible(self.admin_site, request)
         held = list(
@@ -261,7 +257,7 @@ def summary_text(payload: Any) -> str:
 
 def attention_section(site: admin.AdminSite, request: HttpRequest) -> dict[str, Any] | None:
     """The "Needs attention" entry of the back-office index, with how many things wait."""
-    if not _may_read_back_office(request.user):
+    if not may_see_reports(request.user):
         return None
     held = HeldOrder.objects.filter(
         state=HeldOrder.State.HELD,

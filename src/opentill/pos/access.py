@@ -1,4 +1,16 @@
-"""Who may use a profile and act on a session (enforced by every service and the back office)."""
+"""Who may use a profile and act on a session: the one home of these rules, which every
+service, API endpoint and back-office page calls.
+
+The access policy has three homes, one per layer: the roles (``identity.roles``: who is a
+cashier, manager or accountant, and ``may_see_reports``), the stores a user sees
+(``stores.access.visible_store_ids``, ``store_scoped``) and this module (a store's managers,
+a profile's users, a session's actors and readers, and the privileged session actions).
+
+Validating a closing and force-closing need both a manager of the session's store and the
+Django permission (``pos.validate_closing``, ``pos.force_close``): managers hold them
+through their group (``identity.roles``), superusers hold every permission; a manager whose
+group lost one is refused (``forbidden``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +21,10 @@ from opentill.identity.approvals import approval_consume
 from opentill.identity.roles import is_accountant, is_cashier, is_manager
 from opentill.pos.models import PosProfile, Session
 from opentill.stores.access import managed_store_ids
+
+#: The permissions of the privileged session actions (pos.models.Session.Meta).
+VALIDATE_CLOSING = "pos.validate_closing"
+FORCE_CLOSE = "pos.force_close"
 
 
 def manages_store(user: Any, store_id: int) -> bool:
@@ -40,6 +56,21 @@ def session_may_act(session: Session, user: Any) -> bool:
     return session.user_id == user.pk or manages_store(user, session.profile.store_id)
 
 
+def session_may_manage(session: Session, user: Any, permission: str | None = None) -> bool:
+    """A manager of the session's store, holding ``permission`` when one is named."""
+    if not manages_store(user, session.profile.store_id):
+        return False
+    return permission is None or bool(user.has_perm(permission))
+
+
+def session_may_validate(session: Session, user: Any) -> bool:
+    return session_may_manage(session, user, VALIDATE_CLOSING)
+
+
+def session_may_force_close(session: Session, user: Any) -> bool:
+    return session_may_manage(session, user, FORCE_CLOSE)
+
+
 def session_may_read(session: Session, user: Any) -> bool:
     """Its cashier, the managers of its store and accountants read a session."""
     return session_may_act(session, user) or is_accountant(user)
@@ -64,10 +95,19 @@ def session_check_actor(session: Session, user: Any) -> None:
         )
 
 
-def session_check_manager(session: Session, user: Any, *, action: str) -> None:
-    """Privileged session actions (validate a closing, force-close): managers of its store."""
+def session_check_manager(
+    session: Session, user: Any, *, action: str, permission: str | None = None
+) -> None:
+    """Privileged session actions (validate a closing, force-close): managers of its store
+    holding ``permission`` (``VALIDATE_CLOSING``, ``FORCE_CLOSE``)."""
     if not manages_store(user, session.profile.store_id):
         raise Problem("forbidden", f"Only a manager of {session.profile.store.name} may {action}.")
+    if not session_may_manage(session, user, permission):
+        raise Problem(
+            "forbidden",
+            f"{user.get_username()} may not {action}: the permission {permission} is missing.",
+            extra={"permission": permission},
+        )
 
 
 def approval_check(session: Session, *, token: str | None, action: str, why: str) -> Any:

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from opentill.common.admin import ReadOnlyAdmin
+from opentill.identity.roles import may_see_reports
 from opentill.reports.models import PrintJob
-from opentill.reports.responses import may_see_reports
 from opentill.stores.access import visible_store_ids
 
 

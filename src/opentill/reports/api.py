@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import problems
+from opentill.identity.roles import may_see_reports
 from opentill.pos.models import Session
 from opentill.pos.selectors import session_for_read
 from opentill.reports import printing
@@ -24,7 +25,6 @@ from opentill.reports.responses import (
     bad_choice,
     check_format,
     export_response,
-    may_see_reports,
     report_response,
 )
 from opentill.reports.selectors import session_report

@@ -11,7 +11,6 @@ from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpR
 from django.http.response import HttpResponseBase
 
 from opentill.common.problems import Problem
-from opentill.identity.roles import is_accountant, is_manager
 from opentill.pos.models import Session
 from opentill.reports import exports
 from opentill.reports.selectors import session_report
@@ -21,10 +20,6 @@ Paper = Literal["a4", "80", "58"]
 FORMATS: tuple[str, ...] = get_args(ReportFormat)
 PAPERS: tuple[str, ...] = get_args(Paper)
 TEXT_COLUMNS = {"a4": 80, "80": 42, "58": 32}
-
-
-def may_see_reports(user: Any) -> bool:
-    return bool(user.is_active and (user.is_superuser or is_manager(user) or is_accountant(user)))
 
 
 def bad_choice(name: str, value: str, allowed: tuple[str, ...]) -> Problem:

@@ -22,12 +22,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from opentill.identity.roles import may_see_reports
 from opentill.pos.access import session_may_read
 from opentill.pos.models import Session
 from opentill.reports import exports, printing
 from opentill.reports.dashboard import dashboard
 from opentill.reports.models import PrintJob
-from opentill.reports.responses import export_response, may_see_reports
+from opentill.reports.responses import export_response
 from opentill.stores.access import visible_store_ids
 
 DEFAULT_DAYS = 30
