@@ -23,10 +23,10 @@ class InvoiceOut(Schema):
     consolidated: bool
     customer: int
     customer_name: str
-    net_total: str
     customer_tax_id: str
     customer_address: str
     customer_email: str
+    net_total: str
     tax_total: str
     total: str
     orders: list[str]
