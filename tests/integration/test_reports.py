@@ -25,7 +25,7 @@ from opentill.catalog.models import Customer, Product, Tax
 from opentill.orders.models import Order
 from opentill.reports.render_escpos import decode_escpos
 from opentill.reports.render_text import render_text
-from tests.conftest import Api
+from tests.conftest import Api, api_for, shop_rows
 from tests.conftest import order as order_at_a_fixed_time
 from tests.integration.helpers import open_session, sync
 
@@ -97,9 +97,15 @@ def run_scenario(api_as: Any, shop: dict[str, Any]) -> dict[str, Any]:
     return {"a": a["id"], "b": b["id"], "api": alice}
 
 
+@pytest.fixture(scope="module")
+def scenario_once(module_db):
+    """The scenario, played once for the module (``module_db``): its tests read it."""
+    return run_scenario(api_for, shop_rows())
+
+
 @pytest.fixture
-def scenario(api_as, shop):
-    return run_scenario(api_as, shop)
+def scenario(scenario_once, db):
+    return dict(scenario_once)
 
 
 # --- extracting what a person reads ---------------------------------------------------------
