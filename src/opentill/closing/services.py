@@ -46,7 +46,7 @@ from opentill.pos.access import (
 from opentill.pos.closing_plan import ClosingError, ClosingPlan, MethodInput, plan_close
 from opentill.pos.counting import CountInput
 from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
-from opentill.pos.selectors import session_expected_amounts
+from opentill.pos.selectors import session_expected_amounts, session_get
 from opentill.pos.services import count_store, counts_match
 from opentill.pos.signals import session_closed
 
@@ -59,15 +59,7 @@ class CloseResult:
 
 
 def _lock(session_id: int) -> Session:
-    session = (
-        Session.objects.select_for_update(of=("self",))
-        .select_related("profile__store__company", "user")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
-        raise Problem("not_found", f"Session {session_id} does not exist.")
-    return session
+    return session_get(session_id, lock=True)
 
 
 def _methods(profile: PosProfile) -> list[PaymentMethod]:

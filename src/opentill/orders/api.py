@@ -17,8 +17,7 @@ from opentill.money import fmt
 from opentill.orders import selectors, services
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.services import StoredOrder
-from opentill.pos.access import session_may_read
-from opentill.pos.models import Session
+from opentill.pos.selectors import session_for_read
 
 router = Router(tags=["orders"])
 
@@ -207,11 +206,7 @@ def held_order_list(
     request: HttpRequest, session_id: int, state: Literal["held", "all"] = "held"
 ) -> Any:
     """Tickets held in the session: those waiting for a manager (default), or ``state=all``."""
-    session = Session.objects.select_related("profile__store", "user").filter(pk=session_id).first()
-    if session is None:
-        raise Problem("not_found", f"Session {session_id} does not exist.")
-    if not session_may_read(session, request.user):
-        raise Problem("not_session_owner", f"Session {session.name} belongs to another user.")
+    session = session_for_read(session_id, request.user)
     held = selectors.held_orders_of_session(session_id=session.pk, unresolved=state == "held")
     return [held_order_out(h) for h in held.select_related("user")]
 

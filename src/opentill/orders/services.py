@@ -45,6 +45,7 @@ from opentill.pos.access import (
     session_check_state,
 )
 from opentill.pos.models import PaymentMethod, PosProfile, Session
+from opentill.pos.selectors import session_get
 from opentill.pos.services import rescue_session_get_or_create
 
 MAX_ORDER_TOTAL = MAX_AMOUNT  # keeps every sum far inside a 64-bit column
@@ -377,13 +378,7 @@ def _hold(
 
 
 def _session_for_sync(session_id: int, user: Any) -> Session:
-    session = (
-        Session.objects.select_related("profile__store__company", "user")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
-        raise Problem("not_found", f"Session {session_id} does not exist.")
+    session = session_get(session_id)
     session_check_actor(session, user)
     return session
 

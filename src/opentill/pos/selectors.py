@@ -17,16 +17,22 @@ from opentill.pos.models import PaymentMethod, PosProfile, Session
 from opentill.stores.access import visible_store_ids
 
 
+def session_get(session_id: int, *, lock: bool = False) -> Session:
+    """The session with its profile, store, company and cashier: 404 not_found when there
+    is none. ``lock`` takes its row lock (SELECT … FOR UPDATE), inside a transaction."""
+    sessions = Session.objects.select_related("profile__store__company", "user")
+    if lock:
+        sessions = sessions.select_for_update(of=("self",))
+    session = sessions.filter(pk=session_id).first()
+    if session is None:
+        raise Problem("not_found", f"Session {session_id} does not exist.")
+    return session
+
+
 def session_for_read(session_id: int, user: Any) -> Session:
     """The session ``user`` may read (its cashier, its store's managers, accountants):
     404 not_found, 403 not_session_owner otherwise."""
-    session = (
-        Session.objects.select_related("profile__store__company", "user")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
-        raise Problem("not_found", f"Session {session_id} does not exist.")
+    session = session_get(session_id)
     if not session_may_read(session, user):
         raise Problem("not_session_owner", f"Session {session.name} belongs to another user.")
     return session

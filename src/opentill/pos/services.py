@@ -47,7 +47,7 @@ from opentill.pos.models import (
     Session,
     SessionCount,
 )
-from opentill.pos.selectors import session_expected_amounts
+from opentill.pos.selectors import session_expected_amounts, session_get
 
 
 def _session_name(profile: PosProfile) -> str:
@@ -405,14 +405,7 @@ def cash_move_create(
     except CashMoveRefused as refused:
         raise _refusal(refused) from None
     with transaction.atomic():
-        session = (
-            Session.objects.select_for_update(of=("self",))
-            .select_related("profile", "user")
-            .filter(pk=session_id)
-            .first()
-        )
-        if session is None:
-            raise Problem("not_found", f"Session {session_id} does not exist.")
+        session = session_get(session_id, lock=True)
         session_check_actor(session, user)
         if uuid is not None:
             known = CashMove.objects.filter(uuid=uuid).select_related("created_by").first()
