@@ -13,7 +13,9 @@ Pure: no Django. A paid ticket is a fact, so the parser tells two kinds of error
   carries payments, too many lines. :class:`OrderContentError` is raised; the sync *holds*
   the order (stored whole with the problem, for a manager) instead of rejecting it.
 
-Either way the problem lists every bad field, in plain words.
+Either way the problem lists every bad field, in plain words. The shape is that of one pydantic
+model, :class:`opentill.orders.wire.OrderWire`, which is also the OpenAPI schema of each order:
+its errors are worded here, in the order of the fields, among the content errors.
 """
 
 from __future__ import annotations
@@ -25,16 +27,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from opentill.common.problems import Problem
 from opentill.limits import (
     MAX_AMOUNT,
-    MAX_ID,
     MAX_LINES,
     MAX_PAYMENTS,
     MAX_QUANTITY,
     MAX_UNIT_PRICE,
 )
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, AmountError, fmt, parse_decimal
+from opentill.orders.wire import OrderWire
 
 ORDER_FIELDS = frozenset(
     {"uuid", "created_at", "state", "customer", "to_invoice", "lines", "payments", "note", "total"}
@@ -77,14 +81,68 @@ class OrderContentError(Problem):
         self.uuid = order_uuid
 
 
+_DECIMAL_SHAPE = 'must be a string such as "12.30"'
+_SHAPE_MESSAGES = {
+    "uuid": "uuid is required and must be a UUID string",
+    "created_at": "created_at must be a string (RFC 3339)",
+    "state": "state must be a string: 'paid' or 'draft'",
+    "customer": "customer must be a positive integer id",
+    "to_invoice": "to_invoice must be true or false",
+    "lines": "lines is required and must be a list of lines",
+    "payments": "payments must be a list",
+    "product": "product must be a positive integer id",
+    "payment_method": "payment_method must be a positive integer id",
+    "quantity": f"quantity {_DECIMAL_SHAPE}",
+    "unit_price": f"unit_price {_DECIMAL_SHAPE}",
+    "discount_percent": f"discount_percent {_DECIMAL_SHAPE}",
+    "amount": f"amount {_DECIMAL_SHAPE}",
+}
+_ITEM_SHAPE_MESSAGES = {
+    "lines": "a line must be an object",
+    "payments": "a payment must be an object",
+}
+
+
+def _shape_message(loc: tuple[Any, ...]) -> str:
+    last = loc[-1] if loc else None
+    if isinstance(last, int) and len(loc) >= 2 and loc[-2] in _ITEM_SHAPE_MESSAGES:
+        return _ITEM_SHAPE_MESSAGES[loc[-2]]
+    return _SHAPE_MESSAGES.get(str(last), "has the wrong JSON type")
+
+
+def shape_errors(payload: dict[str, Any]) -> dict[tuple[Any, ...], str]:
+    """The shape errors of one order object by location, worded: what :class:`OrderWire`
+    refuses. Empty when the order has the shape of the wire model."""
+    try:
+        OrderWire.model_validate(payload)
+    except ValidationError as exc:
+        return {tuple(e["loc"]): _shape_message(tuple(e["loc"])) for e in exc.errors()}
+    return {}
+
+
 class _Collector:
-    def __init__(self) -> None:
+    def __init__(self, shape_errors: dict[tuple[Any, ...], str]) -> None:
         self.errors: list[dict[str, Any]] = []
         self.shape = False
+        self.pending = dict(shape_errors)
 
     def add(self, loc: list[Any], msg: str, *, shape: bool = False) -> None:
         self.errors.append({"loc": loc, "msg": msg})
         self.shape = self.shape or shape
+
+    def shape_at(self, loc: list[Any]) -> bool:
+        """True (and the error named, in its place) when the wire model refused ``loc``."""
+        msg = self.pending.pop(tuple(loc), None)
+        if msg is None:
+            return False
+        self.add(loc, msg, shape=True)
+        return True
+
+    def shape_rest(self) -> None:
+        """Any shape error not named in its place yet: never let one through unnamed."""
+        for loc, msg in list(self.pending.items()):
+            self.add(list(loc), msg, shape=True)
+        self.pending.clear()
 
 
 def where(loc: list[Any]) -> str:
@@ -100,18 +158,16 @@ def where(loc: list[Any]) -> str:
     return ", ".join(words) or "the order"
 
 
-def _id(value: Any, loc: list[Any], errors: _Collector, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
-        errors.add(loc, f"{what} must be a positive integer id", shape=True)
+def _id(value: Any, loc: list[Any], errors: _Collector) -> int:
+    """An id the wire model took as a positive integer (0 when it did not)."""
+    if errors.shape_at(loc):
         return 0
-    return value
+    return int(value)
 
 
 def _decimal(value: Any, loc: list[Any], errors: _Collector, **kwargs: Any) -> Decimal:
     """A decimal string: a non-string is a shape error, a string of the wrong form content."""
-    if not isinstance(value, str):
-        what = kwargs.get("what", "amount")
-        errors.add(loc, f'{what} must be a string such as "12.30"', shape=True)
+    if errors.shape_at(loc):
         return Decimal(0)
     try:
         return parse_decimal(value, **kwargs)
@@ -154,23 +210,21 @@ def order_uuid_of(payload: Any) -> str | None:
 
 def _lines(payload: dict[str, Any], errors: _Collector) -> list[LineIn]:
     lines: list[LineIn] = []
-    raw_lines = payload.get("lines")
-    if not isinstance(raw_lines, list):
-        errors.add(["lines"], "lines is required and must be a list of lines", shape=True)
+    if errors.shape_at(["lines"]):
         return lines
+    raw_lines: list[Any] = payload["lines"]  # the wire model took it as a list
     if not raw_lines:
         errors.add(["lines"], "an order needs at least one line")
     elif len(raw_lines) > MAX_LINES:
         errors.add(["lines"], f"at most {MAX_LINES} lines per order")
     for line_index, line in enumerate(raw_lines):
         loc: list[Any] = ["lines", line_index]
-        if not isinstance(line, dict):
-            errors.add(loc, "a line must be an object", shape=True)
+        if errors.shape_at(loc):
             continue
         for key in line:
             if key not in LINE_FIELDS:
                 errors.add([*loc, key], "unknown field")
-        product_id = _id(line.get("product"), [*loc, "product"], errors, "product")
+        product_id = _id(line.get("product"), [*loc, "product"], errors)
         quantity = _decimal(
             line.get("quantity"),
             [*loc, "quantity"],
@@ -219,8 +273,7 @@ def _lines(payload: dict[str, Any], errors: _Collector) -> list[LineIn]:
 def _payments(payload: dict[str, Any], state: Any, errors: _Collector) -> list[PaymentIn]:
     payments: list[PaymentIn] = []
     raw_payments = payload.get("payments", [])
-    if not isinstance(raw_payments, list):
-        errors.add(["payments"], "payments must be a list", shape=True)
+    if errors.shape_at(["payments"]):
         return payments
     if state == "draft" and raw_payments:
         errors.add(["payments"], "a draft order (pending ticket) carries no payments")
@@ -228,15 +281,12 @@ def _payments(payload: dict[str, Any], state: Any, errors: _Collector) -> list[P
         errors.add(["payments"], f"at most {MAX_PAYMENTS} payments per order")
     for pay_index, payment in enumerate(raw_payments):
         loc: list[Any] = ["payments", pay_index]
-        if not isinstance(payment, dict):
-            errors.add(loc, "a payment must be an object", shape=True)
+        if errors.shape_at(loc):
             continue
         for key in payment:
             if key not in PAYMENT_FIELDS:
                 errors.add([*loc, key], "unknown field")
-        method_id = _id(
-            payment.get("payment_method"), [*loc, "payment_method"], errors, "payment_method"
-        )
+        method_id = _id(payment.get("payment_method"), [*loc, "payment_method"], errors)
         amount = _decimal(payment.get("amount"), [*loc, "amount"], errors, allow_zero=False)
         if abs(amount) > MAX_AMOUNT:
             errors.add(
@@ -251,8 +301,7 @@ def _created_at(payload: dict[str, Any], errors: _Collector) -> datetime | None:
     raw_created = payload.get("created_at")
     if raw_created is None:
         return None
-    if not isinstance(raw_created, str):
-        errors.add(["created_at"], "created_at must be a string (RFC 3339)", shape=True)
+    if errors.shape_at(["created_at"]):
         return None
     try:
         created_at = datetime.fromisoformat(raw_created)
@@ -277,13 +326,13 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
     and :class:`OrderContentError` for a content error only (the order is held); each names
     every bad field below ``["body", "orders", index]``.
     """
-    errors = _Collector()
     if not isinstance(payload, dict):
         raise Problem(
             "validation_error",
             "An order must be a JSON object.",
             errors=[{"loc": ["body", "orders", index], "msg": "not an object"}],
         )
+    errors = _Collector(shape_errors(payload))
 
     for key in payload:
         if key not in ORDER_FIELDS:
@@ -291,32 +340,26 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
 
     order_uuid = uuidlib.UUID(int=0)
     raw_uuid = payload.get("uuid")
-    try:
-        if not isinstance(raw_uuid, str):
-            raise ValueError
+    if not errors.shape_at(["uuid"]):
         order_uuid = uuidlib.UUID(raw_uuid)
-    except ValueError:
-        errors.add(["uuid"], "uuid is required and must be a UUID string", shape=True)
 
     created_at = _created_at(payload, errors)
 
     state = payload.get("state", "paid")
-    if not isinstance(state, str):
-        errors.add(["state"], "state must be a string: 'paid' or 'draft'", shape=True)
-    elif state not in ("paid", "draft"):
+    if not errors.shape_at(["state"]) and state not in ("paid", "draft"):
         errors.add(["state"], f"state {state!r} is not 'paid' or 'draft'")
 
     customer_id = None
     if payload.get("customer") is not None:
-        customer_id = _id(payload["customer"], ["customer"], errors, "customer")
+        customer_id = _id(payload["customer"], ["customer"], errors)
 
     to_invoice = payload.get("to_invoice", False)
-    if not isinstance(to_invoice, bool):
-        errors.add(["to_invoice"], "to_invoice must be true or false", shape=True)
+    if errors.shape_at(["to_invoice"]):
         to_invoice = False
 
     lines = _lines(payload, errors)
     payments = _payments(payload, state, errors)
+    errors.shape_rest()
 
     if errors.errors:
         detail = "; ".join(f"{where(e['loc'])}: {e['msg']}" for e in errors.errors)
