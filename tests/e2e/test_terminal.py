@@ -387,6 +387,17 @@ def test_refund_invoice_and_a_ticket_that_survives_a_reload(
     session = alice.get(f"/sessions?profile={till['id']}&state=in_progress")["items"][0]
 
     scan(page, "3*COF-BEA")  # 3 × 8.40
+    # Reload once the line shows and the browser has stored the cart (as a cashier would:
+    # not within the same millisecond as the scan).
+    page.wait_for_function(
+        """async (session) => {
+            const store = await import('/static/terminal/js/store.js');
+            const cart = await store.cartGet(session);
+            return Boolean(cart && cart.lines && cart.lines.length);
+        }""",
+        arg=session["id"],
+        timeout=20_000,
+    )
     page.reload()
     page.wait_for_selector("#search")
     assert text(page.locator("#ticket-total")) == "€ 25,20"  # the cart was kept
