@@ -17,22 +17,7 @@ from pydantic import ValidationError
 from opentill.common.problems import Problem
 from opentill.orders.parsing import OrderContentError, parse_order, shape_errors
 from opentill.orders.wire import OrderWire
-
-UUID = "6f1c8a52-3d4b-4c1e-9f2a-7b8c9d0e1f23"
-
-
-def ticket(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "uuid": UUID,
-        "created_at": "2026-11-21T10:02:03+01:00",
-        "lines": [
-            {"product": 1, "quantity": "2"},
-            {"product": 11, "quantity": "1", "unit_price": "9.90", "discount_percent": "10"},
-        ],
-        "payments": [{"payment_method": 3, "amount": "13.31"}],
-    }
-    body.update(changes)
-    return body
+from tests.unit.test_parsing import UUID, ticket
 
 
 def without(field: str) -> dict[str, Any]:
