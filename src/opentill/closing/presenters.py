@@ -1,0 +1,159 @@
+"""Sessions, closes and journal entries as the session endpoints answer them (dicts in
+the shapes of closing/schemas.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentill.accounting.models import JournalEntry
+from opentill.closing import services as closing
+from opentill.money import fmt
+from opentill.orders.selectors import (
+    session_payments,
+    session_sales,
+)
+from opentill.pos import selectors
+from opentill.pos.access import blind_for
+from opentill.pos.models import PaymentMethod, Session, SessionCount
+
+
+def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
+    """Serialise sessions with their figures, aggregated in a few queries for the whole page;
+    under blind close the viewer does not see the payment totals of an open session."""
+    ids = [s.pk for s in sessions]
+    sales = session_sales(session_ids=ids)
+    payments = session_payments(session_ids=ids)
+    openings: dict[int, list[dict[str, Any]]] = {}
+    closings: dict[int, list[dict[str, Any]]] = {}
+    by_session = {s.pk: s for s in sessions}
+    for count in (
+        SessionCount.objects.filter(session_id__in=ids)
+        .exclude(stage=SessionCount.Stage.PARTIAL)
+        .select_related("payment_method", "approved_by")
+    ):
+        approver = count.approved_by.get_username() if count.approved_by else None
+        if count.stage == SessionCount.Stage.OPENING:
+            openings.setdefault(count.session_id, []).append(
+                {
+                    "payment_method": count.payment_method_id,
+                    "name": count.payment_method.name,
+                    "expected": fmt(count.expected),
+                    "counted": fmt(count.counted),
+                    "difference": fmt(count.difference),
+                    "first_float": count.expected == 0,
+                    "approved_by": approver,
+                }
+            )
+            continue
+        blind = blind_for(by_session[count.session_id], viewer)
+        closings.setdefault(count.session_id, []).append(
+            {
+                "payment_method": count.payment_method_id,
+                "name": count.payment_method.name,
+                "expected": None if blind else fmt(count.expected),
+                "counted": fmt(count.counted),
+                "difference": None if blind else fmt(count.difference),
+                "keep": fmt(count.keep),
+                "transferred": fmt(count.transferred),
+                "not_counted": count.not_counted,
+                "approved_by": approver,
+            }
+        )
+    for s in sessions:
+        if s.state == Session.State.OPENING_CONTROL:
+            # Nothing counted yet: every countable method with the float it should find.
+            openings[s.pk] = [
+                {
+                    "payment_method": method.pk,
+                    "name": method.name,
+                    "expected": fmt(expected),
+                    "counted": None,
+                    "difference": None,
+                    "first_float": expected == 0,
+                    "approved_by": None,
+                }
+                for method, expected in selectors.session_expected_opening(session=s)
+            ]
+    method_names = dict(
+        PaymentMethod.objects.filter(profile_id__in={s.profile_id for s in sessions}).values_list(
+            "pk", "name"
+        )
+    )
+    result = []
+    for s in sessions:
+        n, total = sales.get(s.pk, (0, None))
+        result.append(
+            {
+                "id": s.pk,
+                "name": s.name,
+                "profile": s.profile_id,
+                "profile_name": s.profile.name,
+                "user": s.user.get_username(),
+                "user_id": s.user_id,
+                "state": s.state,
+                "rescue": s.rescue,
+                "opened_at": s.opened_at,
+                "closed_at": s.closed_at,
+                "opening": openings.get(s.pk, []),
+                "closing": closings.get(s.pk, []),
+                "order_count": n,
+                "sales_total": fmt(total) if total is not None else "0.00",
+                "payments": [
+                    {
+                        "payment_method": mid,
+                        "name": method_names.get(mid, ""),
+                        "amount": fmt(amount),
+                    }
+                    for mid, amount in sorted(payments.get(s.pk, {}).items())
+                    if not blind_for(s, viewer)
+                ],
+            }
+        )
+    return result
+
+
+def session_out(session: Session, viewer: Any) -> dict[str, Any]:
+    return sessions_out([session], viewer)[0]
+
+
+def closed_out(result: closing.CloseResult, viewer: Any) -> dict[str, Any]:
+    body = session_out(result.session, viewer)
+    body["differences"] = [
+        {
+            "payment_method": m.method_id,
+            "name": m.name,
+            "expected": fmt(m.expected),
+            "counted": fmt(m.counted),
+            "difference": fmt(m.difference),
+            "keep": fmt(m.keep),
+            "transferred": fmt(m.transfer),
+            "not_counted": m.not_counted,
+        }
+        for m in result.plan.methods
+    ]
+    body["needs_approval"] = result.session.state == Session.State.CLOSING_CONTROL
+    body["approved_by"] = result.approved_by.get_username() if result.approved_by else None
+    return body
+
+
+def journal_entries_out(entries: list[JournalEntry]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": e.pk,
+            "date": e.date,
+            "kind": e.kind,
+            "reference": e.reference,
+            "order": str(e.order.uuid) if e.order_id and e.order else None,
+            "lines": [
+                {
+                    # The account's label as posted, not as renamed since.
+                    "account": {"code": line.account.code, "name": line.account_name},
+                    "debit": fmt(line.debit),
+                    "credit": fmt(line.credit),
+                    "label": line.label,
+                }
+                for line in e.lines.all()
+            ],
+        }
+        for e in entries
+    ]
