@@ -1,5 +1,5 @@
-"""Order writes: batch sync (idempotent by uuid; the bulk INSERTs are :mod:`opentill.orders.writes`), held orders and their resolution, voiding
-pending tickets.
+"""Order writes: batch sync (idempotent by uuid; its bulk INSERTs are
+:mod:`opentill.orders.writes`), held orders and their resolution, voiding pending tickets.
 
 A ticket paid at the till is a fact: the sync books it (``created``) when it can price it as
 sent, and otherwise *holds* it (``held``: stored whole with the reason, counted in no total)
