@@ -86,8 +86,11 @@ def _sweep(stop: threading.Event, every: float, parent_pid: int | None) -> None:
 
 
 def run_worker(
-    *, interval: float = 1.0, parent_pid: int | None = None, batch: bool = False
-) -> None:  # float ok: seconds
+    *,
+    interval: float = 1.0,  # float ok: seconds between polls
+    parent_pid: int | None = None,
+    batch: bool = False,
+) -> None:
     """Run a worker until SIGTERM/SIGINT (the job in hand is finished first)."""
     from django.core.management import call_command
 
