@@ -445,8 +445,14 @@ def test_wrong_pins_count_towards_the_lock(api_as, session):
 
 
 def test_demo_manager_has_pin_1234_stored_hashed(shop):
+    from django.contrib.auth.hashers import check_password, identify_hasher
+
     row = UserPin.objects.get(user__username="manager")
-    assert "1234" not in row.pin_hash
+    # A salted hash of the PIN, never the PIN (its digits may occur in a hash by chance).
+    assert row.pin_hash != "1234"
+    assert identify_hasher(row.pin_hash).algorithm in row.pin_hash.split("$", 1)[0]
+    assert check_password("1234", row.pin_hash)
+    assert not check_password("4321", row.pin_hash)
     assert not UserPin.objects.filter(user__username="alice").exists()
 
 
