@@ -26,13 +26,22 @@ class Invoice(models.Model):
     session = models.ForeignKey("pos.Session", on_delete=models.PROTECT, related_name="invoices")
     net_total = MoneyField(help_text="Positive amount of the document")
     tax_total = MoneyField()
+    # The cash rounding of the orders the document carries, so that the total is what was
+    # paid: total = net_total + tax_total + rounding.
+    rounding = MoneyField(default=0)
     total = MoneyField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(total__gte=0), name="invoice_total_positive")
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="invoice_total_positive"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    total=models.F("net_total") + models.F("tax_total") + models.F("rounding")
+                ),
+                name="invoice_total_is_net_tax_rounding",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,14 @@ class Company(models.Model):
         null=True,
         blank=True,
     )
+    # Customer receivables: orders invoiced one by one are posted here until they are paid.
+    receivable_account = models.ForeignKey(
+        "accounting.LedgerAccount",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     walk_in_customer = models.ForeignKey(
         "catalog.Customer", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
