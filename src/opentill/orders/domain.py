@@ -39,6 +39,12 @@ class StoredPayment:
     ledger_account_id: int
     method_name: str
     amount: Decimal
+    change: Decimal = ZERO  # handed back in cash (issue #12); 0 for a refund
+
+    @property
+    def tendered(self) -> Decimal:
+        """What the customer handed over: the amount kept plus the change given back."""
+        return self.amount + self.change
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 
@@ -101,11 +103,29 @@ class Payment(models.Model):
         "pos.PaymentMethod", on_delete=models.PROTECT, related_name="payments"
     )
     amount = MoneyField(help_text="Net of change; negative for a refund")
+    tendered = MoneyField(
+        help_text="What the customer handed over for this payment (amount + change); "
+        "equals amount when no change was given"
+    )
+    change = MoneyField(default=Decimal(0), help_text="Handed back in cash; 0 for a refund")
 
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(fields=["session", "payment_method"], name="payment_session_method")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tendered=models.F("amount") + models.F("change")),
+                name="payment_tendered_is_amount_plus_change",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(change__gte=0), name="payment_change_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0) | models.Q(change=0),
+                name="payment_refund_has_no_change",
+            ),
         ]
 
     def __str__(self) -> str:

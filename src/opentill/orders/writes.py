@@ -52,7 +52,7 @@ _LINE_FIELDS = (
     "tax_amount",
     "total",
 )
-_PAYMENT_FIELDS = ("order", "session", "payment_method", "amount")
+_PAYMENT_FIELDS = ("order", "session", "payment_method", "amount", "tendered", "change")
 _TX_FIELDS = ("account", "kind", "amount", "comment", "session", "created_at")
 _STOCK_FIELDS = ("store", "product", "quantity", "session", "created_at")
 
@@ -120,7 +120,14 @@ def orders_insert(
         Payment,
         _PAYMENT_FIELDS,
         [
-            (o.pk, session.pk, p.payment_method_id, to_minor(p.amount))
+            (
+                o.pk,
+                session.pk,
+                p.payment_method_id,
+                to_minor(p.amount),
+                to_minor(p.tendered),
+                to_minor(p.change),
+            )
             for o in orders
             for p in o.payments
         ],
