@@ -6,20 +6,75 @@ import json
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opentill.orders.pricing import LineInput, OrderPrice, allocate, price_order
+from opentill.orders.pricing import (
+    Conventions,
+    FiscalMap,
+    LineInput,
+    OrderPrice,
+    TaxSpec,
+    allocate,
+    map_line,
+    price_order,
+)
 
 D = Decimal
 STEP = D("0.05")
 CENT = D("0.01")
 
 
+def vat(rate: Decimal | str) -> TaxSpec:
+    """A percent tax of ``rate``; its id is the rate in hundredths (21 % → 2100)."""
+    return TaxSpec(id=int(D(rate) * 100), rate=D(rate))
+
+
 def line(quantity: str, price: str, rate: str, discount: str = "0") -> LineInput:
-    return LineInput(D(quantity), D(price), D(discount), D(rate))
+    return LineInput(D(quantity), D(price), D(discount), (vat(rate),))
+
+
+def rate_of(given: LineInput) -> Decimal:
+    return given.taxes[0].rate
+
+
+def priced(
+    lines: list[LineInput],
+    *,
+    prices_include_tax: bool,
+    tax_per_line: bool,
+    cash_rounding_step: Decimal | None = None,
+) -> OrderPrice:
+    """One percent tax per line, every tax included or every tax on top (what a company
+    with one switch had), paid all in cash when a cash rounding step is given."""
+    flagged = [
+        LineInput(
+            x.quantity,
+            x.unit_price,
+            x.discount_percent,
+            tuple(TaxSpec(t.id, rate=t.rate, price_include=prices_include_tax) for t in x.taxes),
+        )
+        for x in lines
+    ]
+    return price_order(
+        flagged,
+        conventions=Conventions(
+            tax_rounding="per_line" if tax_per_line else "global",
+            cash_rounding_step=cash_rounding_step or CENT,
+        ),
+        cash_after=D("0.00") if cash_rounding_step else None,
+    )
+
+
+def taxes_by_rate(price: OrderPrice, rates: list[Any]) -> dict[Any, tuple[Decimal, Decimal]]:
+    result: dict[Any, tuple[Decimal, Decimal]] = {}
+    for rate, p in zip(rates, price.lines, strict=True):
+        net, tax = result.get(rate, (D("0.00"), D("0.00")))
+        result[rate] = (net + p.net, tax + p.tax)
+    return result
 
 
 def amounts_of(price: OrderPrice) -> list[Decimal]:
@@ -54,7 +109,7 @@ WORKED = [line("2", "2.20", "6"), line("1", "9.90", "21", "10"), line("0.350", "
 
 
 def test_worked_example_prices_include_tax_per_line():
-    price = price_order(WORKED, prices_include_tax=True, tax_per_line=True)
+    price = priced(WORKED, prices_include_tax=True, tax_per_line=True)
     assert [(p.amount, p.discount, p.net, p.tax, p.total) for p in price.lines] == [
         (D("4.40"), D("0.00"), D("4.15"), D("0.25"), D("4.40")),
         (D("9.90"), D("0.99"), D("7.36"), D("1.55"), D("8.91")),
@@ -66,7 +121,7 @@ def test_worked_example_prices_include_tax_per_line():
     # Not paid in cash: no rounding.
     assert price.rounding == D("0.00")
     assert price.amount_due == D("17.86")
-    assert price.taxes_by_rate([D("6"), D("21"), D("6")]) == {
+    assert taxes_by_rate(price, [D("6"), D("21"), D("6")]) == {
         D("6"): (D("8.44"), D("0.51")),
         D("21"): (D("7.36"), D("1.55")),
     }
@@ -74,7 +129,7 @@ def test_worked_example_prices_include_tax_per_line():
 
 
 def test_worked_example_paid_in_cash_rounds_to_005():
-    price = price_order(WORKED, prices_include_tax=True, tax_per_line=True, cash_rounding_step=STEP)
+    price = priced(WORKED, prices_include_tax=True, tax_per_line=True, cash_rounding_step=STEP)
     assert price.total == D("17.86")
     assert price.amount_due == D("17.85")
     assert price.rounding == D("-0.01")
@@ -83,7 +138,7 @@ def test_worked_example_paid_in_cash_rounds_to_005():
 
 def test_worked_example_per_total_matches_here():
     # Per total: 6 % base 4.40 + 4.55 = 8.95, tax 8.95 × 6/106 = 0.50660… → 0.51 (as per line).
-    price = price_order(WORKED, prices_include_tax=True, tax_per_line=False)
+    price = priced(WORKED, prices_include_tax=True, tax_per_line=False)
     assert price.tax_total == D("2.06")
     assert price.total == D("17.86")
     assert_consistent(price)
@@ -94,12 +149,12 @@ def test_tax_per_line_and_per_total_differ():
     # Per line: 1.00 × 21/121 = 0.17355… → 0.17 each, 0.51 in all.
     # Per total: 3.00 × 21/121 = 0.52066… → 0.52, the missing cent going to one line.
     lines = [line("1", "1.00", "21")] * 3
-    per_line = price_order(lines, prices_include_tax=True, tax_per_line=True)
+    per_line = priced(lines, prices_include_tax=True, tax_per_line=True)
     assert [p.tax for p in per_line.lines] == [D("0.17")] * 3
     assert per_line.tax_total == D("0.51")
     assert per_line.net_total == D("2.49")
     assert per_line.total == D("3.00")
-    per_total = price_order(lines, prices_include_tax=True, tax_per_line=False)
+    per_total = priced(lines, prices_include_tax=True, tax_per_line=False)
     assert sorted(p.tax for p in per_total.lines) == [D("0.17"), D("0.17"), D("0.18")]
     assert per_total.tax_total == D("0.52")
     assert per_total.net_total == D("2.48")
@@ -112,7 +167,7 @@ def test_prices_exclude_tax():
     # Three 0.50 items at 21 % on top: per line 0.105 → 0.11 each (half up) = 0.33;
     # per total 1.50 × 0.21 = 0.315 → 0.32. The total includes the tax: 1.83 vs 1.82.
     lines = [line("1", "0.50", "21")] * 3
-    per_line = price_order(lines, prices_include_tax=False, tax_per_line=True)
+    per_line = priced(lines, prices_include_tax=False, tax_per_line=True)
     assert [(p.net, p.tax, p.total) for p in per_line.lines] == [
         (D("0.50"), D("0.11"), D("0.61"))
     ] * 3
@@ -121,7 +176,7 @@ def test_prices_exclude_tax():
         D("0.33"),
         D("1.83"),
     )
-    per_total = price_order(lines, prices_include_tax=False, tax_per_line=False)
+    per_total = priced(lines, prices_include_tax=False, tax_per_line=False)
     assert (per_total.net_total, per_total.tax_total, per_total.total) == (
         D("1.50"),
         D("0.32"),
@@ -134,7 +189,7 @@ def test_prices_exclude_tax():
 def test_prices_exclude_tax_mixed_rates_and_zero_rate():
     # 2 × 10.00 at 6 % → tax 1.20; 1 × 4.99 at 21 % → 1.0479 → 1.05; 1 × 3.00 at 0 % → 0.
     lines = [line("2", "10.00", "6"), line("1", "4.99", "21"), line("1", "3.00", "0")]
-    price = price_order(lines, prices_include_tax=False, tax_per_line=True)
+    price = priced(lines, prices_include_tax=False, tax_per_line=True)
     assert [p.tax for p in price.lines] == [D("1.20"), D("1.05"), D("0.00")]
     assert price.net_total == D("27.99")
     assert price.tax_total == D("2.25")
@@ -145,7 +200,7 @@ def test_prices_exclude_tax_mixed_rates_and_zero_rate():
 def test_discounts():
     # 3 × 3.33 = 9.99, 15 % off: 1.4985 → 1.50, after 8.49; tax included at 6 %:
     # 8.49 × 6/106 = 0.48056… → 0.48, net 8.01.
-    price = price_order([line("3", "3.33", "6", "15")], prices_include_tax=True, tax_per_line=True)
+    price = priced([line("3", "3.33", "6", "15")], prices_include_tax=True, tax_per_line=True)
     (p,) = price.lines
     assert (p.amount, p.discount, p.net, p.tax, p.total) == (
         D("9.99"),
@@ -155,13 +210,11 @@ def test_discounts():
         D("8.49"),
     )
     # 100 % off: nothing to pay, no tax.
-    free = price_order([line("2", "9.90", "21", "100")], prices_include_tax=True, tax_per_line=True)
+    free = priced([line("2", "9.90", "21", "100")], prices_include_tax=True, tax_per_line=True)
     assert (free.total, free.tax_total, free.amount_due) == (D("0.00"), D("0.00"), D("0.00"))
     # A fractional discount (12.5 %) on prices without tax: 19.99 × 0.125 = 2.49875 → 2.50,
     # after 17.49, 21 % tax 3.6729 → 3.67, total 21.16.
-    frac = price_order(
-        [line("1", "19.99", "21", "12.5")], prices_include_tax=False, tax_per_line=True
-    )
+    frac = priced([line("1", "19.99", "21", "12.5")], prices_include_tax=False, tax_per_line=True)
     assert (frac.lines[0].discount, frac.net_total, frac.tax_total, frac.total) == (
         D("2.50"),
         D("17.49"),
@@ -175,13 +228,13 @@ def test_discounts():
 
 def test_refunds_with_negative_quantities_mirror_sales():
     # Refund of 2 espressos: −4.40, tax −0.25, net −4.15.
-    refund = price_order([line("-2", "2.20", "6")], prices_include_tax=True, tax_per_line=True)
+    refund = priced([line("-2", "2.20", "6")], prices_include_tax=True, tax_per_line=True)
     (p,) = refund.lines
     assert (p.amount, p.net, p.tax, p.total) == (D("-4.40"), D("-4.15"), D("-0.25"), D("-4.40"))
     assert refund.total == D("-4.40")
     # Refund of a 9.99 item at 21 % paid back in cash: −9.99 → −10.00 (half a step away
     # from zero would be −9.975; −9.99 is nearer −10.00), rounding −0.01.
-    cash = price_order(
+    cash = priced(
         [line("-1", "9.99", "21")],
         prices_include_tax=True,
         tax_per_line=True,
@@ -193,7 +246,7 @@ def test_refunds_with_negative_quantities_mirror_sales():
     assert cash.amount_due == D("-10.00")
     assert cash.rounding == D("-0.01")
     # A sale and its refund in one order cancel exactly.
-    both = price_order(
+    both = priced(
         [line("3", "2.95", "6", "10"), line("-3", "2.95", "6", "10")],
         prices_include_tax=True,
         tax_per_line=False,
@@ -219,7 +272,7 @@ def test_refunds_with_negative_quantities_mirror_sales():
     ],
 )
 def test_cash_rounding_of_the_amount_due(total, due, rounding):
-    price = price_order(
+    price = priced(
         [line("1" if D(total) > 0 else "-1", str(abs(D(total))), "0")],
         prices_include_tax=True,
         tax_per_line=True,
@@ -233,7 +286,7 @@ def test_cash_rounding_of_the_amount_due(total, due, rounding):
 
 def test_no_cash_rounding_with_a_one_cent_step_or_none():
     for step in (None, CENT):
-        price = price_order(
+        price = priced(
             [line("1", "1.02", "21")],
             prices_include_tax=True,
             tax_per_line=True,
@@ -244,14 +297,14 @@ def test_no_cash_rounding_with_a_one_cent_step_or_none():
 
 def test_fractional_quantities_round_the_line_amount_half_up():
     # 0.125 × 0.20 = 0.025 → 0.03; −0.125 × 0.20 = −0.025 → −0.03.
-    up = price_order([line("0.125", "0.20", "0")], prices_include_tax=True, tax_per_line=True)
-    down = price_order([line("-0.125", "0.20", "0")], prices_include_tax=True, tax_per_line=True)
+    up = priced([line("0.125", "0.20", "0")], prices_include_tax=True, tax_per_line=True)
+    down = priced([line("-0.125", "0.20", "0")], prices_include_tax=True, tax_per_line=True)
     assert up.total == D("0.03")
     assert down.total == D("-0.03")
 
 
 def test_empty_order():
-    price = price_order([], prices_include_tax=True, tax_per_line=False, cash_rounding_step=STEP)
+    price = priced([], prices_include_tax=True, tax_per_line=False, cash_rounding_step=STEP)
     assert (price.net_total, price.tax_total, price.total, price.amount_due) == (
         D("0.00"),
         D("0.00"),
@@ -297,11 +350,11 @@ discounts = st.one_of(
 )
 lines_strategy = st.lists(
     st.builds(
-        LineInput,
-        quantity=quantities,
-        unit_price=prices,
-        discount_percent=discounts,
-        tax_rate=st.sampled_from(RATES),
+        lambda quantity, price, discount, rate: LineInput(quantity, price, discount, (vat(rate),)),
+        quantities,
+        prices,
+        discounts,
+        st.sampled_from(RATES),
     ),
     min_size=1,
     max_size=12,
@@ -322,7 +375,7 @@ def _expected_rate_tax(base: Decimal, rate: Decimal, included: bool) -> Decimal:
     data=st.data(),
 )
 def test_price_order_properties(lines, included, per_line, step, data):
-    price = price_order(
+    price = priced(
         lines, prices_include_tax=included, tax_per_line=per_line, cash_rounding_step=step
     )
     assert len(price.lines) == len(lines)
@@ -344,22 +397,23 @@ def test_price_order_properties(lines, included, per_line, step, data):
         assert p.net + p.tax == p.total
         # Included: the tax is inside the discounted amount; excluded: it comes on top.
         assert (p.total if included else p.net) == amount - discount
-        if given_line.tax_rate == 0:
+        if rate_of(given_line) == 0:
             assert p.tax == 0
         if per_line:
-            assert p.tax == _expected_rate_tax(amount - discount, given_line.tax_rate, included)
+            assert p.tax == _expected_rate_tax(amount - discount, rate_of(given_line), included)
 
-    # Per total: the tax of each rate is the rounded tax of the rate group's base.
-    rates = [ln.tax_rate for ln in lines]
-    by_rate = price.taxes_by_rate(rates)
-    bases: dict[Decimal, Decimal] = defaultdict(lambda: D("0.00"))
-    for rate, p in zip(rates, price.lines, strict=True):
-        bases[rate] += p.amount - p.discount
+    # Global: the tax of each rate, sale lines and refund lines apart, is the rounded tax of
+    # the group's base.
+    rates = [(rate_of(ln), ln.quantity < 0) for ln in lines]
+    by_rate = taxes_by_rate(price, rates)
+    bases: dict[tuple[Decimal, bool], Decimal] = defaultdict(lambda: D("0.00"))
+    for key, p in zip(rates, price.lines, strict=True):
+        bases[key] += p.amount - p.discount
     assert set(by_rate) == set(bases)
     for rate, (net, tax) in by_rate.items():
         assert (net + tax if included else net) == bases[rate]
         if not per_line:
-            assert tax == _expected_rate_tax(bases[rate], rate, included)
+            assert tax == _expected_rate_tax(bases[rate], rate[0], included)
 
     # Cash rounding: a multiple of the step, never more than half a step away.
     if step is None:
@@ -372,7 +426,7 @@ def test_price_order_properties(lines, included, per_line, step, data):
 
     # The same lines in another order give the same sums (in both tax modes).
     permuted = data.draw(st.permutations(lines))
-    again = price_order(
+    again = priced(
         permuted, prices_include_tax=included, tax_per_line=per_line, cash_rounding_step=step
     )
     assert (again.net_total, again.tax_total, again.total, again.rounding, again.amount_due) == (
@@ -382,7 +436,7 @@ def test_price_order_properties(lines, included, per_line, step, data):
         price.rounding,
         price.amount_due,
     )
-    assert again.taxes_by_rate(list(ln.tax_rate for ln in permuted)) == by_rate
+    assert taxes_by_rate(again, [(rate_of(ln), ln.quantity < 0) for ln in permuted]) == by_rate
 
 
 @settings(max_examples=200, deadline=None)
@@ -393,13 +447,13 @@ def test_price_order_properties(lines, included, per_line, step, data):
     step=st.sampled_from([None, STEP]),
 )
 def test_a_refund_is_the_exact_mirror_of_the_sale(lines, included, per_line, step):
-    sale = price_order(
+    sale = priced(
         lines, prices_include_tax=included, tax_per_line=per_line, cash_rounding_step=step
     )
     mirrored = [
-        LineInput(-ln.quantity, ln.unit_price, ln.discount_percent, ln.tax_rate) for ln in lines
+        LineInput(-ln.quantity, ln.unit_price, ln.discount_percent, ln.taxes) for ln in lines
     ]
-    refund = price_order(
+    refund = priced(
         mirrored, prices_include_tax=included, tax_per_line=per_line, cash_rounding_step=step
     )
     assert refund.total == -sale.total
@@ -416,31 +470,91 @@ def test_a_refund_is_the_exact_mirror_of_the_sale(lines, included, per_line, ste
 SHARED = json.loads((Path(__file__).parents[1] / "cases" / "pricing.json").read_text())["cases"]
 
 
+def case_inputs(case: dict[str, Any]) -> tuple[list[LineInput], Conventions, Decimal | None]:
+    """A shared case as pricing inputs: its lines (under its fiscal position, if any), the
+    company's conventions and what the other methods pay when cash pays the rest."""
+    conv = case.get("conventions", {})
+    conventions = Conventions(
+        tax_rounding=conv.get("tax_rounding", "per_line"),
+        discount_rounding=conv.get("discount_rounding", "discount"),
+        cash_rounding_step=D(conv.get("cash_rounding", "0.01")),
+        cash_rounding_mode=conv.get("cash_rounding_mode", "half_up"),
+        cash_rounding_scope=conv.get("cash_rounding_scope", "cash"),
+        places=conv.get("places", 2),
+    )
+    known = {
+        t["id"]: TaxSpec(
+            id=t["id"],
+            kind=t.get("kind", "percent"),
+            rate=D(t.get("rate", "0")),
+            amount=D(t.get("amount", "0")),
+            price_include=t.get("price_include", True),
+            include_base_amount=t.get("include_base_amount", False),
+            sequence=t.get("sequence", 10),
+        )
+        for t in case["taxes"]
+    }
+    position = None
+    if "fiscal_position" in case:
+        position = FiscalMap(
+            taxes={int(k): tuple(v) for k, v in case["fiscal_position"]["taxes"].items()},
+            accounts={},
+        )
+    lines = [
+        map_line(
+            LineInput(
+                D(x["quantity"]),
+                D(x["unit_price"]),
+                D(x.get("discount_percent", "0")),
+                tuple(known[t] for t in x["taxes"]),
+            ),
+            position,
+            known,
+            conventions.places,
+        )
+        for x in case["lines"]
+    ]
+    cash_after = None if case["cash_after"] is None else D(case["cash_after"])
+    return lines, conventions, cash_after
+
+
 @pytest.mark.parametrize("case", SHARED, ids=[c["name"] for c in SHARED])
 def test_shared_worked_case(case):
-    company = case["company"]
-    price = price_order(
-        [
-            line(x["quantity"], x["unit_price"], x["tax_rate"], x.get("discount_percent", "0"))
-            for x in case["lines"]
-        ],
-        prices_include_tax=company["prices_include_tax"],
-        tax_per_line=company["tax_rounding"] == "per_line",
-        cash_rounding_step=D(company["cash_rounding"]) if case["cash"] else None,
-    )
+    lines, conventions, cash_after = case_inputs(case)
+    price = price_order(lines, conventions=conventions, cash_after=cash_after)
     fields = ("amount", "discount", "net", "tax", "total")
     got = {
-        "lines": [{k: getattr(p, k) for k in fields} for p in price.lines],
+        "lines": [
+            {
+                **{k: getattr(p, k) for k in fields},
+                "taxes": [{"tax": t.tax_id, "base": t.base, "amount": t.amount} for t in p.taxes],
+            }
+            for p in price.lines
+        ],
         "net": price.net_total,
         "tax": price.tax_total,
         "total": price.total,
         "due": price.amount_due,
         "rounding": price.rounding,
     }
+    if any("unit_price" in x for x in case["expected"]["lines"]):
+        for row, x in zip(got["lines"], lines, strict=True):
+            row["unit_price"] = x.unit_price
     expected = case["expected"]
     # Compared as numbers: Decimal keeps a sign on a zero (−0.00) that the wire never shows.
     assert got == {
         **{k: D(v) for k, v in expected.items() if k != "lines"},
-        "lines": [{k: D(x[k]) for k in fields} for x in expected["lines"]],
+        "lines": [
+            {
+                **{k: D(v) for k, v in x.items() if k != "taxes"},
+                "taxes": [
+                    {"tax": t["tax"], "base": D(t["base"]), "amount": D(t["amount"])}
+                    for t in x["taxes"]
+                ],
+            }
+            for x in expected["lines"]
+        ],
     }
-    assert_consistent(price)
+    places = conventions.places
+    for value in (price.total, price.amount_due, *(p.total for p in price.lines)):
+        assert value.as_tuple().exponent == -places, value

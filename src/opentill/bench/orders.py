@@ -13,7 +13,7 @@ from typing import Any
 from opentill.bench.client import Api
 from opentill.bench.errors import BenchError
 from opentill.money import CENT, quantize
-from opentill.orders.pricing import LineInput, OrderPrice, price_order
+from opentill.orders.pricing import Conventions, LineInput, OrderPrice, TaxSpec, price_order
 
 PROFILE_NAME = "Till 2"  # no opening control
 REFUND_SHARE = 0.05
@@ -89,11 +89,21 @@ def price(shop: Shop, lines: list[tuple[Product, Decimal]]) -> OrderPrice:
     company's settings (the bench refuses a shop with cash rounding, see :func:`open_shop`)."""
     return price_order(
         [
-            LineInput(quantity, product.price, Decimal(0), product.tax_rate)
+            LineInput(
+                quantity,
+                product.price,
+                Decimal(0),
+                (
+                    TaxSpec(
+                        int(product.tax_rate * 10000),
+                        rate=product.tax_rate,
+                        price_include=shop.prices_include_tax,
+                    ),
+                ),
+            )
             for product, quantity in lines
         ],
-        prices_include_tax=shop.prices_include_tax,
-        tax_per_line=shop.tax_per_line,
+        conventions=Conventions(tax_rounding="per_line" if shop.tax_per_line else "global"),
     )
 
 

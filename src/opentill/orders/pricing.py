@@ -1,18 +1,88 @@
-"""Order pricing: line totals, discounts, taxes and cash rounding. Pure: no Django, no I/O.
+"""Order pricing: line amounts, discounts, taxes and cash rounding, under the company's
+conventions. Pure: no Django, no I/O.
 
-The server recomputes every order with these functions and never trusts a client total.
+The server recomputes every order with these functions and never trusts a client total; the
+terminal's ``money.js`` mirrors them, and both read the same worked cases
+(``tests/cases/pricing.json``).
+
+**Taxes.** A line carries zero or more taxes, applied in their ``sequence``. A tax is a
+*percent* of its base or a *fixed* amount per unit (a bottle deposit, a per-unit levy). Each
+tax says whether the price already includes it (``price_include``) and whether its amount
+joins the base of the taxes after it (``include_base_amount``, e.g. VAT charged on an
+excise). Every tax amount is affine in the line's net base ``B`` (the price without any
+tax): a percent tax on a base that includes earlier taxes is ``r·(B + earlier)``, a fixed one
+``quantity × amount``. The line's price after discount ``G`` equals ``B`` plus its included
+taxes, which gives ``B`` exactly; the excluded taxes come on top.
+
+**Conventions** (:class:`Conventions`, chosen per company), each a named pure function:
+
+- *tax rounding* (:func:`round_taxes`): ``per_line`` rounds each tax of each line;
+  ``global`` sums each tax's unrounded amounts over the order — sale lines and refund lines
+  apart — rounds the sum once and spreads it over the lines by largest remainder.
+- *discount rounding* (:func:`discount_line`): ``discount`` rounds the amount taken off
+  (``round(amount × d)``); ``line`` rounds the discounted line once
+  (``round(quantity × price × (1 − d))``, Odoo's convention). They differ by a cent on some
+  lines.
+- *cash rounding* (:func:`cash_due`): a step (0.05), a mode (``half_up``; ``up``, away from
+  zero; ``down``, towards zero) and a scope: ``cash`` rounds what is left to pay in cash
+  after the other methods (only when cash pays part of the order); ``all`` rounds every
+  order's total whatever pays it. The difference is booked on the rounding account.
+
+Amounts have ``places`` decimals (the currency's: 0, 2 or 3); quantities three; rates four.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal, localcontext
 
-from opentill.money import CENT, ZERO, quantize, round_to_step
+from opentill.money import MONEY_PLACES, ZERO, quantize
 
 HUNDRED = Decimal(100)
+
+TAX_ROUNDINGS = ("per_line", "global")
+DISCOUNT_ROUNDINGS = ("discount", "line")
+CASH_ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "up": ROUND_UP, "down": ROUND_DOWN}
+CASH_ROUNDING_SCOPES = ("cash", "all")
+
+
+@dataclass(frozen=True)
+class TaxSpec:
+    """A tax as pricing needs it (``catalog.Tax``, as the catalog API sends it)."""
+
+    id: int
+    kind: str = "percent"  # "percent" or "fixed"
+    rate: Decimal = ZERO  # percent, for kind "percent"
+    amount: Decimal = ZERO  # per unit, for kind "fixed"
+    price_include: bool = True
+    include_base_amount: bool = False
+    sequence: int = 10
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """The company's rounding conventions (see the module docstring)."""
+
+    tax_rounding: str = "per_line"
+    discount_rounding: str = "discount"
+    cash_rounding_step: Decimal = Decimal("0.01")
+    cash_rounding_mode: str = "half_up"
+    cash_rounding_scope: str = "cash"
+    places: int = MONEY_PLACES
+
+    def __post_init__(self) -> None:
+        if self.tax_rounding not in TAX_ROUNDINGS:
+            raise ValueError(f"unknown tax rounding {self.tax_rounding!r}")
+        if self.discount_rounding not in DISCOUNT_ROUNDINGS:
+            raise ValueError(f"unknown discount rounding {self.discount_rounding!r}")
+        if self.cash_rounding_mode not in CASH_ROUNDING_MODES:
+            raise ValueError(f"unknown cash rounding mode {self.cash_rounding_mode!r}")
+        if self.cash_rounding_scope not in CASH_ROUNDING_SCOPES:
+            raise ValueError(f"unknown cash rounding scope {self.cash_rounding_scope!r}")
+        if self.cash_rounding_step <= 0:
+            raise ValueError("the cash rounding step must be positive")
 
 
 @dataclass(frozen=True)
@@ -20,16 +90,26 @@ class LineInput:
     quantity: Decimal
     unit_price: Decimal
     discount_percent: Decimal
-    tax_rate: Decimal  # percent, e.g. Decimal("21")
+    taxes: tuple[TaxSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaxAmount:
+    """One tax of one line: the base it was computed on and its amount."""
+
+    tax_id: int
+    base: Decimal
+    amount: Decimal
 
 
 @dataclass(frozen=True)
 class LinePrice:
     amount: Decimal  # quantity × unit price, before discount
     discount: Decimal
-    net: Decimal
-    tax: Decimal
-    total: Decimal
+    net: Decimal  # without any tax
+    tax: Decimal  # all taxes of the line
+    total: Decimal  # net + tax
+    taxes: tuple[TaxAmount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,92 +118,263 @@ class OrderPrice:
     net_total: Decimal
     tax_total: Decimal
     total: Decimal
-    rounding: Decimal
+    rounding: Decimal  # amount due − total
     amount_due: Decimal
 
-    def taxes_by_rate(self, rates: Sequence[Decimal]) -> dict[Decimal, tuple[Decimal, Decimal]]:
-        """(net, tax) per tax rate, given the rate of each line in order."""
-        result: dict[Decimal, tuple[Decimal, Decimal]] = {}
-        for rate, line in zip(rates, self.lines, strict=True):
-            net, tax = result.get(rate, (ZERO, ZERO))
-            result[rate] = (net + line.net, tax + line.tax)
-        return result
+
+# --- fiscal positions --------------------------------------------------------------------
 
 
-def _raw_tax(amount: Decimal, rate: Decimal, *, included: bool) -> Decimal:
-    """Unrounded tax contained in (included) or owed on (excluded) ``amount``."""
-    if included:
-        return amount * rate / (HUNDRED + rate)
-    return amount * rate / HUNDRED
+@dataclass(frozen=True)
+class FiscalMap:
+    """A fiscal position as pricing needs it: each mapped tax id → the tax ids that replace
+    it (an empty tuple exempts it); each mapped income account → its replacement."""
+
+    taxes: Mapping[int, tuple[int, ...]]
+    accounts: Mapping[int, int]
 
 
-def allocate(target: Decimal, raw: Sequence[Decimal]) -> list[Decimal]:
-    """Round each of ``raw`` to cents so that they add up exactly to ``target``.
+def ordered(taxes: Iterable[TaxSpec]) -> tuple[TaxSpec, ...]:
+    """Taxes in the order they apply: by sequence, then id."""
+    return tuple(sorted(taxes, key=lambda t: (t.sequence, t.id)))
 
-    Largest remainder: the cents missing (or in excess) after rounding each value go to the
-    values whose rounding lost (or gained) the most.
+
+def map_taxes(
+    taxes: Iterable[TaxSpec], position: FiscalMap | None, known: Mapping[int, TaxSpec]
+) -> tuple[TaxSpec, ...]:
+    """The taxes of a line under a fiscal position (none: unchanged), in the order they
+    apply, each at most once."""
+    result: dict[int, TaxSpec] = {}
+    for tax in taxes:
+        if position is not None and tax.id in position.taxes:
+            for dest in position.taxes[tax.id]:
+                result[dest] = known[dest]
+        else:
+            result[tax.id] = tax
+    return ordered(result.values())
+
+
+def map_line(
+    line: LineInput, position: FiscalMap | None, known: Mapping[int, TaxSpec], places: int
+) -> LineInput:
+    """A line as the order's fiscal position charges it: its taxes replaced and, when the
+    price-included taxes change, its unit price stripped of the old ones and given the new
+    ones, so that the price without tax stays the same (an export customer exempted from an
+    included VAT pays the net price; 5.30 with 12 % included becomes 5.02 with 6 %)."""
+    if position is None:
+        return line
+    taxes = map_taxes(line.taxes, position, known)
+    before = [t.id for t in line.taxes if t.price_include]
+    after = [t.id for t in taxes if t.price_include]
+    price = line.unit_price
+    if before != after:
+        with localcontext() as ctx:
+            ctx.prec = 50
+            net, _ = _net_and_taxes(price, Decimal(1), line.taxes)
+            included = _included(taxes, Decimal(1))
+            price = quantize(net * (Decimal(1) + included[0]) + included[1], places)
+    return LineInput(line.quantity, price, line.discount_percent, taxes)
+
+
+def map_account(account_id: int, position: FiscalMap | None) -> int:
+    """The income account of a line under a fiscal position."""
+    if position is None:
+        return account_id
+    return position.accounts.get(account_id, account_id)
+
+
+# --- the conventions ---------------------------------------------------------------------
+
+
+def discount_line(
+    amount: Decimal,
+    quantity: Decimal,
+    unit_price: Decimal,
+    discount_percent: Decimal,
+    *,
+    convention: str,
+    places: int,
+) -> tuple[Decimal, Decimal]:
+    """(discount, line amount after discount) under the discount rounding convention."""
+    if discount_percent == 0:
+        return quantize(ZERO, places), amount
+    if convention == "line":
+        after = quantize(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED, places)
+        return amount - after, after
+    discount = quantize(amount * discount_percent / HUNDRED, places)
+    return discount, amount - discount
+
+
+def _coefficients(taxes: Sequence[TaxSpec], quantity: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """Each tax amount as ``a·B + b``, B being the line's net base (its price without any
+    tax): a percent tax on a base that includes earlier taxes, or a fixed one."""
+    coefficients: list[tuple[Decimal, Decimal]] = []
+    carried_a, carried_b = ZERO, ZERO  # earlier amounts that join the base
+    for tax in taxes:
+        if tax.kind == "fixed":
+            a, b = ZERO, quantity * tax.amount
+        else:
+            a = (Decimal(1) + carried_a) * tax.rate / HUNDRED
+            b = carried_b * tax.rate / HUNDRED
+        coefficients.append((a, b))
+        if tax.include_base_amount:
+            carried_a, carried_b = carried_a + a, carried_b + b
+    return coefficients
+
+
+def _included(taxes: Sequence[TaxSpec], quantity: Decimal) -> tuple[Decimal, Decimal]:
+    """The price-included taxes together, as ``a·B + b``."""
+    pairs = [
+        c for c, t in zip(_coefficients(taxes, quantity), taxes, strict=True) if t.price_include
+    ]
+    return sum((a for a, _ in pairs), ZERO), sum((b for _, b in pairs), ZERO)
+
+
+def _net_and_taxes(
+    gross: Decimal, quantity: Decimal, taxes: Sequence[TaxSpec]
+) -> tuple[Decimal, list[Decimal]]:
+    """The unrounded net base and amount of each tax of a line whose price after discount
+    is ``gross`` (which holds its price-included taxes)."""
+    a, b = _included(taxes, quantity)
+    net = (gross - b) / (Decimal(1) + a)
+    return net, [ta * net + tb for ta, tb in _coefficients(taxes, quantity)]
+
+
+def allocate(target: Decimal, raw: Sequence[Decimal], places: int = MONEY_PLACES) -> list[Decimal]:
+    """Round each of ``raw`` to ``places`` so that they add up exactly to ``target``.
+
+    Largest remainder: the units missing (or in excess) after rounding each value go to the
+    values whose rounding lost (or gained) the most; ties to the earlier value.
     """
-    rounded = [quantize(value) for value in raw]
-    missing = int((target - sum(rounded, ZERO)) / CENT)
+    unit = Decimal(1).scaleb(-places)
+    rounded = [quantize(value, places) for value in raw]
+    missing = int((target - sum(rounded, ZERO)) / unit)
     if missing:
-        step = CENT if missing > 0 else -CENT
-        residual_order = sorted(
-            range(len(raw)),
-            key=lambda i: (raw[i] - rounded[i]) * (1 if missing > 0 else -1),
-            reverse=True,
-        )
+        step = unit if missing > 0 else -unit
+        sign = 1 if missing > 0 else -1
+        residual_order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - rounded[i]) * sign, i))
         for i in residual_order[: abs(missing)]:
             rounded[i] += step
     return rounded
 
 
+def round_taxes(
+    raw: Sequence[Sequence[tuple[int, Decimal]]],
+    refund: Sequence[bool],
+    *,
+    convention: str,
+    places: int,
+) -> list[list[Decimal]]:
+    """Round the unrounded tax amounts of each line (``raw[line] = [(tax id, amount)]``)
+    under the tax rounding convention; ``refund[line]`` says which lines are refunds."""
+    rounded = [[quantize(amount, places) for _, amount in line] for line in raw]
+    if convention == "per_line":
+        return rounded
+    groups: dict[tuple[int, bool], list[tuple[int, int]]] = defaultdict(list)
+    for i, line in enumerate(raw):
+        for k, (tax_id, _) in enumerate(line):
+            groups[(tax_id, refund[i])].append((i, k))
+    for members in groups.values():
+        values = [raw[i][k][1] for i, k in members]
+        target = quantize(sum(values, ZERO), places)
+        for (i, k), value in zip(members, allocate(target, values, places), strict=True):
+            rounded[i][k] = value
+    return rounded
+
+
+def round_cash(value: Decimal, step: Decimal, mode: str, places: int) -> Decimal:
+    """``value`` to a multiple of ``step`` in the mode: ``half_up`` (half away from zero),
+    ``up`` (away from zero) or ``down`` (towards zero)."""
+    units = (value / step).quantize(Decimal(1), rounding=CASH_ROUNDING_MODES[mode])
+    return quantize(units * step, places)
+
+
+def cash_due(total: Decimal, *, conventions: Conventions, cash_after: Decimal | None) -> Decimal:
+    """The amount due of an order of ``total`` under the cash rounding convention.
+
+    ``cash_after`` is what the other methods pay when cash pays the rest (``None``: no
+    cash). Scope ``cash``: the cash remainder is rounded (15.72 with 0.68 by card: 15.04 in
+    cash → 15.05, due 15.73). Scope ``all``: the total is rounded whatever pays it.
+    """
+    c = conventions
+    unit = Decimal(1).scaleb(-c.places)
+    if c.cash_rounding_step <= unit:
+        return total
+    if c.cash_rounding_scope == "all":
+        return round_cash(total, c.cash_rounding_step, c.cash_rounding_mode, c.places)
+    if cash_after is None:
+        return total
+    remainder = total - cash_after
+    return cash_after + round_cash(remainder, c.cash_rounding_step, c.cash_rounding_mode, c.places)
+
+
+# --- the order ---------------------------------------------------------------------------
+
+
 def price_order(
     lines: Sequence[LineInput],
     *,
-    prices_include_tax: bool,
-    tax_per_line: bool,
-    cash_rounding_step: Decimal | None = None,
+    conventions: Conventions = Conventions(),
+    cash_after: Decimal | None = None,
 ) -> OrderPrice:
-    """Price an order. ``cash_rounding_step`` is given when the amount due is paid (at least
-    partly) in cash and the currency's cash is rounded (e.g. 0.05)."""
-    amounts = [quantize(line.quantity * line.unit_price, rounding=ROUND_HALF_UP) for line in lines]
-    discounts = [
-        quantize(amount * line.discount_percent / HUNDRED)
-        for amount, line in zip(amounts, lines, strict=True)
+    """Price an order under the company's conventions.
+
+    ``cash_after``: when cash pays (part of) the order, what the other methods pay (``ZERO``
+    when cash pays all of it); ``None`` when no cash is involved.
+    """
+    places = conventions.places
+    zero = quantize(ZERO, places)
+    lines = [
+        LineInput(x.quantity, x.unit_price, x.discount_percent, ordered(x.taxes)) for x in lines
     ]
-    after = [amount - discount for amount, discount in zip(amounts, discounts, strict=True)]
-    raw = [
-        _raw_tax(value, line.tax_rate, included=prices_include_tax)
-        for value, line in zip(after, lines, strict=True)
-    ]
-    if tax_per_line:
-        taxes = [quantize(value) for value in raw]
-    else:
-        taxes = [ZERO] * len(lines)
-        groups: dict[Decimal, list[int]] = defaultdict(list)
-        for index, line in enumerate(lines):
-            groups[line.tax_rate].append(index)
-        for rate, indexes in groups.items():
-            base = sum((after[i] for i in indexes), ZERO)
-            group_tax = quantize(_raw_tax(base, rate, included=prices_include_tax))
-            for i, value in zip(
-                indexes, allocate(group_tax, [raw[i] for i in indexes]), strict=True
-            ):
-                taxes[i] = value
+    raws: list[list[tuple[int, Decimal]]] = []
+    afters: list[Decimal] = []
+    head: list[tuple[Decimal, Decimal]] = []
+    with localcontext() as ctx:
+        ctx.prec = 50
+        for line in lines:
+            amount = quantize(line.quantity * line.unit_price, places)
+            discount, after = discount_line(
+                amount,
+                line.quantity,
+                line.unit_price,
+                line.discount_percent,
+                convention=conventions.discount_rounding,
+                places=places,
+            )
+            _, raw_amounts = _net_and_taxes(after, line.quantity, line.taxes)
+            head.append((amount, discount))
+            afters.append(after)
+            raws.append([(t.id, a) for t, a in zip(line.taxes, raw_amounts, strict=True)])
+    refund = [line.quantity < 0 for line in lines]
+    rounded = round_taxes(raws, refund, convention=conventions.tax_rounding, places=places)
 
     priced: list[LinePrice] = []
-    for amount, discount, value, tax in zip(amounts, discounts, after, taxes, strict=True):
-        net = value - tax if prices_include_tax else value
+    for line, (amount, discount), after, taxes in zip(lines, head, afters, rounded, strict=True):
+        included = sum((a for a, t in zip(taxes, line.taxes, strict=True) if t.price_include), zero)
+        net = after - included
+        tax = sum(taxes, zero)
+        # Each tax's base: the net plus the earlier amounts that join the base, as rounded.
+        amounts: list[TaxAmount] = []
+        carried = zero
+        for spec, value in zip(line.taxes, taxes, strict=True):
+            amounts.append(TaxAmount(spec.id, net + carried, value))
+            if spec.include_base_amount:
+                carried += value
         priced.append(
-            LinePrice(amount=amount, discount=discount, net=net, tax=tax, total=net + tax)
+            LinePrice(
+                amount=amount,
+                discount=discount,
+                net=net,
+                tax=tax,
+                total=net + tax,
+                taxes=tuple(amounts),
+            )
         )
-
-    net_total = quantize(sum((p.net for p in priced), ZERO))
-    tax_total = quantize(sum((p.tax for p in priced), ZERO))
+    net_total = sum((p.net for p in priced), zero)
+    tax_total = sum((p.tax for p in priced), zero)
     order_total = net_total + tax_total
-    due = order_total
-    if cash_rounding_step is not None and cash_rounding_step > CENT:
-        due = round_to_step(order_total, cash_rounding_step)
+    due = cash_due(order_total, conventions=conventions, cash_after=cash_after)
     return OrderPrice(
         lines=tuple(priced),
         net_total=net_total,
