@@ -23,6 +23,7 @@ from opentill.catalog.models import Customer, Product
 from opentill.common.problems import Problem
 from opentill.limits import MAX_AMOUNT, MAX_BATCH
 from opentill.money import ZERO, fmt
+from opentill.orders.conventions import conventions_of
 from opentill.orders.domain import HeldIn, StoredLine, StoredOrder, StoredPayment, SyncResult
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.parsing import (
@@ -32,7 +33,7 @@ from opentill.orders.parsing import (
     parse_order,
     payload_storable,
 )
-from opentill.orders.pricing import LineInput, price_order
+from opentill.orders.pricing import LineInput, TaxSpec, price_order
 from opentill.orders.writes import orders_insert
 from opentill.pos.access import (
     approval_check,
@@ -111,7 +112,10 @@ def _price(
             )
         products.append(product)
         unit_price = product.price if line.unit_price is None else line.unit_price
-        inputs.append(LineInput(line.quantity, unit_price, line.discount_percent, product.tax.rate))
+        tax = TaxSpec(
+            product.tax_id, rate=product.tax.rate, price_include=company.prices_include_tax
+        )
+        inputs.append(LineInput(line.quantity, unit_price, line.discount_percent, (tax,)))
     if order_in.customer_id is not None and order_in.customer_id not in catalog.customers:
         raise Problem("unknown_customer", f"Customer {order_in.customer_id} does not exist.")
     methods = []
@@ -126,15 +130,23 @@ def _price(
         methods.append(method)
 
     paid_in_cash = any(m.kind == PaymentMethod.Kind.CASH for m in methods)
-    price = price_order(
-        inputs,
-        prices_include_tax=company.prices_include_tax,
-        tax_per_line=company.tax_rounding == company.TaxRounding.PER_LINE,
-        cash_rounding_step=company.cash_rounding if paid_in_cash else None,
+    # What the other methods pay when cash pays the rest: only that remainder is rounded.
+    cash_after = (
+        sum(
+            (
+                p.amount
+                for p, m in zip(order_in.payments, methods, strict=True)
+                if m.kind != PaymentMethod.Kind.CASH
+            ),
+            ZERO,
+        )
+        if paid_in_cash
+        else None
     )
     if abs(price.total) > MAX_ORDER_TOTAL or any(
         abs(line.amount) > MAX_ORDER_TOTAL for line in price.lines
     ):
+    price = price_order(inputs, conventions=conventions_of(company), cash_after=cash_after)
         raise Problem(
             "validation_error",
             f"The order or one of its lines exceeds what a till can take ({fmt(MAX_ORDER_TOTAL)}).",
