@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from opentill.accounting.models import FinancialTransaction
 from opentill.accounting.selectors import account_balance
@@ -31,6 +32,7 @@ ORDER_KEYS = {
     "total",
     "rounding",
     "amount_due",
+    "payments",
 }
 
 
@@ -400,6 +402,14 @@ def test_the_order_object_in_results(alice, shop, session):
         "total": "2.20",
         "rounding": "0.00",
         "amount_due": "2.20",
+        "payments": [
+            {
+                "payment_method": shop["cash2"].pk,
+                "amount": "2.20",
+                "tendered": "2.20",
+                "change": "0.00",
+            }
+        ],
     }
     assert results[0]["session"] == session and results[0]["error"] is None
     assert second["customer"] is None
@@ -434,3 +444,140 @@ def test_a_duplicate_never_names_another_cashiers_session(alice, shop, session, 
     assert sync(alice, session, ticket)[0]["session"] == session
     manager = api_as("manager")
     assert sync(manager, bobs["id"], ticket)[0]["session"] == session
+
+
+# --- tendered and change (issue #12) --------------------------------------------------------
+
+
+def tendered(ticket: dict[str, Any], *given: str | None) -> dict[str, Any]:
+    """The ticket with what the customer handed over for each payment (None: not sent)."""
+    for payment, value in zip(ticket["payments"], given, strict=True):
+        if value is not None:
+            payment["tendered"] = value
+    return ticket
+
+
+def stored_payments(uuid: str) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    return [
+        (p.payment_method.name, p.amount, p.tendered, p.change)
+        for p in Payment.objects.filter(order__uuid=uuid).select_related("payment_method")
+    ]
+
+
+def test_cash_tendered_beyond_the_amount_stores_the_change(alice, shop, session):
+    # A mug sold at 17.86, paid with a 20.00 note: the drawer keeps 17.86 and gives 2.14 back.
+    ticket = tendered(sell(shop, [("mug", "1", "17.86")], ("cash2", "17.86")), "20.00")
+    (result,) = sync(alice, session, ticket)
+    assert result["status"] == "created", result["error"]
+    assert result["order"]["payments"] == [
+        {
+            "payment_method": shop["cash2"].pk,
+            "amount": "17.86",
+            "tendered": "20.00",
+            "change": "2.14",
+        }
+    ]
+    assert stored_payments(ticket["uuid"]) == [("Cash", D("17.86"), D("20.00"), D("2.14"))]
+    # The drawer holds what was kept, not what was handed over.
+    assert cash_balance(shop) == D("17.86")
+
+
+def test_a_split_payment_gives_change_on_its_cash_part(alice, shop, session):
+    # 17.86: card 5.00, then the remaining 12.86 in cash from a 20.00 note: change 7.14.
+    ticket = tendered(
+        sell(shop, [("mug", "1", "17.86")], ("card2", "5.00"), ("cash2", "12.86")),
+        None,
+        "20.00",
+    )
+    (result,) = sync(alice, session, ticket)
+    assert result["status"] == "created", result["error"]
+    assert [(p["tendered"], p["change"]) for p in result["order"]["payments"]] == [
+        ("5.00", "0.00"),
+        ("20.00", "7.14"),
+    ]
+    assert stored_payments(ticket["uuid"]) == [
+        ("Card", D("5.00"), D("5.00"), D("0.00")),
+        ("Cash", D("12.86"), D("20.00"), D("7.14")),
+    ]
+    assert (cash_balance(shop), cash_balance(shop, "card2")) == (D("12.86"), D("5.00"))
+
+
+def test_without_tendered_or_tendered_exactly_no_change(alice, shop, session):
+    exact = tendered(sell(shop, [("espresso", "2")], ("card2", "4.40")), "4.40")
+    plain = sell(shop, [("espresso", "1")], ("cash2", "2.20"))
+    refund = sell(shop, [("espresso", "-1")], ("cash2", "-2.20"))
+    assert [r["status"] for r in sync(alice, session, exact, plain, refund)] == ["created"] * 3
+    assert stored_payments(exact["uuid"]) == [("Card", D("4.40"), D("4.40"), D("0.00"))]
+    assert stored_payments(plain["uuid"]) == [("Cash", D("2.20"), D("2.20"), D("0.00"))]
+    assert stored_payments(refund["uuid"]) == [("Cash", D("-2.20"), D("-2.20"), D("0.00"))]
+
+
+@pytest.mark.parametrize(
+    ("lines", "payment", "given", "words"),
+    [
+        # A refund hands money back: the customer tenders nothing.
+        (
+            [("mug", "-1")],
+            ("cash2", "-9.90"),
+            "9.90",
+            "payment 1, tendered: tendered is only for a payment the customer makes, not for "
+            "a refund (a negative amount)",
+        ),
+        # 10.00 cannot pay 17.86.
+        (
+            [("mug", "1", "17.86")],
+            ("cash2", "17.86"),
+            "10.00",
+            "payment 1, tendered: tendered 10.00 is less than the amount 17.86 it pays",
+        ),
+        # A card is charged the amount: it gives no change.
+        (
+            [("mug", "1", "17.86")],
+            ("card2", "17.86"),
+            "20.00",
+            "payment 1 (Card) was tendered 20.00 for 17.86, but only cash gives change back",
+        ),
+    ],
+)
+def test_a_tendered_that_cannot_be_taken_holds_the_ticket(
+    alice, shop, session, lines, payment, given, words
+):
+    ticket = tendered(sell(shop, lines, payment), given)
+    before = Rows.now()
+    (result,) = sync(alice, session, ticket)
+    assert result["status"] == "held"
+    assert_problem_document(result["error"], 422, "validation_error")
+    assert result["error"]["detail"] == f"This ticket cannot be booked as sent: {words}."
+    assert result["error"]["errors"][0]["loc"] == ["body", "orders", 0, "payments", 0, "tendered"]
+    assert Rows.now() - before == (0, 0, 0, 0)
+    assert cash_balance(shop) == cash_balance(shop, "card2") == D(0)
+
+
+def test_the_database_refuses_a_payment_whose_change_does_not_add_up(alice, shop, session):
+    ticket = sell(shop, [("espresso", "1")], ("cash2", "2.20"))
+    sync(alice, session, ticket)
+    stored = Order.objects.get(uuid=ticket["uuid"])
+
+    def add(amount: str, given: str, change: str) -> None:
+        with transaction.atomic():
+            Payment.objects.create(
+                order=stored,
+                session_id=session,
+                payment_method=shop["cash2"],
+                amount=D(amount),
+                tendered=D(given),
+                change=D(change),
+            )
+
+    for amount, given, change in [
+        ("5.00", "6.00", "0.50"),  # 5.00 + 0.50 is not 6.00
+        ("5.00", "5.00", "0.01"),
+        ("5.00", "4.00", "-1.00"),  # change never negative
+        ("-5.00", "-4.00", "1.00"),  # a refund gives no change
+        ("-5.00", "-5.00", "0.01"),
+    ]:
+        with pytest.raises(IntegrityError):
+            add(amount, given, change)
+    add("5.00", "20.00", "15.00")  # adds up: accepted
+    add("-5.00", "-5.00", "0.00")
+    assert Payment.objects.filter(order=stored).count() == 3

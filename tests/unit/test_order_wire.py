@@ -60,6 +60,8 @@ SHAPED = [
     ticket(uuid="{6f1c8a52-3d4b-4c1e-9f2a-7b8c9d0e1f23}"),
     ticket(uuid="6F1C8A523D4B4C1E9F2A7B8C9D0E1F23"),
     ticket(lines=[line(unit_price=None, discount_percent=None)]),
+    ticket(payments=[{"payment_method": 3, "amount": "13.31", "tendered": "20.00"}]),
+    ticket(payments=[{"payment_method": 3, "amount": "13.31", "tendered": None}]),
     # content errors: held
     ticket(state="refunded"),
     ticket(colour="red"),
@@ -79,6 +81,9 @@ SHAPED = [
     ticket(lines=[line(colour="red")]),
     ticket(payments=[{"payment_method": 3, "amount": "12,30"}]),
     ticket(payments=[{"payment_method": 3, "amount": "1", "tip": "2"}]),
+    ticket(payments=[{"payment_method": 3, "amount": "13.31", "tendered": "10.00"}]),
+    ticket(payments=[{"payment_method": 3, "amount": "-13.31", "tendered": "13.31"}]),
+    ticket(payments=[{"payment_method": 3, "amount": "13.31", "tendered": "20.001"}]),
 ]
 
 # Orders the model refuses: parse_order rejects them.
@@ -123,6 +128,8 @@ MISSHAPEN = [
     ticket(payments=[{"payment_method": 3, "amount": 13.31}]),
     ticket(payments=[{"payment_method": 3}]),
     ticket(payments=[{"amount": "13.31"}]),
+    ticket(payments=[{"payment_method": 3, "amount": "13.31", "tendered": 20}]),
+    ticket(payments=[{"payment_method": 3, "amount": "13.31", "tendered": ["20.00"]}]),
     # a shape error beside content errors is still a shape error
     ticket(state="refunded", lines=[line(quantity=1)]),
 ]
@@ -170,7 +177,12 @@ line_values = st.fixed_dictionaries(
     },
 )
 payment_values = st.fixed_dictionaries(
-    {}, optional={"payment_method": st.integers(min_value=0, max_value=3), "amount": json_values}
+    {},
+    optional={
+        "payment_method": st.integers(min_value=0, max_value=3),
+        "amount": json_values,
+        "tendered": json_values,
+    },
 )
 orders = st.fixed_dictionaries(
     {},

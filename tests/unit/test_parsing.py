@@ -417,3 +417,98 @@ def test_order_uuid_of_gives_the_uuid_as_sent():
     assert order_uuid_of({"uuid": "not-a-uuid"}) == "not-a-uuid"
     assert order_uuid_of({"uuid": 12}) is None
     assert order_uuid_of(["x"]) is None
+
+
+# --- tendered and change (issue #12) --------------------------------------------------------
+
+
+def paid_with(*payments: dict[str, Any]) -> dict[str, Any]:
+    return ticket(payments=list(payments))
+
+
+def test_tendered_beyond_the_amount_is_change_given_back():
+    # 17.86 paid with a 20.00 note: the drawer keeps 17.86 and gives back 2.14.
+    parsed = parse_order(paid_with({"payment_method": 3, "amount": "17.86", "tendered": "20.00"}))
+    assert parsed.payments == (PaymentIn(3, D("17.86"), D("2.14")),)
+    assert parsed.payments[0].tendered == D("20.00")
+
+
+def test_a_split_with_change_on_the_cash_part():
+    # Card 5.00, then 12.86 in cash from a 20.00 note: change 20.00 − 12.86 = 7.14.
+    parsed = parse_order(
+        paid_with(
+            {"payment_method": 4, "amount": "5.00"},
+            {"payment_method": 3, "amount": "12.86", "tendered": "20.00"},
+        )
+    )
+    assert parsed.payments == (PaymentIn(4, D("5.00"), D(0)), PaymentIn(3, D("12.86"), D("7.14")))
+    assert [p.tendered for p in parsed.payments] == [D("5.00"), D("20.00")]
+
+
+@pytest.mark.parametrize("tendered", [None, "13.31"])
+def test_no_tendered_or_exactly_the_amount_gives_no_change(tendered):
+    parsed = parse_order(paid_with({"payment_method": 3, "amount": "13.31", "tendered": tendered}))
+    assert parsed.payments == (PaymentIn(3, D("13.31"), D(0)),)
+    assert parsed.payments[0].tendered == D("13.31")
+
+
+def test_tendered_at_the_bound_is_accepted():
+    parsed = parse_order(
+        paid_with({"payment_method": 3, "amount": "0.01", "tendered": "1000000000.00"})
+    )
+    assert parsed.payments[0].change == D("999999999.99")
+
+
+@pytest.mark.parametrize(
+    ("payment", "msg"),
+    [
+        (
+            {"payment_method": 3, "amount": "-5.50", "tendered": "10.00"},
+            "tendered is only for a payment the customer makes, not for a refund "
+            "(a negative amount)",
+        ),
+        (
+            {"payment_method": 3, "amount": "-5.50", "tendered": "-5.50"},
+            "tendered is only for a payment the customer makes, not for a refund "
+            "(a negative amount)",
+        ),
+        (
+            {"payment_method": 3, "amount": "17.86", "tendered": "10.00"},
+            "tendered 10.00 is less than the amount 17.86 it pays",
+        ),
+        (
+            {"payment_method": 3, "amount": "17.86", "tendered": "17.85"},
+            "tendered 17.85 is less than the amount 17.86 it pays",
+        ),
+        (
+            {"payment_method": 3, "amount": "17.86", "tendered": "0.00"},
+            "tendered must not be zero",
+        ),
+        (
+            {"payment_method": 3, "amount": "17.86", "tendered": "-20.00"},
+            "tendered '-20.00' must not be negative",
+        ),
+        (
+            {"payment_method": 3, "amount": "17.86", "tendered": "20.001"},
+            "tendered '20.001' has more than 2 decimals",
+        ),
+        (
+            {"payment_method": 3, "amount": "17.86", "tendered": "1000000000.01"},
+            "tendered 1000000000.01 is beyond the limit of 1000000000.00",
+        ),
+    ],
+)
+def test_a_tendered_that_cannot_be_taken_holds_the_order(payment, msg):
+    error = content_error(paid_with(payment))
+    assert errors_of(error) == [(["body", "orders", 0, "payments", 0, "tendered"], msg)]
+    assert error.detail == f"This ticket cannot be booked as sent: payment 1, tendered: {msg}."
+
+
+def test_a_tendered_that_is_not_a_string_is_a_shape_error():
+    problem = shape_error(paid_with({"payment_method": 3, "amount": "17.86", "tendered": 20}))
+    assert errors_of(problem) == [
+        (
+            ["body", "orders", 0, "payments", 0, "tendered"],
+            'tendered must be a string such as "12.30"',
+        )
+    ]

@@ -44,7 +44,7 @@ class OrderLineInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ["payment_method", "amount"]
+    fields = ["payment_method", "amount", "tendered", "change"]
     readonly_fields = fields  # type: ignore[assignment]
     show_change_link = False
 
@@ -70,7 +70,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "order", "session", "payment_method", "amount"]
+    list_display = ["id", "order", "session", "payment_method", "amount", "tendered", "change"]
     list_filter = ["payment_method"]
     search_fields = ["order__uuid", "session__name"]
     list_select_related = ["order", "session", "payment_method"]

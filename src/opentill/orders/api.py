@@ -48,7 +48,16 @@ _ORDER_IN_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["payment_method", "amount"],
-                "properties": {"payment_method": {"type": "integer"}, "amount": {"type": "string"}},
+                "properties": {
+                    "payment_method": {"type": "integer"},
+                    "amount": {"type": "string", "examples": ["17.86", "-3.50"]},
+                    "tendered": {
+                        "type": ["string", "null"],
+                        "examples": ["20.00"],
+                        "description": "cash handed over, at least amount (change = tendered "
+                        "- amount, cash only); none for a refund; amount when absent",
+                    },
+                },
             },
         },
     },
@@ -59,6 +68,13 @@ class SyncIn(Schema):
     # Each order is validated on its own by the service, so that one bad order is rejected
     # while the others are stored; the OpenAPI document still describes the order shape.
     orders: list[Any] = Field(..., json_schema_extra={"items": _ORDER_IN_SCHEMA})
+
+
+class PaymentOut(Schema):
+    payment_method: int
+    amount: str = Field(..., description="net of change; negative for a refund")
+    tendered: str = Field(..., description="what the customer handed over (amount + change)")
+    change: str = Field(..., description="handed back in cash")
 
 
 class OrderOut(Schema):
@@ -74,6 +90,7 @@ class OrderOut(Schema):
     total: str
     rounding: str
     amount_due: str
+    payments: list[PaymentOut]
 
 
 class SyncResultOut(Schema):
@@ -142,6 +159,15 @@ def order_out(order: Order | StoredOrder) -> dict[str, Any]:
         "total": fmt(order.total),
         "rounding": fmt(order.rounding),
         "amount_due": fmt(order.amount_due),
+        "payments": [
+            {
+                "payment_method": p.payment_method_id,
+                "amount": fmt(p.amount),
+                "tendered": fmt(p.tendered),
+                "change": fmt(p.change),
+            }
+            for p in (order.payments if isinstance(order, StoredOrder) else order.payments.all())
+        ],
     }
 
 

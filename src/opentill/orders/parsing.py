@@ -44,7 +44,7 @@ ORDER_FIELDS = frozenset(
     {"uuid", "created_at", "state", "customer", "to_invoice", "lines", "payments", "note", "total"}
 )
 LINE_FIELDS = frozenset({"product", "quantity", "unit_price", "discount_percent"})
-PAYMENT_FIELDS = frozenset({"payment_method", "amount"})
+PAYMENT_FIELDS = frozenset({"payment_method", "amount", "tendered"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,11 @@ class LineIn:
 class PaymentIn:
     payment_method_id: int
     amount: Decimal
+    change: Decimal = Decimal(0)  # tendered − amount; only cash gives change (orders.services)
+
+    @property
+    def tendered(self) -> Decimal:
+        return self.amount + self.change
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ _SHAPE_MESSAGES = {
     "unit_price": f"unit_price {_DECIMAL_SHAPE}",
     "discount_percent": f"discount_percent {_DECIMAL_SHAPE}",
     "amount": f"amount {_DECIMAL_SHAPE}",
+    "tendered": f"tendered {_DECIMAL_SHAPE}",
 }
 _ITEM_SHAPE_MESSAGES = {
     "lines": "a line must be an object",
@@ -293,8 +299,43 @@ def _payments(payload: dict[str, Any], state: Any, errors: _Collector) -> list[P
                 [*loc, "amount"],
                 f"amount {payment['amount']} is beyond the limit of {fmt(MAX_AMOUNT)}",
             )
-        payments.append(PaymentIn(method_id, amount))
+        change = _change(payment, amount, loc, errors)
+        payments.append(PaymentIn(method_id, amount, change))
     return payments
+
+
+def _change(
+    payment: dict[str, Any], amount: Decimal, loc: list[Any], errors: _Collector
+) -> Decimal:
+    """The change a payment gave back: ``tendered`` − ``amount`` (0 without ``tendered``).
+
+    ``tendered`` is what the customer handed over for a payment (a positive amount), at least
+    the amount and within the bounds; a refund carries none. Whether the method may give change
+    (only cash) is checked against the catalog by the sync (``orders.services``).
+    """
+    raw = payment.get("tendered")
+    if raw is None:
+        return Decimal(0)
+    loc = [*loc, "tendered"]
+    if errors.shape_at(loc):
+        return Decimal(0)
+    if amount < 0:
+        errors.add(
+            loc,
+            "tendered is only for a payment the customer makes, not for a refund "
+            "(a negative amount)",
+        )
+        return Decimal(0)
+    tendered = _decimal(raw, loc, errors, allow_negative=False, allow_zero=False, what="tendered")
+    if not tendered or not amount:
+        return Decimal(0)  # the error is named already
+    if tendered > MAX_AMOUNT:
+        errors.add(loc, f"tendered {raw} is beyond the limit of {fmt(MAX_AMOUNT)}")
+        return Decimal(0)
+    if tendered < amount:
+        errors.add(loc, f"tendered {fmt(tendered)} is less than the amount {fmt(amount)} it pays")
+        return Decimal(0)
+    return tendered - amount
 
 
 def _created_at(payload: dict[str, Any], errors: _Collector) -> datetime | None:

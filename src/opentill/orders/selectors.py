@@ -19,7 +19,11 @@ SOLD = SOLD_STATES
 
 def held_orders_of_session(*, session_id: int, unresolved: bool = True) -> QuerySet[HeldOrder]:
     """The session's held orders, oldest first: only those waiting for a manager, or all."""
-    qs = HeldOrder.objects.filter(session_id=session_id).select_related("resolved_by", "order")
+    qs = (
+        HeldOrder.objects.filter(session_id=session_id)
+        .select_related("resolved_by", "order")
+        .prefetch_related("order__payments")
+    )
     if unresolved:
         qs = qs.filter(state=HeldOrder.State.HELD)
     return qs.order_by("id")

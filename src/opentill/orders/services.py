@@ -29,6 +29,7 @@ from opentill.orders.models import HeldOrder, Order
 from opentill.orders.parsing import (
     OrderContentError,
     OrderIn,
+    PaymentIn,
     order_uuid_of,
     parse_order,
     payload_storable,
@@ -127,6 +128,8 @@ def _price(
                 f"Payment method {payment.payment_method_id} is not a method of profile {profile.name!r}.",
                 ["body", "orders", index, "payments", pay_index, "payment_method"],
             )
+        if payment.change and method.kind != PaymentMethod.Kind.CASH:
+            raise _no_change(method, payment, ["body", "orders", index, "payments", pay_index])
         methods.append(method)
 
     paid_in_cash = any(m.kind == PaymentMethod.Kind.CASH for m in methods)
@@ -143,10 +146,10 @@ def _price(
         if paid_in_cash
         else None
     )
+    price = price_order(inputs, conventions=conventions_of(company), cash_after=cash_after)
     if abs(price.total) > MAX_ORDER_TOTAL or any(
         abs(line.amount) > MAX_ORDER_TOTAL for line in price.lines
     ):
-    price = price_order(inputs, conventions=conventions_of(company), cash_after=cash_after)
         raise Problem(
             "validation_error",
             f"The order or one of its lines exceeds what a till can take ({fmt(MAX_ORDER_TOTAL)}).",
@@ -203,9 +206,22 @@ def _price(
                 ledger_account_id=method.financial_account.ledger_account_id,
                 method_name=method.name,
                 amount=payment.amount,
+                change=payment.change,
             )
         )
     return stored
+
+
+def _no_change(method: PaymentMethod, payment: PaymentIn, loc: list[Any]) -> Problem:
+    """Change is given back only in cash: a payment of another kind tendered above its amount
+    is a content error (the order is held)."""
+    return Problem(
+        "validation_error",
+        f"This ticket cannot be booked as sent: payment {loc[-1] + 1} ({method.name}) was "
+        f"tendered {fmt(payment.tendered)} for {fmt(payment.amount)}, but only cash gives "
+        "change back.",
+        errors=[{"loc": [*loc, "tendered"], "msg": "only a cash payment gives change back"}],
+    )
 
 
 def _rejected(uuid: str | None, problem: Problem) -> SyncResult:

@@ -62,7 +62,16 @@ class PaymentWire(BaseModel):
     """One payment of a paid order."""
 
     payment_method: WireId
-    amount: WireText = _decimal("13.31", description="2 decimals, not zero")
+    amount: WireText = _decimal(
+        "13.31", description="2 decimals, not zero; net of change, negative for a refund"
+    )
+    tendered: WireText | None = _decimal(
+        "20.00",
+        description="what the customer handed over (cash): at least amount, 2 decimals; "
+        "the change given back is tendered − amount, and only cash gives change; "
+        "none for a refund; amount when absent",
+        optional=True,
+    )
 
 
 class OrderWire(BaseModel):
