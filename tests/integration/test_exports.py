@@ -68,10 +68,23 @@ def test_csv_exports_agree_with_the_database(scenario):
     )
     voided = next(o for o in orders if o["state"] == "void")
     assert voided["void_reason"] == "customer left"
+    # What customers handed over and the change given back, per order (issue #12).
+    assert (hoek["tendered"], hoek["change"]) == ("20.00", "7.90")
+    assert (voided["tendered"], voided["change"]) == ("0.00", "0.00")  # a draft: no payment
+    assert sorted(
+        (o["total"], o["tendered"], o["change"]) for o in orders if o["change"] != "0.00"
+    ) == [
+        ("12.10", "20.00", "7.90"),
+        ("4.40", "5.00", "0.60"),
+    ]
 
     payments = csv_rows(export_text("payments"))
     assert cents(p["amount"] for p in payments) == Payment.objects.aggregate(t=Sum("amount"))["t"]
     assert {p["payment_method"] for p in payments} == {"Cash", "Card"}
+    assert cents(p["tendered"] for p in payments) == cents(p["amount"] for p in payments) + cents(
+        p["change"] for p in payments
+    )
+    assert sorted(p["change"] for p in payments if p["change"] != "0.00") == ["0.60", "7.90"]
 
     journal = csv_rows(export_text("journal"))
     assert len(journal) == JournalLine.objects.count()

@@ -931,3 +931,35 @@ def test_the_cashier_resolves_at_the_till_with_a_managers_pin(alice, api_as, sho
         "not_session_owner",
     )
     assert HeldOrder.objects.get(uuid=other["uuid"]).state == "held"
+
+
+def test_an_accepted_held_order_keeps_what_was_tendered_and_the_change(alice, manager, shop):
+    sid = start_till1(alice, shop)["id"]
+    # Two mugs are 19.80; the cashier took 20.00 of a 50.00 note and gave 30.00 back.
+    ticket = sell(shop, [("mug", "2")], ("cash1", "20.00"))
+    ticket["payments"][0]["tendered"] = "50.00"
+    (held,) = sync(alice, sid, ticket)
+    assert held["status"] == "held"
+    assert held["error"]["code"] == "payment_mismatch"
+
+    accepted = resolve(manager, ticket["uuid"], "accept", "customer declined the 0.20")
+    assert accepted.status_code == 200, accepted.content
+    booked = accepted.json()["order"]
+    assert booked["payments"] == [
+        {
+            "payment_method": shop["cash1"].pk,
+            "amount": "20.00",
+            "tendered": "50.00",
+            "change": "30.00",
+        }
+    ]
+    payment = Payment.objects.get(order__uuid=ticket["uuid"])
+    assert (payment.amount, payment.tendered, payment.change) == (
+        D("20.00"),
+        D("50.00"),
+        D("30.00"),
+    )
+    # The drawer holds what was kept: 100.00 + 20.00.
+    assert expected_cash(manager, sid) == "120.00"
+    (resolved,) = held_list(manager, sid, state="all")
+    assert resolved["order"]["payments"] == booked["payments"]

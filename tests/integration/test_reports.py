@@ -60,12 +60,19 @@ def run_scenario(api_as: Any, shop: dict[str, Any]) -> dict[str, Any]:
     discounted = order([], [(card, "8.91")])
     discounted["lines"] = [{"product": mug, "quantity": "1", "discount_percent": "10"}]
     draft = order([(cappuccino, "1")], state="draft")
+    # Cash handed over: 5.00 for 4.40 (change 0.60) and 20.00 for 12.10 (change 7.90).
+    two_espressos = order([(espresso, "2")], [(cash, "4.40")])
+    two_espressos["payments"][0]["tendered"] = "5.00"
+    invoiced = order(
+        [(mug, "1"), (espresso, "1")], [(cash, "12.10")], customer=hoek, to_invoice=True
+    )
+    invoiced["payments"][0]["tendered"] = "20.00"
     results = sync(
         alice,
         b["id"],
-        order([(espresso, "2")], [(cash, "4.40")]),
+        two_espressos,
         discounted,
-        order([(mug, "1"), (espresso, "1")], [(cash, "12.10")], customer=hoek, to_invoice=True),
+        invoiced,
         order([(espresso, "-1")], [(cash, "-2.20")]),
         draft,
     )
@@ -232,6 +239,13 @@ def test_report_agrees_with_the_journal(scenario, shop):
             account=method.financial_account.ledger_account, label=p["name"]
         )
     assert r["payments_total"] == o["sales_total"]
+    # Cash given and cash kept: tendered 5.00 + 20.00 - 2.20 (the refund) = 22.80, change
+    # 0.60 + 7.90 = 8.50, kept 22.80 - 8.50 = 14.30; the card tendered exactly 8.91.
+    assert {p["name"]: (p["cash"], p["tendered"], p["change"]) for p in r["payments"]} == {
+        "Cash": (True, "22.80", "8.50"),
+        "Card": (False, "8.91", "0.00"),
+    }
+    assert (r["payments_tendered_total"], r["payments_change_total"]) == ("31.71", "8.50")
 
     # Cash moves, the difference and the transfers, as booked.
     drawer = shop["cash1"].financial_account.ledger_account
@@ -305,6 +319,8 @@ def test_every_format_shows_the_same_figures(scenario):
         "6% {net} {tax} {gross}".format(**rate["6.0000"]),
         "21% {net} {tax} {gross}".format(**rate["21.0000"]),
         f"Cash 3 {next(p['amount'] for p in r['payments'] if p['name'] == 'Cash')}",
+        "Tendered Change Kept",
+        "Cash 22.80 8.50 14.30",
         f"drop Cash Safe Too much cash {r['cash_moves'][0]['amount']}",
         f"Cash {cash['expected']} {cash['counted']} {cash['difference']}",
         f"Cash {cash['keep']} {cash['transferred']}",

@@ -78,8 +78,25 @@ REPORT: dict[str, Any] = {
         },
     ],
     "payments": [
-        {"payment_method": 1, "name": "Cash", "count": 90, "amount": "1200.68"},
-        {"payment_method": 2, "name": "Card", "count": 124, "amount": "2256.00"},
+        # Cash: 1412.38 tendered − 211.70 change = 1200.68 kept.
+        {
+            "payment_method": 1,
+            "name": "Cash",
+            "count": 90,
+            "amount": "1200.68",
+            "cash": True,
+            "tendered": "1412.38",
+            "change": "211.70",
+        },
+        {
+            "payment_method": 2,
+            "name": "Card",
+            "count": 124,
+            "amount": "2256.00",
+            "cash": False,
+            "tendered": "2256.00",
+            "change": "0.00",
+        },
     ],
     "payments_total": "3456.68",
     "cash_moves": [
@@ -271,3 +288,18 @@ def test_chart_axis_steps_are_round():
     assert charts._nice_step(Decimal("97")) == Decimal("20")
     assert charts._nice_step(Decimal("4.3")) == Decimal("1")
     assert charts._scale([Decimal("-1.20"), Decimal("3.50")])[0] == Decimal("-2")
+
+
+def test_payments_show_cash_tendered_change_and_kept():
+    (payments,) = [s for s in build_document(REPORT).sections if s.title == "Payments"]
+    per_method, cash = payments.blocks
+    assert [c.title for c in cash.columns] == ["Cash", "Tendered", "Change", "Kept"]
+    assert cash.rows == [["Cash", "1412.38", "211.70", "1200.68"]]  # the card gave no change
+    for width in (80, 42, 32):
+        assert "211.70" in render_text(REPORT, width=width)
+    # A report of before issue #12 (no tendered in its rows) shows the payments alone.
+    old = deepcopy(REPORT)
+    for row in old["payments"]:
+        del row["cash"], row["tendered"], row["change"]
+    (payments,) = [s for s in build_document(old).sections if s.title == "Payments"]
+    assert payments.blocks == [per_method]

@@ -114,6 +114,25 @@ def _kv(rows: Sequence[tuple[str, str]]) -> Table:
     return Table([Column(""), Column("", RIGHT)], [[k, v] for k, v in rows], header=False, empty="")
 
 
+def _tendered(r: dict[str, Any]) -> list[Block]:
+    """Cash given and cash kept: per cash method (and any method that gave change), what
+    customers tendered, the change handed back and what the drawer kept (the amount)."""
+    rows = [p for p in r["payments"] if p.get("cash") or p.get("change", "0.00") != "0.00"]
+    if not rows:
+        return []
+    return [
+        Table(
+            [
+                Column("Cash"),
+                Column("Tendered", RIGHT),
+                Column("Change", RIGHT),
+                Column("Kept", RIGHT),
+            ],
+            [[p["name"], p["tendered"], p["change"], p["amount"]] for p in rows],
+        )
+    ]
+
+
 def build_document(r: dict[str, Any]) -> Document:
     """Lay the report model out as sections. Amounts keep the model's exact strings."""
     cur = r.get("currency", "")
@@ -230,7 +249,8 @@ def build_document(r: dict[str, Any]) -> Document:
                     if r.get("payments_total") and r["payments"]
                     else None,
                     empty="No payments",
-                )
+                ),
+                *_tendered(r),
             ],
         )
     )

@@ -94,11 +94,9 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _money_subquery(qs: QuerySet[Any], field: str) -> Coalesce:
+def _money_subquery(qs: QuerySet[Any], field: str, by: str = "session") -> Coalesce:
     return Coalesce(
-        Subquery(
-            qs.values("session").annotate(s=Sum(field)).values("s"), output_field=MoneyField()
-        ),
+        Subquery(qs.values(by).annotate(s=Sum(field)).values("s"), output_field=MoneyField()),
         Value(0, output_field=MoneyField()),
         output_field=MoneyField(),
     )
@@ -177,6 +175,12 @@ def dataset(
         orders = Order.objects.filter(created_at__gte=since, created_at__lt=until)
         if stores is not None:
             orders = orders.filter(session__profile__store_id__in=stores)
+        # What the customer handed over for the order and the change given back (cash).
+        paid = Payment.objects.filter(order=OuterRef("pk"))
+        orders = orders.annotate(
+            tendered=_money_subquery(paid, "tendered", by="order"),
+            change=_money_subquery(paid, "change", by="order"),
+        )
         return Dataset(
             name,
             [
@@ -195,6 +199,8 @@ def dataset(
                 Column("amount_due", "money"),
                 Column("invoice"),
                 Column("void_reason"),
+                Column("tendered", "money"),
+                Column("change", "money"),
             ],
             orders.order_by("id").values_list(
                 "id",
@@ -212,6 +218,8 @@ def dataset(
                 "amount_due",
                 "invoice__number",
                 "void_reason",
+                "tendered",
+                "change",
             ),
         )
     if name == "payments":
@@ -229,6 +237,8 @@ def dataset(
                 Column("payment_method"),
                 Column("kind"),
                 Column("amount", "money"),
+                Column("tendered", "money"),
+                Column("change", "money"),
             ],
             payments.order_by("id").values_list(
                 "id",
@@ -239,6 +249,8 @@ def dataset(
                 "payment_method__name",
                 "payment_method__kind",
                 "amount",
+                "tendered",
+                "change",
             ),
         )
     if name == "journal":

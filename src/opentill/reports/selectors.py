@@ -16,7 +16,7 @@ from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, quantize
 from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
 from opentill.orders.selectors import SOLD_STATES
 from opentill.pos.access import blind_for
-from opentill.pos.models import Session, SessionCount
+from opentill.pos.models import PaymentMethod, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts
 
 
@@ -183,20 +183,42 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         )
     ]
     # Under blind close the cashier's X report shows no payment totals either: with the
-    # opening count they would give away the expected cash.
+    # opening count they would give away the expected cash. ``tendered`` is what customers
+    # handed over, ``change`` what the drawer gave back (cash only): amount = tendered − change.
+    sold_payments = Payment.objects.filter(session=session, order__state__in=SOLD_STATES)
     payments = (
         []
         if hide_expected
         else [
-            {"payment_method": mid, "name": name, "amount": _money(amount), "count": n}
-            for mid, name, amount, n in Payment.objects.filter(
-                session=session, order__state__in=SOLD_STATES
+            {
+                "payment_method": mid,
+                "name": name,
+                "amount": _money(amount),
+                "count": n,
+                "cash": kind == PaymentMethod.Kind.CASH,
+                "tendered": _money(tendered),
+                "change": _money(change),
+            }
+            for mid, name, kind, amount, n, tendered, change in sold_payments.values(
+                "payment_method_id", "payment_method__name", "payment_method__kind"
             )
-            .values("payment_method_id", "payment_method__name")
-            .annotate(amount=Sum("amount"), n=Count("id"))
+            .annotate(
+                amount=Sum("amount"), n=Count("id"), tendered=Sum("tendered"), change=Sum("change")
+            )
             .order_by("payment_method_id")
-            .values_list("payment_method_id", "payment_method__name", "amount", "n")
+            .values_list(
+                "payment_method_id",
+                "payment_method__name",
+                "payment_method__kind",
+                "amount",
+                "n",
+                "tendered",
+                "change",
+            )
         ]
+    )
+    payment_totals = sold_payments.aggregate(
+        amount=Sum("amount"), tendered=Sum("tendered"), change=Sum("change")
     )
     cash_moves = [
         {
@@ -308,11 +330,9 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         },
         "sales_by_category": per_category,
         "payments": payments,
-        "payments_total": _money(
-            Payment.objects.filter(session=session, order__state__in=SOLD_STATES).aggregate(
-                t=Sum("amount")
-            )["t"]
-        ),
+        "payments_total": _money(payment_totals["amount"]),
+        "payments_tendered_total": _money(payment_totals["tendered"]),
+        "payments_change_total": _money(payment_totals["change"]),
         "cash_moves": cash_moves,
         "cash_moves_total": {k: _money(move_totals.get(k)) for k in ("drop", "deposit")},
         "opening": opening,
