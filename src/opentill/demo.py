@@ -11,7 +11,14 @@ from typing import Any
 from django.db import transaction
 
 from opentill.accounting.models import FinancialAccount, GLItem, LedgerAccount
-from opentill.catalog.models import Category, Customer, Product, Tax
+from opentill.catalog.models import (
+    Category,
+    Customer,
+    FiscalPosition,
+    FiscalPositionTax,
+    Product,
+    Tax,
+)
 from opentill.identity.services import user_create
 from opentill.pos.models import Denomination, PaymentMethod, PosProfile
 from opentill.stores.models import Company, Store
@@ -33,6 +40,7 @@ CHART = [
     ("1400", "Inventory", "asset"),
     ("2000", "VAT payable 21%", "liability"),
     ("2010", "VAT payable 6%", "liability"),
+    ("2020", "VAT payable 12%", "liability"),
     ("3000", "Owner's equity", "equity"),
     ("7000", "Sales of goods", "income"),
     ("7010", "Sales of food", "income"),
@@ -65,6 +73,9 @@ PRODUCTS = [
     ("COF-BEA", "Coffee beans 250 g", "8.40", "6", "Food"),
     ("TEE-LOG", "T-shirt with logo", "19.99", "21", "Goods"),
     ("BAT-AA4", "AA batteries (4)", "5.49", "21", "Goods"),
+    # Eaten in (a restaurant service, 12 %) unless the ticket is take-away (6 %).
+    ("SND-HAM", "Ham sandwich", "5.30", "12", "Food"),
+    ("SOU-DAY", "Soup of the day", "4.80", "12", "Food"),
 ]
 
 
@@ -128,13 +139,28 @@ def demo_load() -> dict[str, Any]:
             {"company": company, "name": "VAT 6%"},
             {"rate": Decimal("6"), "account": accounts["2010"]},
         ),
+        "12": _upsert(
+            Tax,
+            {"company": company, "name": "VAT 12%"},
+            {"rate": Decimal("12"), "account": accounts["2020"]},
+        ),
     }
+    take_away = _upsert(
+        FiscalPosition,
+        {"company": company, "name": "Take-away"},
+        {"note": "Take-away: food at the reduced rate"},
+    )
+    _upsert(
+        FiscalPositionTax,
+        {"position": take_away, "tax_src": taxes["12"]},
+        {"tax_dest": taxes["6"]},
+    )
     categories = {
         name: _upsert(Category, {"name": name}, {"sequence": i * 10})
         for i, name in enumerate(["Drinks", "Bakery", "Food", "Goods"])
     }
     for index, (sku, name, price, rate, category) in enumerate(PRODUCTS):
-        _upsert(
+        product = _upsert(
             Product,
             {"sku": sku},
             {
@@ -142,13 +168,13 @@ def demo_load() -> dict[str, Any]:
                 "barcode": f"54000000{index:05d}",
                 "name": name,
                 "price": Decimal(price),
-                "tax": taxes[rate],
                 "category": categories[category],
-                "income_account": accounts["7010" if rate == "6" else "7000"],
+                "income_account": accounts["7000" if rate == "21" else "7010"],
                 "stock_tracked": True,
                 "active": True,
             },
         )
+        product.taxes.set([taxes[rate]])
     safe = _upsert(
         FinancialAccount,
         {"name": "Safe"},
@@ -172,6 +198,7 @@ def demo_load() -> dict[str, Any]:
                 "active": True,
             },
         )
+        profile.fiscal_positions.set([take_away])
         drawer = _upsert(
             FinancialAccount,
             {"name": f"Till {number} cash drawer"},

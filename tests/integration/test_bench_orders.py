@@ -9,6 +9,7 @@ import pytest
 
 from opentill.bench.baseline import baseline_rows
 from opentill.bench.orders import generate_orders, shop_from_catalog
+from opentill.catalog.models import Tax
 from opentill.stores.models import Company
 from tests.integration.helpers import open_session, sync
 
@@ -19,15 +20,16 @@ ORDERS = 150
     ("prices_include_tax", "tax_rounding"),
     [
         (True, Company.TaxRounding.PER_LINE),  # the demo's settings
-        (True, Company.TaxRounding.PER_TOTAL),
+        (True, Company.TaxRounding.GLOBAL),
         (False, Company.TaxRounding.PER_LINE),
-        (False, Company.TaxRounding.PER_TOTAL),
+        (False, Company.TaxRounding.GLOBAL),
     ],
 )
 def test_the_server_takes_every_generated_order(
     api_as, shop, prices_include_tax: bool, tax_rounding: str
 ) -> None:
     Company.objects.update(prices_include_tax=prices_include_tax, tax_rounding=tax_rounding)
+    Tax.objects.update(price_include=prices_include_tax)
     alice = api_as("alice")
     profile = shop["till2"].pk
     session = open_session(alice, profile)["id"]

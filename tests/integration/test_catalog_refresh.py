@@ -8,7 +8,7 @@ from typing import Any
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from opentill.catalog.models import Customer, Product, Tax
+from opentill.catalog.models import Customer, FiscalPosition, Product
 from opentill.pos.models import Denomination
 from tests.conftest import Api
 
@@ -106,7 +106,7 @@ def test_taxes_customers_methods_and_company_settings_change_the_etag(api_as, sh
         assert after["ETag"] != before
 
     def new_tax_rate() -> None:
-        tax = Tax.objects.get(pk=shop["espresso"].tax_id)
+        tax = shop["espresso"].taxes.get()
         tax.rate = Decimal("7.0000")
         tax.save()
 
@@ -122,7 +122,28 @@ def test_taxes_customers_methods_and_company_settings_change_the_etag(api_as, sh
         company.cash_rounding = Decimal("0.05")
         company.save()
 
-    for change in (new_tax_rate, new_customer, new_coin, new_rounding):
+    def new_convention() -> None:
+        company.discount_rounding = "line"
+        company.save()
+
+    def position_offered() -> None:
+        shop["till1"].fiscal_positions.clear()
+
+    def new_position() -> None:
+        position = FiscalPosition.objects.create(company=company, name="Export")
+        customer = Customer.objects.get(name="Café De Hoek")
+        customer.fiscal_position = position
+        customer.save()
+
+    for change in (
+        new_tax_rate,
+        new_customer,
+        new_coin,
+        new_rounding,
+        new_convention,
+        position_offered,
+        new_position,
+    ):
         changed(change)
 
 
@@ -143,7 +164,6 @@ def test_a_304_costs_the_same_few_queries_whatever_the_catalog_size(api_as, shop
             sku=f"BULK-{i}",
             name=f"Bulk {i}",
             price=Decimal("1.00"),
-            tax_id=template.tax_id,
             income_account_id=template.income_account_id,
         )
         for i in range(300)

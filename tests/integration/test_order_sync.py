@@ -25,6 +25,8 @@ ORDER_KEYS = {
     "session",
     "state",
     "customer",
+    "fiscal_position",
+    "taxes",
     "to_invoice",
     "created_at",
     "net_total",
@@ -302,7 +304,7 @@ def test_unit_price_and_discount_from_the_terminal(alice, shop, session):
 
 def test_tax_per_total_company_setting(alice, shop, session):
     # Three espresso lines: per line 3 × 0.12 = 0.36; per total 6.60 × 6/106 = 0.3735… → 0.37.
-    Company.objects.update(tax_rounding=Company.TaxRounding.PER_TOTAL)
+    Company.objects.update(tax_rounding=Company.TaxRounding.GLOBAL)
     ticket = sell(shop, [("espresso", "1")] * 3, ("card2", "6.60"))
     (result,) = sync(alice, session, ticket)
     assert (result["order"]["tax_total"], result["order"]["net_total"]) == ("0.37", "6.23")
@@ -402,6 +404,16 @@ def test_the_order_object_in_results(alice, shop, session):
         "total": "2.20",
         "rounding": "0.00",
         "amount_due": "2.20",
+        "fiscal_position": None,
+        # 2.20 × 6/106 = 0.12453 → 0.12, base 2.08
+        "taxes": [
+            {
+                "tax": shop["espresso"].taxes.get().pk,
+                "name": "VAT 6%",
+                "base": "2.08",
+                "amount": "0.12",
+            }
+        ],
         "payments": [
             {
                 "payment_method": shop["cash2"].pk,

@@ -85,6 +85,7 @@ def _rows(rule: Rule, sid: int) -> models.QuerySet[Any]:
     by_model: dict[str, dict[str, Any]] = {
         "accounting.JournalLine": {"entry__session": sid},
         "orders.OrderLine": {"order__session": sid},
+        "orders.OrderLineTax": {"order__session": sid},
         "pos.CountDenomination": {"count__session": sid},
         "pos.Session": {"pk": sid},
     }

@@ -26,7 +26,12 @@ CUSTOMER_SHARE = 0.02
 class Product:
     id: int
     price: Decimal
-    tax_rate: Decimal
+    taxes: tuple[TaxSpec, ...]
+
+    @property
+    def tax_rate(self) -> Decimal:
+        """The rate of its percent taxes together (what the plain-SQL baseline stores)."""
+        return sum((t.rate for t in self.taxes), Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,7 @@ class Shop:
     cash_id: int
     card_id: int
     customers: tuple[int, ...]
-    prices_include_tax: bool
-    tax_per_line: bool
+    conventions: Conventions
 
 
 def open_shop(api: Api) -> Shop:
@@ -67,14 +71,29 @@ def shop_from_catalog(catalog: dict[str, Any], *, profile_id: int, session_id: i
         profile_id=profile_id,
         session_id=session_id,
         products=tuple(
-            Product(p["id"], Decimal(p["price"]), Decimal(p["tax_rate"]))
+            Product(p["id"], Decimal(p["price"]), tuple(_tax(t) for t in p["taxes"]))
             for p in catalog["products"]
         ),
         cash_id=methods["cash"],
         card_id=methods["card"],
         customers=tuple(c["id"] for c in catalog["customers"] if not c["is_walk_in"]),
-        prices_include_tax=catalog["company"]["prices_include_tax"],
-        tax_per_line=catalog["company"]["tax_rounding"] == "per_line",
+        conventions=Conventions(
+            tax_rounding=catalog["company"]["tax_rounding"],
+            discount_rounding=catalog["company"]["discount_rounding"],
+        ),
+    )
+
+
+def _tax(tax: dict[str, Any]) -> TaxSpec:
+    """A tax of the catalog as pricing takes it."""
+    return TaxSpec(
+        id=tax["id"],
+        kind=tax["kind"],
+        rate=Decimal(tax["rate"]),
+        amount=Decimal(tax["amount"]),
+        price_include=tax["price_include"],
+        include_base_amount=tax["include_base_amount"],
+        sequence=tax["sequence"],
     )
 
 
@@ -89,21 +108,10 @@ def price(shop: Shop, lines: list[tuple[Product, Decimal]]) -> OrderPrice:
     company's settings (the bench refuses a shop with cash rounding, see :func:`open_shop`)."""
     return price_order(
         [
-            LineInput(
-                quantity,
-                product.price,
-                Decimal(0),
-                (
-                    TaxSpec(
-                        int(product.tax_rate * 10000),
-                        rate=product.tax_rate,
-                        price_include=shop.prices_include_tax,
-                    ),
-                ),
-            )
+            LineInput(quantity, product.price, Decimal(0), product.taxes)
             for product, quantity in lines
         ],
-        conventions=Conventions(tax_rounding="per_line" if shop.tax_per_line else "global"),
+        conventions=shop.conventions,
     )
 
 

@@ -4,19 +4,54 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet
 
-from opentill.catalog.models import Category, Customer, Product, Tax
+from opentill.catalog.models import (
+    Category,
+    Customer,
+    FiscalPosition,
+    FiscalPositionTax,
+    Product,
+    Tax,
+)
 
 
 def products_for_company(*, company_id: int) -> QuerySet[Product]:
+    """The products a till sells, with their taxes in the order they apply."""
     return (
         Product.objects.filter(company_id=company_id, active=True)
-        .select_related("tax", "category")
+        .select_related("category")
+        .prefetch_related(Prefetch("taxes", queryset=Tax.objects.order_by("sequence", "id")))
         .order_by("name")
     )
+
+
+def taxes_for_company(*, company_id: int) -> QuerySet[Tax]:
+    return Tax.objects.filter(company_id=company_id).order_by("sequence", "id")
+
+
+def fiscal_positions(
+    *, company_id: int, offered: Iterable[int | None]
+) -> list[tuple[FiscalPosition, dict[int, list[int]]]]:
+    """The positions a till offers and those its customers default to, each with its tax
+    mappings (source tax id → the ids that replace it; an empty list exempts)."""
+    customers = Customer.objects.filter(company_id=company_id, fiscal_position__isnull=False)
+    ids = {pk for pk in offered if pk is not None}
+    ids |= set(customers.values_list("fiscal_position_id", flat=True))
+    positions = FiscalPosition.objects.filter(company_id=company_id, pk__in=ids).order_by("name")
+    maps: dict[int, dict[int, list[int]]] = {pk: {} for pk in ids}
+    for position_id, src, dest in (
+        FiscalPositionTax.objects.filter(position_id__in=ids)
+        .order_by("id")
+        .values_list("position_id", "tax_src_id", "tax_dest_id")
+    ):
+        targets = maps[position_id].setdefault(src, [])
+        if dest is not None:
+            targets.append(dest)
+    return [(fp, maps[fp.pk]) for fp in positions]
 
 
 def customers_for_company(*, company_id: int) -> QuerySet[Customer]:
@@ -45,6 +80,7 @@ def catalog_version(*, company_id: int, small_parts: Any) -> str:
     tables: list[tuple[str, QuerySet[Any]]] = [
         ("products", Product.objects.filter(company_id=company_id)),
         ("taxes", Tax.objects.filter(company_id=company_id)),
+        ("fiscal_positions", FiscalPosition.objects.filter(company_id=company_id)),
         ("categories", Category.objects.all()),
         ("customers", Customer.objects.filter(company_id=company_id)),
     ]

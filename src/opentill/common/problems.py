@@ -21,6 +21,7 @@ CODES: dict[str, tuple[int, str]] = {
     "unknown_payment_method": (422, "Unknown payment method"),
     "unknown_product": (422, "Unknown product"),
     "unknown_customer": (422, "Unknown customer"),
+    "unknown_fiscal_position": (422, "Unknown fiscal position"),
     "count_missing": (422, "A count is missing"),
     "keep_exceeds_counted": (422, "Cash to keep exceeds the counted amount"),
     "keep_not_chosen": (422, "The cash to keep is set by the method's policy"),

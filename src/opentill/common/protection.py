@@ -87,6 +87,7 @@ RULES: tuple[Rule, ...] = (
         session="session_id",
     ),
     Rule("orders.OrderLine", "order lines never change"),
+    Rule("orders.OrderLineTax", "the taxes of order lines never change"),
     Rule("orders.Payment", "payments never change"),
     Rule(
         "orders.HeldOrder",

@@ -15,6 +15,7 @@ from opentill.common.schemas import Text, problems
 from opentill.identity.auth import approval_header
 from opentill.money import fmt
 from opentill.orders import selectors, services
+from opentill.orders.domain import stored_order_taxes
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.services import StoredOrder
 from opentill.pos.selectors import session_for_read
@@ -29,6 +30,11 @@ _ORDER_IN_SCHEMA: dict[str, Any] = {
         "created_at": {"type": "string", "format": "date-time"},
         "state": {"type": "string", "enum": ["paid", "draft"], "default": "paid"},
         "customer": {"type": ["integer", "null"]},
+        "fiscal_position": {
+            "type": ["integer", "null"],
+            "description": "the fiscal position the till applied; null: none; absent: the "
+            "customer's default position, else the till's",
+        },
         "to_invoice": {"type": "boolean", "default": False},
         "lines": {
             "type": "array",
@@ -77,12 +83,20 @@ class PaymentOut(Schema):
     change: str = Field(..., description="handed back in cash")
 
 
+class OrderTaxOut(Schema):
+    tax: int
+    name: str
+    base: str = Field(..., description="what the tax was computed on (sales and refunds summed)")
+    amount: str
+
+
 class OrderOut(Schema):
     id: int
     uuid: uuidlib.UUID
     session: int
     state: str
     customer: int | None
+    fiscal_position: int | None
     to_invoice: bool
     created_at: datetime
     net_total: str
@@ -90,6 +104,7 @@ class OrderOut(Schema):
     total: str
     rounding: str
     amount_due: str
+    taxes: list[OrderTaxOut] = Field(..., description="the order's taxes, per tax")
     payments: list[PaymentOut]
 
 
@@ -152,6 +167,7 @@ def order_out(order: Order | StoredOrder) -> dict[str, Any]:
         "session": order.session_id,
         "state": order.state,
         "customer": order.customer_id,
+        "fiscal_position": order.fiscal_position_id,
         "to_invoice": order.to_invoice,
         "created_at": order.created_at,
         "net_total": fmt(order.net_total),
@@ -159,6 +175,14 @@ def order_out(order: Order | StoredOrder) -> dict[str, Any]:
         "total": fmt(order.total),
         "rounding": fmt(order.rounding),
         "amount_due": fmt(order.amount_due),
+        "taxes": [
+            {"tax": tax_id, "name": name, "base": fmt(base), "amount": fmt(amount)}
+            for tax_id, name, base, amount in (
+                stored_order_taxes(order)
+                if isinstance(order, StoredOrder)
+                else selectors.order_taxes(order_id=order.pk)
+            )
+        ],
         "payments": [
             {
                 "payment_method": p.payment_method_id,

@@ -1,16 +1,68 @@
-"""The company's pricing conventions as the pure pricing module takes them."""
+"""The company, its taxes and fiscal positions as the pure pricing module takes them."""
 
 from __future__ import annotations
 
-from opentill.orders.pricing import Conventions
+from collections.abc import Iterable
+
+from opentill.catalog.models import FiscalPositionAccount, FiscalPositionTax, Tax
+from opentill.money import RATE_PLACES, fmt
+from opentill.orders.domain import StoredLineTax
+from opentill.orders.pricing import Conventions, FiscalMap, TaxSpec
 from opentill.stores.models import Company
 
 
 def conventions_of(company: Company) -> Conventions:
     """The rounding conventions ``company`` chose (see :mod:`opentill.orders.pricing`)."""
     return Conventions(
-        tax_rounding="per_line"
-        if company.tax_rounding == Company.TaxRounding.PER_LINE
-        else "global",
+        tax_rounding=company.tax_rounding,
+        discount_rounding=company.discount_rounding,
         cash_rounding_step=company.cash_rounding,
+        cash_rounding_mode=company.cash_rounding_mode,
+        cash_rounding_scope=company.cash_rounding_scope,
     )
+
+
+def tax_spec(tax: Tax) -> TaxSpec:
+    """A catalog tax as pricing takes it."""
+    return TaxSpec(
+        id=tax.pk,
+        kind=tax.kind,
+        rate=tax.rate,
+        amount=tax.amount,
+        price_include=tax.price_include,
+        include_base_amount=tax.include_base_amount,
+        sequence=tax.sequence,
+    )
+
+
+def fiscal_maps(position_ids: Iterable[int]) -> dict[int, FiscalMap]:
+    """The fiscal positions as pricing takes them, by id (two queries)."""
+    ids = set(position_ids)
+    taxes: dict[int, dict[int, list[int]]] = {pk: {} for pk in ids}
+    accounts: dict[int, dict[int, int]] = {pk: {} for pk in ids}
+    for position_id, src, dest in FiscalPositionTax.objects.filter(position_id__in=ids).values_list(
+        "position_id", "tax_src_id", "tax_dest_id"
+    ):
+        targets = taxes[position_id].setdefault(src, [])
+        if dest is not None:
+            targets.append(dest)
+    for position_id, src, dest in FiscalPositionAccount.objects.filter(
+        position_id__in=ids
+    ).values_list("position_id", "account_src_id", "account_dest_id"):
+        accounts[position_id][src] = dest
+    return {
+        pk: FiscalMap(
+            taxes={src: tuple(dest) for src, dest in taxes[pk].items()}, accounts=accounts[pk]
+        )
+        for pk in ids
+    }
+
+
+def tax_label(taxes: Iterable[StoredLineTax]) -> str:
+    """The key a line's sales are booked under, from its taxes: a percent tax by its rate,
+    a fixed one by its name: '21%', '10% + 21%', '21% + Deposit' ('no tax' without any)."""
+    parts = [
+        f"{str(fmt(t.rate, RATE_PLACES)).rstrip('0').rstrip('.')}%" if t.kind == "percent" else t.name
+        for t in taxes
+    ]
+    return " + ".join(parts) or "no tax"

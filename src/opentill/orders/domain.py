@@ -15,13 +15,26 @@ from opentill.money import ZERO
 SOLD_STATES = ("paid", "invoiced")
 
 
+@dataclass(frozen=True)
+class StoredLineTax:
+    """One tax of a line as charged, with the tax's name, kind, rate and account."""
+
+    tax_id: int
+    name: str
+    kind: str
+    rate: Decimal
+    account_id: int
+    base: Decimal
+    amount: Decimal
+
+
 @dataclass
 class StoredLine:
     product_id: int
     quantity: Decimal
-    unit_price: Decimal
+    unit_price: Decimal  # as charged: under the order's fiscal position
     discount_percent: Decimal
-    tax_id: int
+    tax_id: int  # the first tax (transitional: the line's taxes are ``taxes``)
     tax_account_id: int
     tax_rate: Decimal
     income_account_id: int
@@ -30,6 +43,8 @@ class StoredLine:
     net: Decimal
     tax_amount: Decimal
     total: Decimal
+    taxes: tuple[StoredLineTax, ...] = ()
+    tax_label: str = ""
 
 
 @dataclass
@@ -55,6 +70,7 @@ class StoredOrder:
     uuid: uuidlib.UUID
     customer_id: int | None
     state: str
+    fiscal_position_id: int | None
     to_invoice: bool
     created_at: datetime
     net_total: Decimal
@@ -88,3 +104,13 @@ class SyncResult:
     session: int | None = None
     order: StoredOrder | None = None
     error: dict[str, Any] | None = None
+
+
+def stored_order_taxes(order: StoredOrder) -> list[tuple[int, str, Decimal, Decimal]]:
+    """(tax id, name, base, amount) per tax of the order, in the order they first appear."""
+    sums: dict[int, tuple[str, Decimal, Decimal]] = {}
+    for line in order.lines:
+        for t in line.taxes:
+            name, base, amount = sums.get(t.tax_id, (t.name, ZERO, ZERO))
+            sums[t.tax_id] = (name, base + t.base, amount + t.amount)
+    return [(pk, name, base, amount) for pk, (name, base, amount) in sums.items()]

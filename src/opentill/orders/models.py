@@ -29,6 +29,14 @@ class Order(models.Model):
     customer = models.ForeignKey(
         "catalog.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
+    fiscal_position = models.ForeignKey(
+        "catalog.FiscalPosition",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The position that mapped the order's taxes (e.g. Take-away)",
+    )
     state = models.CharField(max_length=8, choices=State.choices)
     to_invoice = models.BooleanField(default=False)
     created_at = models.DateTimeField(help_text="When the terminal made it")
@@ -79,8 +87,15 @@ class OrderLine(models.Model):
     quantity = QuantityField(help_text="Negative for a refund")
     unit_price = MoneyField()
     discount_percent = RateField(default=0)
-    tax = models.ForeignKey("catalog.Tax", on_delete=models.PROTECT, related_name="+")
-    tax_rate = RateField()
+    tax = models.ForeignKey(
+        "catalog.Tax", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    tax_rate = RateField(default=0)
+    tax_label = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The line's taxes as its sales are booked: 'VAT 21%', 'Excise + VAT 21%'",
+    )
     income_account = models.ForeignKey(
         "accounting.LedgerAccount", on_delete=models.PROTECT, related_name="+"
     )
@@ -94,6 +109,31 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_id}"
+
+
+class OrderLineTax(models.Model):
+    """One tax of one order line as it was charged: the base, the amount, and the tax's name,
+    kind, rate and account at the time (a later change of the tax leaves it as it was)."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="taxes")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    tax = models.ForeignKey("catalog.Tax", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8)
+    rate = RateField(default=0)
+    account = models.ForeignKey(
+        "accounting.LedgerAccount", on_delete=models.PROTECT, related_name="+"
+    )
+    refund = models.BooleanField(help_text="A refund line's tax (negative quantity)")
+    base = MoneyField(help_text="What the tax was computed on")
+    amount = MoneyField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["order"], name="order_line_tax_order")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.amount}"
 
 
 class Payment(models.Model):

@@ -25,7 +25,7 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -41,7 +41,18 @@ from opentill.money import QUANTITY_PLACES, RATE_PLACES, AmountError, fmt, parse
 from opentill.orders.wire import OrderWire
 
 ORDER_FIELDS = frozenset(
-    {"uuid", "created_at", "state", "customer", "to_invoice", "lines", "payments", "note", "total"}
+    {
+        "uuid",
+        "created_at",
+        "state",
+        "customer",
+        "fiscal_position",
+        "to_invoice",
+        "lines",
+        "payments",
+        "note",
+        "total",
+    }
 )
 LINE_FIELDS = frozenset({"product", "quantity", "unit_price", "discount_percent"})
 PAYMENT_FIELDS = frozenset({"payment_method", "amount", "tendered"})
@@ -75,6 +86,9 @@ class OrderIn:
     to_invoice: bool
     lines: tuple[LineIn, ...]
     payments: tuple[PaymentIn, ...]
+    # The position the till applied; ``DEFAULT`` when the order does not say (the customer's
+    # default position applies, else the profile's).
+    fiscal_position_id: int | Literal["default"] | None = "default"
 
 
 class OrderContentError(Problem):
@@ -92,6 +106,7 @@ _SHAPE_MESSAGES = {
     "created_at": "created_at must be a string (RFC 3339)",
     "state": "state must be a string: 'paid' or 'draft'",
     "customer": "customer must be a positive integer id",
+    "fiscal_position": "fiscal_position must be a positive integer id or null",
     "to_invoice": "to_invoice must be true or false",
     "lines": "lines is required and must be a list of lines",
     "payments": "payments must be a list",
@@ -394,6 +409,12 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
     if payload.get("customer") is not None:
         customer_id = _id(payload["customer"], ["customer"], errors)
 
+    fiscal_position_id: int | Literal["default"] | None = "default"
+    if "fiscal_position" in payload:
+        fiscal_position_id = None
+        if payload["fiscal_position"] is not None:
+            fiscal_position_id = _id(payload["fiscal_position"], ["fiscal_position"], errors)
+
     to_invoice = payload.get("to_invoice", False)
     if errors.shape_at(["to_invoice"]):
         to_invoice = False
@@ -418,4 +439,5 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
         to_invoice=to_invoice,
         lines=tuple(lines),
         payments=tuple(payments),
+        fiscal_position_id=fiscal_position_id,
     )

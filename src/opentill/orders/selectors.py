@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from opentill.accounting.postings import Sold, SoldLine
 from opentill.money import ZERO, AmountError, fmt, parse_decimal
-from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
+from opentill.orders.models import HeldOrder, Order, OrderLine, OrderLineTax, Payment
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
 SOLD = SOLD_STATES
@@ -110,6 +110,17 @@ def session_sales(*, session_ids: Iterable[int]) -> dict[int, tuple[int, Decimal
         .values_list("session_id", "n", "total")
     )
     return {sid: (n, total or ZERO) for sid, n, total in rows}
+
+
+def order_taxes(*, order_id: int) -> list[tuple[int, str, Decimal, Decimal]]:
+    """(tax id, name, base, amount) per tax of a stored order, by tax id."""
+    return list(
+        OrderLineTax.objects.filter(order_id=order_id)
+        .values("tax_id", "name")
+        .annotate(base=Sum("base"), amount=Sum("amount"))
+        .order_by("tax_id")
+        .values_list("tax_id", "name", "base", "amount")
+    )
 
 
 def session_pending_orders(*, session_id: int) -> QuerySet[Order]:

@@ -19,12 +19,19 @@ from django.utils import timezone
 
 from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record
-from opentill.catalog.models import Customer, Product
+from opentill.catalog.models import Customer, Product, Tax
 from opentill.common.problems import Problem
 from opentill.limits import MAX_AMOUNT, MAX_BATCH
 from opentill.money import ZERO, fmt
-from opentill.orders.conventions import conventions_of
-from opentill.orders.domain import HeldIn, StoredLine, StoredOrder, StoredPayment, SyncResult
+from opentill.orders.conventions import conventions_of, fiscal_maps, tax_label, tax_spec
+from opentill.orders.domain import (
+    HeldIn,
+    StoredLine,
+    StoredLineTax,
+    StoredOrder,
+    StoredPayment,
+    SyncResult,
+)
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.parsing import (
     OrderContentError,
@@ -34,7 +41,7 @@ from opentill.orders.parsing import (
     parse_order,
     payload_storable,
 )
-from opentill.orders.pricing import LineInput, TaxSpec, price_order
+from opentill.orders.pricing import LineInput, map_account, map_line, price_order
 from opentill.orders.writes import orders_insert
 from opentill.pos.access import (
     approval_check,
@@ -62,16 +69,30 @@ class _Catalog:
         product_ids = {line.product_id for o in orders for line in o.lines}
         customer_ids = {o.customer_id for o in orders if o.customer_id}
         self.products = {
-            p.pk: p
-            for p in Product.objects.select_related("tax").filter(
-                pk__in=product_ids, company_id=company_id
-            )
+            p.pk: p for p in Product.objects.filter(pk__in=product_ids, company_id=company_id)
         }
-        self.customers = set(
+        self.product_taxes: dict[int, list[int]] = {pk: [] for pk in self.products}
+        for product_id, tax_id in Product.taxes.through.objects.filter(
+            product_id__in=self.products
+        ).values_list("product_id", "tax_id"):
+            self.product_taxes[product_id].append(tax_id)
+        self.taxes = {t.pk: t for t in Tax.objects.filter(company_id=company_id)}
+        self.specs = {pk: tax_spec(t) for pk, t in self.taxes.items()}
+        # Each customer's default fiscal position (None: none).
+        self.customers: dict[int, int | None] = dict(
             Customer.objects.filter(pk__in=customer_ids, company_id=company_id).values_list(
-                "pk", flat=True
+                "pk", "fiscal_position_id"
             )
         )
+        # The positions a cashier may choose on this till, and the default one.
+        self.offered = set(profile.fiscal_positions.values_list("pk", flat=True))
+        self.default_position = profile.default_fiscal_position_id
+        if self.default_position is not None:
+            self.offered.add(self.default_position)
+        self.positions = fiscal_maps(
+            self.offered | {pk for pk in self.customers.values() if pk is not None}
+        )
+        self.conventions = conventions_of(profile.store.company)
         self.methods: dict[int, PaymentMethod] = {
             m.pk: m
             for m in profile.payment_methods.select_related(
@@ -100,7 +121,9 @@ def _price(
     that differ from the amount due are taken as paid and the gap becomes the order's
     ``difference`` instead of a ``payment_mismatch``.
     """
-    company = profile.store.company
+    position_id = _position_of(order_in, index=index, catalog=catalog)
+    position = catalog.positions[position_id] if position_id is not None else None
+    conventions = catalog.conventions
     inputs: list[LineInput] = []
     products = []
     for line_index, line in enumerate(order_in.lines):
@@ -113,10 +136,9 @@ def _price(
             )
         products.append(product)
         unit_price = product.price if line.unit_price is None else line.unit_price
-        tax = TaxSpec(
-            product.tax_id, rate=product.tax.rate, price_include=company.prices_include_tax
-        )
-        inputs.append(LineInput(line.quantity, unit_price, line.discount_percent, (tax,)))
+        specs = tuple(catalog.specs[pk] for pk in catalog.product_taxes[product.pk])
+        rung = LineInput(line.quantity, unit_price, line.discount_percent, specs)
+        inputs.append(map_line(rung, position, catalog.specs, conventions.places))
     if order_in.customer_id is not None and order_in.customer_id not in catalog.customers:
         raise Problem("unknown_customer", f"Customer {order_in.customer_id} does not exist.")
     methods = []
@@ -146,7 +168,7 @@ def _price(
         if paid_in_cash
         else None
     )
-    price = price_order(inputs, conventions=conventions_of(company), cash_after=cash_after)
+    price = price_order(inputs, conventions=conventions, cash_after=cash_after)
     if abs(price.total) > MAX_ORDER_TOTAL or any(
         abs(line.amount) > MAX_ORDER_TOTAL for line in price.lines
     ):
@@ -168,6 +190,7 @@ def _price(
         index=index,
         uuid=order_in.uuid,
         customer_id=order_in.customer_id,
+        fiscal_position_id=position_id,
         state=order_in.state,
         to_invoice=order_in.to_invoice,
         created_at=order_in.created_at or timezone.now(),
@@ -181,16 +204,36 @@ def _price(
     for line, product, line_price, line_input in zip(
         order_in.lines, products, price.lines, inputs, strict=True
     ):
+        taxes = tuple(
+            StoredLineTax(
+                tax_id=t.tax_id,
+                name=catalog.taxes[t.tax_id].name,
+                kind=catalog.taxes[t.tax_id].kind,
+                rate=catalog.taxes[t.tax_id].rate,
+                account_id=catalog.taxes[t.tax_id].account_id,
+                base=t.base,
+                amount=t.amount,
+            )
+            for t in line_price.taxes
+        )
+        if not taxes:
+            raise Problem(
+                "validation_error",
+                f"Product {product.name} has no tax: give it one (0 % for an exempt sale).",
+            )
+        first = taxes[0]
         stored.lines.append(
             StoredLine(
                 product_id=product.pk,
                 quantity=line.quantity,
                 unit_price=line_input.unit_price,
                 discount_percent=line.discount_percent,
-                tax_id=product.tax_id,
-                tax_account_id=product.tax.account_id,
-                tax_rate=product.tax.rate,
-                income_account_id=product.income_account_id,
+                tax_id=first.tax_id,
+                tax_account_id=first.account_id,
+                tax_rate=first.rate,
+                taxes=taxes,
+                tax_label=tax_label(taxes),
+                income_account_id=map_account(product.income_account_id, position),
                 stock_tracked=product.stock_tracked,
                 discount=line_price.discount,
                 net=line_price.net,
@@ -222,6 +265,23 @@ def _no_change(method: PaymentMethod, payment: PaymentIn, loc: list[Any]) -> Pro
         "change back.",
         errors=[{"loc": [*loc, "tendered"], "msg": "only a cash payment gives change back"}],
     )
+
+
+def _position_of(order_in: OrderIn, *, index: int, catalog: _Catalog) -> int | None:
+    """The fiscal position that prices the order: the one the till applied, which must be
+    offered by the till or be the customer's; when the order does not say, the customer's
+    default position, else the till's."""
+    customer_position = catalog.customers.get(order_in.customer_id or 0)
+    if order_in.fiscal_position_id == "default":
+        return customer_position or catalog.default_position
+    chosen = order_in.fiscal_position_id
+    if chosen is not None and chosen not in catalog.offered and chosen != customer_position:
+        raise _unknown(
+            "unknown_fiscal_position",
+            f"Fiscal position {chosen} is not offered by this till nor the customer's.",
+            ["body", "orders", index, "fiscal_position"],
+        )
+    return chosen
 
 
 def _rejected(uuid: str | None, problem: Problem) -> SyncResult:

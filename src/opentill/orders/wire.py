@@ -96,6 +96,11 @@ class OrderWire(BaseModel):
         json_schema_extra={"enum": ["paid", "draft"]},
     )
     customer: WireId | None = None
+    fiscal_position: WireId | None = Field(
+        None,
+        description="the fiscal position the till applied (e.g. Take-away); null: none; "
+        "absent: the customer's default position, else the profile's",
+    )
     to_invoice: Annotated[bool, Strict()] = False
     lines: Annotated[list[LineWire], Strict()] = Field(
         description=f"at least one, at most {MAX_LINES} (more is held)"

@@ -15,7 +15,7 @@ from opentill.catalog.models import StockMove
 from opentill.common.db import db_value, insert_rows
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, to_minor
 from opentill.orders.domain import StoredOrder
-from opentill.orders.models import Order, OrderLine, Payment
+from opentill.orders.models import Order, OrderLine, OrderLineTax, Payment
 from opentill.orders.posting import orders_after_sync
 from opentill.pos.models import PosProfile, Session
 
@@ -25,6 +25,7 @@ _ORDER_FIELDS = (
     "requested_session",
     "user",
     "customer",
+    "fiscal_position",
     "state",
     "to_invoice",
     "created_at",
@@ -46,11 +47,24 @@ _LINE_FIELDS = (
     "discount_percent",
     "tax",
     "tax_rate",
+    "tax_label",
     "income_account",
     "discount",
     "net",
     "tax_amount",
     "total",
+)
+_LINE_TAX_FIELDS = (
+    "line",
+    "order",
+    "tax",
+    "name",
+    "kind",
+    "rate",
+    "account",
+    "refund",
+    "base",
+    "amount",
 )
 _PAYMENT_FIELDS = ("order", "session", "payment_method", "amount", "tendered", "change")
 _TX_FIELDS = ("account", "kind", "amount", "comment", "session", "created_at")
@@ -74,6 +88,7 @@ def orders_insert(
                 requested.pk,
                 user.pk,
                 o.customer_id,
+                o.fiscal_position_id,
                 o.state,
                 o.to_invoice,
                 db_value(Order, "created_at", o.created_at),
@@ -106,6 +121,7 @@ def orders_insert(
                 to_minor(line.discount_percent, RATE_PLACES),
                 line.tax_id,
                 to_minor(line.tax_rate, RATE_PLACES),
+                line.tax_label,
                 line.income_account_id,
                 to_minor(line.discount),
                 to_minor(line.net),
@@ -116,6 +132,7 @@ def orders_insert(
             for line in o.lines
         ],
     )
+    _line_taxes_insert(orders)
     insert_rows(
         Payment,
         _PAYMENT_FIELDS,
@@ -180,3 +197,37 @@ def orders_insert(
         )
     # Invoices and real-time entries follow the order the terminal sent (not the insert order).
     orders_after_sync(orders=sorted(orders, key=lambda o: o.index), session=session)
+
+
+def _line_taxes_insert(orders: Sequence[StoredOrder]) -> None:
+    """Each line's taxes, one row per tax and line (lines get their ids back in one query:
+    an order's lines were inserted in order)."""
+    if not any(line.taxes for o in orders for line in o.lines):
+        return
+    line_ids: dict[int, list[int]] = {}
+    for order_id, line_id in (
+        OrderLine.objects.filter(order_id__in=[o.pk for o in orders])
+        .order_by("order_id", "id")
+        .values_list("order_id", "id")
+    ):
+        line_ids.setdefault(order_id, []).append(line_id)
+    rows = []
+    for o in orders:
+        assert o.pk is not None
+        for line, line_id in zip(o.lines, line_ids[o.pk], strict=True):
+            for t in line.taxes:
+                rows.append(
+                    (
+                        line_id,
+                        o.pk,
+                        t.tax_id,
+                        t.name,
+                        t.kind,
+                        to_minor(t.rate, RATE_PLACES),
+                        t.account_id,
+                        line.quantity < 0,
+                        to_minor(t.base),
+                        to_minor(t.amount),
+                    )
+                )
+    insert_rows(OrderLineTax, _LINE_TAX_FIELDS, rows)

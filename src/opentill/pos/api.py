@@ -5,6 +5,7 @@ themselves (figures, open, close) are served by closing/api.py."""
 from __future__ import annotations
 
 import uuid as uuidlib
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,9 @@ from ninja import Field, Router, Schema, Status
 
 from opentill import limits
 from opentill.catalog import selectors as catalog_selectors
+from opentill.catalog.models import Tax
 from opentill.common.schemas import Money, Text, problems
-from opentill.money import RATE_PLACES, fmt
+from opentill.money import MONEY_PLACES, RATE_PLACES, fmt
 from opentill.pos import selectors, services
 from opentill.pos.destinations import destinations_for
 from opentill.pos.models import CashMove, PosProfile, Session
@@ -170,14 +172,42 @@ def cash_move_destinations(request: HttpRequest, profile_id: int) -> dict[str, A
 # --- a profile's catalog ------------------------------------------------------------------
 
 
+class TaxOut(Schema):
+    id: int
+    name: str
+    kind: str = Field(..., description="percent, or fixed (an amount per unit)")
+    rate: str = Field(..., description="percent (kind percent), e.g. 21.0000")
+    amount: str = Field(..., description="per unit sold (kind fixed), e.g. 0.10")
+    price_include: bool = Field(..., description="the product's price already holds it")
+    include_base_amount: bool = Field(
+        ..., description="its amount joins the base of the taxes after it"
+    )
+    sequence: int = Field(..., description="taxes apply in (sequence, id) order")
+
+
 class ProductOut(Schema):
     id: int
     sku: str
     barcode: str | None
     name: str
-    price: str
-    tax_rate: str
+    price: str = Field(..., description="holding the taxes that are price-included")
+    taxes: list[TaxOut]
+    tax_rate: str | None = Field(
+        ..., description="the rate of a product with one percent tax, else null"
+    )
     category: int | None
+
+
+class FiscalPositionTaxOut(Schema):
+    tax: int = Field(..., description="a tax id")
+    to: list[int] = Field(..., description="the taxes that replace it: none exempts it")
+
+
+class FiscalPositionOut(Schema):
+    id: int
+    name: str
+    note: str
+    taxes: list[FiscalPositionTaxOut]
 
 
 class CustomerOut(Schema):
@@ -186,6 +216,7 @@ class CustomerOut(Schema):
     email: str
     tax_id: str
     is_walk_in: bool
+    fiscal_position: int | None
 
 
 class CategoryOut(Schema):
@@ -206,11 +237,15 @@ class CatalogPaymentMethodOut(PaymentMethodOut):
 class CompanyOut(Schema):
     name: str
     currency: str
+    decimals: int = Field(..., description="decimals of the currency's amounts (0, 2 or 3)")
     locale: str
     time_zone: str
-    prices_include_tax: bool
-    cash_rounding: str
-    tax_rounding: str
+    prices_include_tax: bool = Field(..., description="the default of a new tax")
+    tax_rounding: str = Field(..., description="per_line or global")
+    discount_rounding: str = Field(..., description="discount or line")
+    cash_rounding: str = Field(..., description="the cash rounding step, e.g. 0.05")
+    cash_rounding_mode: str = Field(..., description="half_up, up or down")
+    cash_rounding_scope: str = Field(..., description="cash or all")
 
 
 class CatalogOut(Schema):
@@ -223,10 +258,39 @@ class CatalogOut(Schema):
         "(opentill.limits): money and quantities as strings",
     )
     company: CompanyOut
+    taxes: list[TaxOut] = Field(..., description="every tax of the company")
+    fiscal_positions: list[FiscalPositionOut] = Field(
+        ..., description="the positions the till offers and the customers' default ones"
+    )
+    fiscal_positions_offered: list[int] = Field(
+        ..., description="the positions a cashier may choose on this till"
+    )
+    default_fiscal_position: int | None
     products: list[ProductOut]
     categories: list[CategoryOut]
     customers: list[CustomerOut]
     payment_methods: list[CatalogPaymentMethodOut]
+
+
+def _tax_out(tax: Tax) -> dict[str, Any]:
+    return {
+        "id": tax.pk,
+        "name": tax.name,
+        "kind": tax.kind,
+        "rate": fmt(tax.rate, RATE_PLACES),
+        "amount": fmt(tax.amount),
+        "price_include": tax.price_include,
+        "include_base_amount": tax.include_base_amount,
+        "sequence": tax.sequence,
+    }
+
+
+def _single_rate(taxes: Iterable[Tax]) -> str | None:
+    """The rate of a product with one percent tax (what older terminals read), else None."""
+    listed = list(taxes)
+    if len(listed) == 1 and listed[0].kind == Tax.Kind.PERCENT:
+        return fmt(listed[0].rate, RATE_PLACES)
+    return None
 
 
 def _not_modified(request: HttpRequest, etag: str) -> bool:
@@ -270,11 +334,20 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
     company_out = {
         "name": company.name,
         "currency": company.currency,
+        "decimals": MONEY_PLACES,
         "locale": company.locale,
         "time_zone": company.time_zone,
         "prices_include_tax": company.prices_include_tax,
-        "cash_rounding": fmt(company.cash_rounding),
         "tax_rounding": company.tax_rounding,
+        "discount_rounding": company.discount_rounding,
+        "cash_rounding": fmt(company.cash_rounding),
+        "cash_rounding_mode": company.cash_rounding_mode,
+        "cash_rounding_scope": company.cash_rounding_scope,
+    }
+    offered = sorted(profile.fiscal_positions.values_list("pk", flat=True))
+    positions_out = {
+        "offered": offered,
+        "default": profile.default_fiscal_position_id,
     }
     methods_out = [
         {
@@ -291,7 +364,7 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
     ]
     published = limits.published()
     version = catalog_selectors.catalog_version(
-        company_id=company.pk, small_parts=[company_out, methods_out, published]
+        company_id=company.pk, small_parts=[company_out, methods_out, published, positions_out]
     )
     etag = f'"{version}"'
     if _not_modified(request, etag):
@@ -299,10 +372,27 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
         _cache_headers(not_modified, etag)
         return not_modified
     _cache_headers(response, etag)
+    taxes_out = {
+        t.pk: _tax_out(t) for t in catalog_selectors.taxes_for_company(company_id=company.pk)
+    }
     return {
         "version": version,
         "limits": published,
         "company": company_out,
+        "taxes": [taxes_out[pk] for pk in taxes_out],
+        "fiscal_positions": [
+            {
+                "id": fp.pk,
+                "name": fp.name,
+                "note": fp.note,
+                "taxes": [{"tax": src, "to": dest} for src, dest in maps.items()],
+            }
+            for fp, maps in catalog_selectors.fiscal_positions(
+                company_id=company.pk, offered=[*offered, profile.default_fiscal_position_id]
+            )
+        ],
+        "fiscal_positions_offered": offered,
+        "default_fiscal_position": profile.default_fiscal_position_id,
         "products": [
             {
                 "id": p.pk,
@@ -310,7 +400,8 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
                 "barcode": p.barcode,
                 "name": p.name,
                 "price": fmt(p.price),
-                "tax_rate": fmt(p.tax.rate, RATE_PLACES),
+                "taxes": [taxes_out[t.pk] for t in p.taxes.all()],
+                "tax_rate": _single_rate(p.taxes.all()),
                 "category": p.category_id,
             }
             for p in catalog_selectors.products_for_company(company_id=company.pk)
@@ -323,6 +414,7 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
                 "email": c.email,
                 "tax_id": c.tax_id,
                 "is_walk_in": c.is_walk_in,
+                "fiscal_position": c.fiscal_position_id,
             }
             for c in catalog_selectors.customers_for_company(company_id=company.pk)
         ],

@@ -54,6 +54,20 @@ class PosProfile(models.Model):
         help_text="Cashiers who may use this till; empty: every cashier",
     )
     active = models.BooleanField(default=True)
+    fiscal_positions = models.ManyToManyField(
+        "catalog.FiscalPosition",
+        blank=True,
+        related_name="+",
+        help_text="Positions the cashier may choose for an order (e.g. Take-away)",
+    )
+    default_fiscal_position = models.ForeignKey(
+        "catalog.FiscalPosition",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Applied to every order unless the cashier or the customer chooses another",
+    )
     # The receipt printer that prints the Z report on close (ESC/POS over raw TCP).
     printer_host = models.CharField(
         max_length=255,

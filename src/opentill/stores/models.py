@@ -12,19 +12,43 @@ from opentill.common.fields import MoneyField
 
 class Company(models.Model):
     class TaxRounding(models.TextChoices):
-        PER_LINE = "per_line", "Per line"
-        PER_TOTAL = "per_total", "Per total"
+        PER_LINE = "per_line", "Per line: each tax of each line is rounded"
+        GLOBAL = "global", "Globally: each tax rounded once per order, sales and refunds apart"
+
+    class DiscountRounding(models.TextChoices):
+        DISCOUNT = "discount", "Round the amount taken off"
+        LINE = "line", "Round the discounted line once"
+
+    class CashRoundingMode(models.TextChoices):
+        HALF_UP = "half_up", "Half up (to the nearest step, halves away from zero)"
+        UP = "up", "Up (away from zero)"
+        DOWN = "down", "Down (towards zero)"
+
+    class CashRoundingScope(models.TextChoices):
+        CASH = "cash", "Cash only: what is left to pay in cash is rounded"
+        ALL = "all", "Every method: the order total is rounded"
 
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, default="EUR")
     locale = models.CharField(max_length=20, default="en-IE")
     time_zone = models.CharField(max_length=64, default="Europe/Brussels")
-    prices_include_tax = models.BooleanField(default=True)
+    prices_include_tax = models.BooleanField(
+        default=True, help_text="The default of a new tax's 'price includes tax'"
+    )
     cash_rounding = MoneyField(
         default=Decimal("0.01"), help_text="Cash amounts due are rounded to a multiple of this step"
     )
+    cash_rounding_mode = models.CharField(
+        max_length=8, choices=CashRoundingMode.choices, default=CashRoundingMode.HALF_UP
+    )
+    cash_rounding_scope = models.CharField(
+        max_length=4, choices=CashRoundingScope.choices, default=CashRoundingScope.CASH
+    )
     tax_rounding = models.CharField(
         max_length=10, choices=TaxRounding.choices, default=TaxRounding.PER_LINE
+    )
+    discount_rounding = models.CharField(
+        max_length=8, choices=DiscountRounding.choices, default=DiscountRounding.DISCOUNT
     )
     rounding_account = models.ForeignKey(
         "accounting.LedgerAccount",
@@ -50,7 +74,14 @@ class Company(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(cash_rounding__gt=0), name="company_cash_rounding_positive"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tax_rounding__in=["per_line", "global"])
+                & models.Q(discount_rounding__in=["discount", "line"])
+                & models.Q(cash_rounding_mode__in=["half_up", "up", "down"])
+                & models.Q(cash_rounding_scope__in=["cash", "all"]),
+                name="company_conventions_known",
+            ),
         ]
 
     def __str__(self) -> str:
