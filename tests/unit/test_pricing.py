@@ -558,3 +558,109 @@ def test_shared_worked_case(case):
     places = conventions.places
     for value in (price.total, price.amount_due, *(p.total for p in price.lines)):
         assert value.as_tuple().exponent == -places, value
+
+
+# --- properties of the tax model: random taxes, positions and conventions ------------------
+
+tax_specs = st.builds(
+    lambda pk, kind, rate, amount, included, in_base, seq: TaxSpec(
+        id=pk,
+        kind=kind,
+        rate=rate if kind == "percent" else D("0"),
+        amount=amount if kind == "fixed" else D("0"),
+        price_include=included,
+        include_base_amount=in_base,
+        sequence=seq,
+    ),
+    st.integers(min_value=1, max_value=6),
+    st.sampled_from(["percent", "percent", "fixed"]),
+    st.sampled_from([D("0"), D("5.5"), D("6"), D("12"), D("21"), D("25.5")]),
+    st.integers(min_value=0, max_value=300).map(lambda n: D(n).scaleb(-2)),
+    st.booleans(),
+    st.booleans(),
+    st.integers(min_value=0, max_value=3),
+)
+conventions_strategy = st.builds(
+    Conventions,
+    tax_rounding=st.sampled_from(["per_line", "global"]),
+    discount_rounding=st.sampled_from(["discount", "line"]),
+    cash_rounding_step=st.sampled_from([D("0.01"), D("0.05"), D("0.10")]),
+    cash_rounding_mode=st.sampled_from(["half_up", "up", "down"]),
+    cash_rounding_scope=st.sampled_from(["cash", "all"]),
+)
+
+
+def _line_with(taxes: list[TaxSpec]) -> st.SearchStrategy[LineInput]:
+    unique = tuple({t.id: t for t in taxes}.values())
+    return st.builds(
+        lambda q, p, d, n: LineInput(q, p, d, unique[:n]),
+        quantities,
+        prices,
+        discounts,
+        st.integers(min_value=0, max_value=len(unique)),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), taxes=st.lists(tax_specs, min_size=1, max_size=4), conv=conventions_strategy)
+def test_the_tax_model_adds_up_under_every_convention(data, taxes, conv):
+    lines = data.draw(st.lists(_line_with(taxes), min_size=1, max_size=8))
+    cash_after = data.draw(st.sampled_from([None, D("0.00"), D("1.37")]))
+    price = price_order(lines, conventions=conv, cash_after=cash_after)
+    for given_line, p in zip(lines, price.lines, strict=True):
+        assert p.net + p.tax == p.total
+        assert sum((t.amount for t in p.taxes), D("0.00")) == p.tax
+        included = {t.id for t in given_line.taxes if t.price_include}
+        # The price after discount holds the net and the included taxes, exactly.
+        assert p.net + sum((t.amount for t in p.taxes if t.tax_id in included), D("0.00")) == (
+            p.amount - p.discount
+        )
+        for t in p.taxes:
+            assert t.amount.as_tuple().exponent == -2
+            if given_line.quantity > 0:
+                assert t.amount >= 0
+    assert price.net_total + price.tax_total == price.total
+    assert price.total + price.rounding == price.amount_due
+    step = conv.cash_rounding_step
+    if step > CENT and (conv.cash_rounding_scope == "all" or cash_after is not None):
+        paid_in_cash = price.amount_due - (cash_after or D("0"))
+        if conv.cash_rounding_scope == "all":
+            paid_in_cash = price.amount_due
+        assert paid_in_cash % step == 0
+        assert abs(price.rounding) < step
+        if conv.cash_rounding_mode == "half_up":
+            assert abs(price.rounding) <= step / 2
+    else:
+        assert price.rounding == 0
+
+    # A refund of the same lines is the exact mirror, under every convention.
+    mirrored = [LineInput(-x.quantity, x.unit_price, x.discount_percent, x.taxes) for x in lines]
+    refund = price_order(
+        mirrored, conventions=conv, cash_after=None if cash_after is None else -cash_after
+    )
+    assert (refund.net_total, refund.tax_total, refund.total, refund.amount_due) == (
+        -price.net_total,
+        -price.tax_total,
+        -price.total,
+        -price.amount_due,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    price=st.integers(min_value=1, max_value=99_999).map(lambda n: D(n).scaleb(-2)),
+    src=st.sampled_from([D("6"), D("12"), D("21")]),
+    dest=st.sampled_from([D("0"), D("6"), D("12"), D("21")]),
+)
+def test_a_position_keeps_the_net_price_of_an_included_tax(price, src, dest):
+    known = {1: TaxSpec(1, rate=src), 2: TaxSpec(2, rate=dest)}
+    position = FiscalMap(taxes={1: (2,)}, accounts={})
+    mapped = map_line(LineInput(D("1"), price, D("0"), (known[1],)), position, known, 2)
+    # The net before and after differ by less than the rounding of the new price.
+    net_before = price * 100 / (100 + src)
+    net_after = mapped.unit_price * 100 / (100 + dest)
+    assert abs(net_before - net_after) <= D("0.005")
+    assert mapped.taxes == (known[2],)
+    # A position that does not map the line's tax leaves it as it was.
+    untouched = map_line(LineInput(D("1"), price, D("0"), (known[2],)), position, known, 2)
+    assert untouched == LineInput(D("1"), price, D("0"), (known[2],))
