@@ -194,6 +194,9 @@ def test_a_whole_shift(server: str, new_context: Any, artifacts: Path) -> None:
     shot(page, "payment-cash-change")
     page.keyboard.press("Enter")  # validate
     assert text(page.locator("#receipt-change")) == "€ 4,00"
+    # The receipt says what was handed over for the cash payment and what it kept.
+    assert text(page.locator("#receipt tr.tendered")) == "Tendered € 10,00"
+    assert "Cash € 6,00" in text(page.locator("#receipt"))
     shot(page, "receipt")
     page.keyboard.press("Enter")  # new sale
     page.locator("dialog.receipt-dialog").wait_for(state="detached")
@@ -353,6 +356,10 @@ def test_a_whole_shift(server: str, new_context: Any, artifacts: Path) -> None:
     assert closing["Cash"]["keep"] == "100.00"
     assert closing["Cash"]["transferred"] == "0.60"
     assert closing["Card"]["counted"] == "12.16"
+    # The one sale with change (6.00 paid with 10.00) reached the server with it.
+    cash = next(p for p in report["payments"] if p["name"] == "Cash")
+    assert (cash["change"], report["payments_change_total"]) == ("4.00", "4.00")
+    assert Decimal(cash["tendered"]) == Decimal(cash["amount"]) + Decimal("4.00")
     _report_page_shows(report_page, report)
     report_page.close()
 

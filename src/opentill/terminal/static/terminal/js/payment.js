@@ -6,6 +6,19 @@ import { amountProblem } from "./limits.js";
 import { cents, centsToString, priceOrder, sum } from "./money.js";
 import { errorLine, fill, h, modal, showErrorLine } from "./ui.js";
 
+/**
+ * One payment as the order sends it: the amount (net of change) and, for cash handed over
+ * beyond it, what the customer tendered; the server keeps change = tendered − amount. Only a
+ * cash payment gives change; a refund and an exact payment send no tendered.
+ */
+export function wirePayment(p) {
+  const out = { payment_method: p.payment_method, amount: p.amount };
+  const amount = cents(p.amount);
+  const tendered = p.tendered === undefined || p.tendered === null ? null : cents(p.tendered);
+  if (p.kind === "cash" && amount > 0n && tendered !== null && tendered > amount) out.tendered = p.tendered;
+  return out;
+}
+
 /** Resolves with {payments, total, due, tax, net, tendered, change} or null when cancelled. */
 export function openPayment(app, cart) {
   const fmt = app.fmt;
@@ -166,6 +179,7 @@ export function openPayment(app, cart) {
           kind: p.method.kind,
           amount: centsToString(p.amount),
           tendered: centsToString(p.tendered),
+          change: centsToString(p.change),
         })),
         total: centsToString(priced.total),
         due: centsToString(priced.due),

@@ -14,7 +14,7 @@ import { openCloseWizard } from "./closing.js";
 import { quantityProblem, ticketProblem } from "./limits.js";
 import { plainProblem } from "./problems.js";
 import { centsToString, parseQuantity, parseRate, priceOrder, quantityToString, rateToString } from "./money.js";
-import { openPayment } from "./payment.js";
+import { openPayment, wirePayment } from "./payment.js";
 import { openReport } from "./report.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
@@ -759,7 +759,7 @@ export class Selling {
       this.search?.focus();
       return;
     }
-    const payload = this.orderPayload("paid", result.payments.map((p) => ({ payment_method: p.payment_method, amount: p.amount })));
+    const payload = this.orderPayload("paid", result.payments.map(wirePayment));
     const ticket = this.ticketRecord(payload, {
       payments: result.payments,
       total: result.total,
@@ -905,6 +905,7 @@ export class Selling {
     const fmt = this.fmt;
     const methodName = (id) => this.catalog.payment_methods.find((m) => m.id === id)?.name || `#${id}`;
     const priced = priceOrder(ticket.lines, this.company, { cash: ticket.payments.some((p) => p.kind === "cash") });
+    const refund = ticket.due.startsWith("-");
     const dialog = modal({
       title: "Receipt",
       className: "receipt-dialog",
@@ -936,11 +937,16 @@ export class Selling {
             "tbody",
             {},
             h("tr", {}, h("td", {}, "Tax included"), h("td", { class: "n" }, fmt.money(ticket.tax))),
-            h("tr", { class: "grand" }, h("td", {}, ticket.due.startsWith("-") ? "Refunded" : "Total"), h("td", { class: "n", id: "receipt-total" }, fmt.money(ticket.due))),
-            ticket.payments.map((p) =>
-              h("tr", {}, h("td", {}, methodName(p.payment_method)), h("td", { class: "n" }, fmt.money(p.tendered || p.amount))),
-            ),
-            ticket.due.startsWith("-")
+            h("tr", { class: "grand" }, h("td", {}, refund ? "Refunded" : "Total"), h("td", { class: "n", id: "receipt-total" }, fmt.money(ticket.due))),
+            // Each payment with what it paid; a cash payment also what was tendered for it,
+            // then the change handed back (what the server records, issue #12).
+            ticket.payments.map((p) => [
+              h("tr", {}, h("td", {}, methodName(p.payment_method)), h("td", { class: "n" }, fmt.money(p.amount))),
+              p.kind === "cash" && !refund
+                ? h("tr", { class: "tendered" }, h("td", {}, "Tendered"), h("td", { class: "n" }, fmt.money(p.tendered || p.amount)))
+                : null,
+            ]),
+            refund || !ticket.payments.some((p) => p.kind === "cash")
               ? null
               : h("tr", { class: "change" }, h("td", {}, "Change"), h("td", { class: "n", id: "receipt-change" }, fmt.money(ticket.change))),
           ),
