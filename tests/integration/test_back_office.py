@@ -275,7 +275,7 @@ def test_configuration_changes_are_audited_with_before_and_after(shop):
         "barcode": product.barcode,
         "name": "White mug XL",
         "price": "11.90",
-        "tax": product.tax_id,
+        "taxes": [t.pk for t in product.taxes.all()],
         "category": product.category_id,
         "income_account": product.income_account_id,
         "stock_tracked": "on",

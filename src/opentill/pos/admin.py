@@ -44,7 +44,7 @@ class PosProfileAdmin(AuditedAdmin):
         "active",
     ]
     list_filter = ["store", "active"]
-    filter_horizontal = ["allowed_users"]
+    filter_horizontal = ["allowed_users", "fiscal_positions"]
     inlines = [PaymentMethodInline, CashMoveDestinationInline]
 
 

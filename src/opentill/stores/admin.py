@@ -10,9 +10,28 @@ class CompanyAdmin(AuditedAdmin):
         "name",
         "currency",
         "locale",
-        "prices_include_tax",
-        "cash_rounding",
         "tax_rounding",
+        "discount_rounding",
+        "cash_rounding",
+        "cash_rounding_mode",
+        "cash_rounding_scope",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "currency", "locale", "time_zone", "walk_in_customer"]}),
+        (
+            "Taxes and rounding (docs/taxes.md)",
+            {
+                "fields": [
+                    "prices_include_tax",
+                    "tax_rounding",
+                    "discount_rounding",
+                    "cash_rounding",
+                    "cash_rounding_mode",
+                    "cash_rounding_scope",
+                ]
+            },
+        ),
+        ("Accounts", {"fields": ["rounding_account", "receivable_account"]}),
     ]
 
 
