@@ -42,6 +42,7 @@ CHART = [
     ("2010", "VAT payable 6%", "liability"),
     ("2020", "VAT payable 12%", "liability"),
     ("3000", "Owner's equity", "equity"),
+    ("4000", "Customers", "asset"),
     ("7000", "Sales of goods", "income"),
     ("7010", "Sales of food", "income"),
     ("6580", "Cash differences", "expense"),
@@ -107,6 +108,7 @@ def demo_load() -> dict[str, Any]:
     company.cash_rounding = Decimal("0.01")
     company.tax_rounding = Company.TaxRounding.PER_LINE
     company.rounding_account = accounts["6590"]
+    company.receivable_account = accounts["4000"]
     company.save()
     walk_in = _upsert(
         Customer, {"company": company, "is_walk_in": True}, {"name": "Walk-in customer"}

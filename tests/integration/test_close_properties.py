@@ -197,9 +197,14 @@ def run_session(api_as, shop: dict[str, Any], case: dict[str, Any]) -> None:
     )
     # Every entry balances; the whole ledger sums to zero.
     journal_is_balanced()
-    sold = [u for u in totals]
-    if case["posting"] == "per_order":
-        assert JournalEntry.objects.filter(session_id=sid, kind="order").count() == len(sold)
+    # An entry per order in real-time mode, and one per order invoiced at sync (its invoice
+    # entry: the receivable against its sales) in either mode.
+    invoiced_at_sync = sum(1 for _, individual in totals.values() if individual)
+    per_order = len(totals) if case["posting"] == "per_order" else 0
+    assert (
+        JournalEntry.objects.filter(session_id=sid, kind="order").count()
+        == per_order + invoiced_at_sync
+    )
     assert JournalEntry.objects.filter(session_id=sid, kind="session").count() <= 1
 
     # The drawer holds what was kept; the destinations gained what was transferred.

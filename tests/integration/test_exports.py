@@ -141,7 +141,9 @@ def test_beancount_ledger_loads_and_balances(scenario):
     entries, errors, options = loader.load_string(text)
     assert errors == [], errors
     transactions = [e for e in entries if isinstance(e, data.Transaction)]
-    assert len(transactions) == 2  # the close of session A and of session B
+    # The close of session A, the invoice entry of the order session B invoiced at sync
+    # (the receivable against its sales) and the close of session B.
+    assert len(transactions) == 3
     for t in transactions:
         assert sum(p.units.number for p in t.postings) == 0
     cash = [

@@ -3,10 +3,18 @@
 Amounts are signed, debit positive and credit negative. The rules turn sold orders and the
 session's money movements into postings:
 
-- sales: the net of the lines credited to their income account, per tax rate
-  ("Sales 21%");
-- taxes: the tax of the lines credited to the tax's account, per rate ("VAT 21%");
+- sales: the net of the sold lines credited to their income account, per tax rate
+  ("Sales 21%"); refunds apart: the net of the refund lines (negative quantity) debited to
+  the same account ("Refunds 21%");
+- taxes: the tax of the sold lines credited to the tax's account, per rate ("VAT 21%");
+  the tax of the refund lines debited to it apart ("VAT 21% on refunds");
 - cash rounding: amount due − total credited to the company's rounding account;
+- invoices: an order invoiced on its own at sync gets an invoice entry when it is invoiced
+  (:func:`invoice_postings`): the company's receivable account debited with the invoice
+  total (the amount due; a credit note credits it), its sales, taxes and rounding credited
+  as above. Its payments then settle the receivable: the session's (or the order's) entry
+  credits the receivable ("Invoices settled"; "Credit notes settled" debited) instead of
+  its sales, taxes and rounding a second time;
 - held order differences: paid − amount due of an accepted held order, credited (a gain)
   or debited (a loss) on the account the manager chose;
 - payments: debited to the ledger account of the method's financial account, per method;
@@ -65,17 +73,24 @@ class SoldLine:
     tax_rate: Decimal
     net: Decimal
     tax: Decimal
+    refund: bool = False  # refund lines (negative quantity), booked apart from sales
 
 
 @dataclass(frozen=True)
 class Sold:
-    """What sold orders book: their lines, rounding, payments and accepted differences."""
+    """What sold orders book: their lines, rounding, payments and accepted differences.
+
+    ``lines`` and ``rounding`` are those of the orders whose sales this entry books;
+    ``settled`` is the amount due of the orders an invoice entry booked already (invoiced
+    on their own), whose payments settle the receivable: (receivable account, amount due),
+    one item per sign (invoices, credit notes)."""
 
     lines: list[SoldLine]
     rounding: Decimal
     rounding_account_id: int | None
     payments: list[tuple[int, str, Decimal]]  # (ledger account, method name, amount)
     differences: list[tuple[int, Decimal]] = field(default_factory=list)  # (account, paid − due)
+    settled: list[tuple[int | None, Decimal]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,54 @@ def rounding_postings(account_id: int | None, amount: Decimal) -> list[tuple[int
     return [(account_id, amount)]
 
 
+def sale_label(rate: Decimal, *, refund: bool) -> str:
+    """``Sales 21%`` for sold lines, ``Refunds 21%`` for refund lines."""
+    return rate_label("Refunds" if refund else "Sales", rate)
+
+
+def tax_label(rate: Decimal, *, refund: bool) -> str:
+    """``VAT 21%`` on sold lines, ``VAT 21% on refunds`` on refund lines."""
+    label = rate_label("VAT", rate)
+    return f"{label} on refunds" if refund else label
+
+
+def receivable_account(account_id: int | None) -> int:
+    """The company's receivable account, which invoicing an order on its own needs."""
+    if account_id is None:
+        raise Problem(
+            "invalid_state",
+            "The company has no receivable account: an order cannot be invoiced on its own "
+            "(set the company's receivable account first).",
+        )
+    return account_id
+
+
+def settled_postings(settled: Iterable[tuple[int | None, Decimal]]) -> list[Posting]:
+    """Payments of invoiced orders settle the receivable: credited by the invoices' amount
+    due ("Invoices settled"), debited by the credit notes' ("Credit notes settled")."""
+    return [
+        Posting(
+            receivable_account(account_id),
+            "Credit notes settled" if amount < 0 else "Invoices settled",
+            -amount,
+        )
+        for account_id, amount in settled
+        if amount
+    ]
+
+
+def lines_postings(lines: Iterable[SoldLine]) -> list[Posting]:
+    """Net and tax of sold lines credited, of refund lines debited, each on its own label."""
+    lines = list(lines)
+    postings = [
+        Posting(x.income_account_id, sale_label(x.tax_rate, refund=x.refund), -x.net) for x in lines
+    ]
+    postings += [
+        Posting(x.tax_account_id, tax_label(x.tax_rate, refund=x.refund), -x.tax) for x in lines
+    ]
+    return postings
+
+
 def sales_postings(
     *,
     sales: Iterable[tuple[int, str, Decimal]],
@@ -132,13 +195,38 @@ def sales_postings(
 
 def sold_postings(sold: Sold) -> list[Posting]:
     """The sales rules applied to sold orders (one order, or a session's aggregates)."""
-    return sales_postings(
-        sales=[(x.income_account_id, rate_label("Sales", x.tax_rate), x.net) for x in sold.lines],
-        taxes=[(x.tax_account_id, rate_label("VAT", x.tax_rate), x.tax) for x in sold.lines],
+    postings = lines_postings(sold.lines)
+    postings += sales_postings(
+        sales=(),
+        taxes=(),
         rounding=rounding_postings(sold.rounding_account_id, sold.rounding),
         payments=sold.payments,
         differences=sold.differences,
     )
+    return postings + settled_postings(sold.settled)
+
+
+def invoice_postings(
+    *,
+    number: str,
+    credit_note: bool,
+    receivable_account_id: int | None,
+    amount_due: Decimal,
+    lines: Iterable[SoldLine],
+    rounding: Decimal,
+    rounding_account_id: int | None,
+) -> list[Posting]:
+    """The entry of an order invoiced on its own, when it is invoiced: the receivable
+    debited with the invoice total (the order's amount due, signed: a credit note credits
+    it), sales and refunds, taxes and cash rounding as in a sale."""
+    label = f"{'Credit note' if credit_note else 'Invoice'} {number}"
+    postings = [Posting(receivable_account(receivable_account_id), label, amount_due)]
+    postings += lines_postings(lines)
+    postings += [
+        Posting(a, "Cash rounding", -amount)
+        for a, amount in rounding_postings(rounding_account_id, rounding)
+    ]
+    return postings
 
 
 def movement_postings(movements: Iterable[Movement]) -> list[Posting]:
@@ -170,17 +258,23 @@ def order_postings(
     payments: Iterable[tuple[int, str, Decimal]],
     difference: Decimal = ZERO,
     difference_account_id: int | None = None,
+    invoiced: bool = False,
+    amount_due: Decimal = ZERO,
+    receivable_account_id: int | None = None,
 ) -> list[Posting]:
-    """One order's entry (profiles that post in real time)."""
+    """One order's entry (profiles that post in real time). An order ``invoiced`` on its
+    own had its sales booked by its invoice entry: its payments settle the receivable
+    (``amount_due``) instead."""
     return sold_postings(
         Sold(
-            lines=list(lines),
-            rounding=rounding,
+            lines=[] if invoiced else list(lines),
+            rounding=ZERO if invoiced else rounding,
             rounding_account_id=rounding_account_id,
             payments=list(payments),
             differences=[(difference_account_id, difference)]
             if difference and difference_account_id is not None
             else [],
+            settled=[(receivable_account_id, amount_due)] if invoiced else [],
         )
     )
 

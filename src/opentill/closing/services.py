@@ -257,6 +257,7 @@ def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
             sold=session_sold(
                 session_id=session.pk,
                 rounding_account_id=session.profile.store.company.rounding_account_id,
+                receivable_account_id=session.profile.store.company.receivable_account_id,
             )
             if per_session
             else None,

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from opentill.common.admin import ReadOnlyAdmin
 from opentill.invoicing.models import Invoice
@@ -15,6 +18,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "session",
         "net_total",
         "tax_total",
+        "rounding",
         "total",
         "created_at",
     ]
@@ -34,6 +38,14 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "session",
         "net_total",
         "tax_total",
+        "rounding",
         "total",
         "created_at",
     ]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """A rounding line only on a document that carries some cash rounding."""
+        fields = list(super().get_fields(request, obj))
+        if obj is None or not obj.rounding:
+            fields.remove("rounding")
+        return fields

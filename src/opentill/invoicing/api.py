@@ -28,6 +28,7 @@ class InvoiceOut(Schema):
     customer_email: str
     net_total: str
     tax_total: str
+    rounding: str  # cash rounding of its orders: total = net_total + tax_total + rounding
     total: str
     orders: list[str]
 
@@ -52,6 +53,7 @@ def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
             "customer_email": i.customer_email,
             "net_total": fmt(i.net_total),
             "tax_total": fmt(i.tax_total),
+            "rounding": fmt(i.rounding),
             "total": fmt(i.total),
             "orders": uuids.get(i.pk, []),
         }

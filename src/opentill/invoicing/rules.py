@@ -24,7 +24,9 @@ class OrderRow:
 
     id: int
     customer_id: int | None  # None: anonymous
-    total: Decimal  # negative for a refund
+    # The order's amount due (its total after cash rounding, what was paid): the document's
+    # total is the sum of its orders'. Negative for a refund.
+    total: Decimal
     store_id: int
     profile_id: int
 

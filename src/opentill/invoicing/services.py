@@ -1,13 +1,25 @@
-"""Invoice writes: individual invoices at sync, consolidated invoices at close."""
+"""Invoice writes: individual invoices at sync, consolidated invoices at close.
+
+Every document equals what was paid for its orders: net + tax of the orders, their cash
+rounding (``Invoice.rounding``) and, as total, their amount due (a credit note carries them
+with the sign turned). An order invoiced on its own gets its invoice entry in the same
+transaction: the company's receivable debited with the total, its sales and taxes credited
+(:func:`opentill.accounting.postings.invoice_postings`); its payments settle the receivable
+in the session's entry. Orders invoiced at close keep their sales in the session's entry.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from opentill.accounting.models import JournalEntry
+from opentill.accounting.postings import SoldLine, invoice_postings, receivable_account
+from opentill.accounting.services import journal_entry_create
 from opentill.catalog.models import Customer
 from opentill.common.problems import Problem
 from opentill.common.services import sequence_next
@@ -63,10 +75,14 @@ def invoices_for_orders(*, orders: Sequence[StoredOrder], session: Session) -> l
             walk_in = walk_in or _walk_in(session)
             customer_id = walk_in
         wanted.append((order, customer_id))
+    if not wanted:
+        return []
+    company = session.profile.store.company
+    receivable = receivable_account(company.receivable_account_id)
     customers = _as_issued({customer_id for _, customer_id in wanted})
     created = []
     for order, customer_id in wanted:
-        kind = CREDIT_NOTE if order.total < 0 else INVOICE
+        kind = CREDIT_NOTE if order.amount_due < 0 else INVOICE
         invoice = Invoice.objects.create(
             number=_number(kind),
             kind=kind,
@@ -74,14 +90,57 @@ def invoices_for_orders(*, orders: Sequence[StoredOrder], session: Session) -> l
             customer_id=customer_id,
             **customers[customer_id],
             session=session,
-            net_total=abs(order.net_total),
-            tax_total=abs(order.tax_total),
-            total=abs(order.total),
+            **_amounts(
+                kind,
+                net=order.net_total,
+                tax=order.tax_total,
+                rounding=order.rounding,
+                due=order.amount_due,
+            ),
         )
         Order.objects.filter(uuid=order.uuid).update(invoice=invoice, state=Order.State.INVOICED)
         order.state = Order.State.INVOICED
+        journal_entry_create(
+            kind=JournalEntry.Kind.ORDER,
+            reference=f"{invoice.number} order {order.uuid}",
+            postings=invoice_postings(
+                number=invoice.number,
+                credit_note=kind == CREDIT_NOTE,
+                receivable_account_id=receivable,
+                amount_due=order.amount_due,
+                lines=[
+                    SoldLine(
+                        line.income_account_id,
+                        line.tax_account_id,
+                        line.tax_rate,
+                        line.net,
+                        line.tax_amount,
+                        refund=line.quantity < 0,
+                    )
+                    for line in order.lines
+                ],
+                rounding=order.rounding,
+                rounding_account_id=company.rounding_account_id if order.rounding else None,
+            ),
+            session_id=session.pk,
+            order_id=order.pk,
+        )
         created.append(invoice)
     return created
+
+
+def _amounts(
+    kind: str, *, net: Decimal, tax: Decimal, rounding: Decimal, due: Decimal
+) -> dict[str, Decimal]:
+    """The document's figures from its orders' signed sums: net + tax + rounding = total =
+    the amount due, a credit note's with the sign turned."""
+    sign = -1 if kind == CREDIT_NOTE else 1
+    return {
+        "net_total": sign * net,
+        "tax_total": sign * tax,
+        "rounding": sign * rounding,
+        "total": sign * due,
+    }
 
 
 def invoices_consolidate(*, session: Session) -> list[Invoice]:
@@ -93,16 +152,16 @@ def invoices_consolidate(*, session: Session) -> list[Invoice]:
     rows = list(
         Order.objects.filter(session=session, state=Order.State.PAID, invoice__isnull=True)
         .order_by("id")
-        .values_list("id", "customer_id", "total", "net_total", "tax_total")
+        .values_list("id", "customer_id", "amount_due", "net_total", "tax_total", "rounding")
     )
     if not rows:
         return []
     profile = session.profile
     orders = [
-        OrderRow(id=i, customer_id=c, total=t, store_id=profile.store_id, profile_id=profile.pk)
-        for i, c, t, _, _ in rows
+        OrderRow(id=i, customer_id=c, total=due, store_id=profile.store_id, profile_id=profile.pk)
+        for i, c, due, _, _, _ in rows
     ]
-    amounts = {i: (net, tax, total) for i, _, total, net, tax in rows}
+    amounts = {i: (net, tax, rounding, due) for i, _, due, net, tax, rounding in rows}
     rule = load_rule(profile.invoicing_rule or settings.OPENTILL_INVOICING_RULE)
     groups = rule.group(orders, walk_in_customer_id=_walk_in(session))
     check_groups(orders, groups)
@@ -110,9 +169,9 @@ def invoices_consolidate(*, session: Session) -> list[Invoice]:
     invoices = []
     mapping: list[tuple[int, int]] = []
     for group in groups:
-        net = sum((amounts[i][0] for i in group.order_ids), ZERO)
-        tax = sum((amounts[i][1] for i in group.order_ids), ZERO)
-        total = sum((amounts[i][2] for i in group.order_ids), ZERO)
+        net, tax, rounding, due = (
+            sum((amounts[i][k] for i in group.order_ids), ZERO) for k in range(4)
+        )
         invoice = Invoice.objects.create(
             number=_number(group.kind),
             kind=group.kind,
@@ -120,9 +179,7 @@ def invoices_consolidate(*, session: Session) -> list[Invoice]:
             customer_id=group.customer_id,
             **customers[group.customer_id],
             session=session,
-            net_total=abs(net),
-            tax_total=abs(tax),
-            total=abs(total),
+            **_amounts(group.kind, net=net, tax=tax, rounding=rounding, due=due),
         )
         mapping.extend((order_id, invoice.pk) for order_id in group.order_ids)
         invoices.append(invoice)

@@ -1,6 +1,8 @@
 """What follows a sync in its transaction: the contexts above are told (invoicing writes the
 individual invoices) and, when the profile posts in real time, each sold order's journal
-entry is booked with the rules of :mod:`opentill.accounting.postings`."""
+entry is booked with the rules of :mod:`opentill.accounting.postings`. An order invoiced on
+its own had its sales booked by its invoice entry (invoicing writes it): its payments
+settle the receivable."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from opentill.accounting.models import JournalEntry
 from opentill.accounting.postings import SoldLine, order_postings
 from opentill.accounting.services import journal_entry_create
 from opentill.orders.domain import StoredOrder
+from opentill.orders.models import Order
 from opentill.orders.selectors import SOLD
 from opentill.orders.signals import orders_synced
 from opentill.pos.models import PosProfile, Session
@@ -22,6 +25,7 @@ def orders_after_sync(*, orders: Sequence[StoredOrder], session: Session) -> Non
     orders_synced.send(sender=StoredOrder, orders=orders, session=session)
     if session.profile.posting_mode != PosProfile.PostingMode.PER_ORDER:
         return
+    company = session.profile.store.company
     for order in orders:
         if order.state not in SOLD:
             continue
@@ -36,16 +40,19 @@ def orders_after_sync(*, orders: Sequence[StoredOrder], session: Session) -> Non
                         line.tax_rate,
                         line.net,
                         line.tax_amount,
+                        refund=line.quantity < 0,
                     )
                     for line in order.lines
                 ],
                 rounding=order.rounding,
-                rounding_account_id=(
-                    session.profile.store.company.rounding_account_id if order.rounding else None
-                ),
+                rounding_account_id=company.rounding_account_id if order.rounding else None,
                 payments=[(p.ledger_account_id, p.method_name, p.amount) for p in order.payments],
                 difference=order.difference,
                 difference_account_id=order.difference_account_id,
+                # Invoiced on its own by orders_synced: its invoice entry booked the sales.
+                invoiced=order.state == Order.State.INVOICED,
+                amount_due=order.amount_due,
+                receivable_account_id=company.receivable_account_id,
             ),
             session_id=session.pk,
             order_id=order.pk,

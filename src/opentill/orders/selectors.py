@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
 
 from opentill.accounting.postings import Sold, SoldLine
 from opentill.money import ZERO, AmountError, fmt, parse_decimal
@@ -127,22 +127,52 @@ def session_pending_orders(*, session_id: int) -> QuerySet[Order]:
     return Order.objects.filter(session_id=session_id, state=Order.State.DRAFT).order_by("id")
 
 
-def session_sold(*, session_id: int, rounding_account_id: int | None) -> Sold:
-    """What the session's sold orders book, as SQL aggregates: net and tax per income
-    account, tax account and rate, cash rounding, payments per method, accepted held order
-    differences per account. A handful of GROUP BY queries, independent of volume."""
+#: Orders whose sales their sale books (the session's or the order's entry): those not
+#: invoiced on their own. An order invoiced at sync had its sales booked by its invoice
+#: entry; its payments settle the receivable instead.
+BOOKED_BY_SALE = Q(invoice__isnull=True) | Q(invoice__consolidated=True)
+BOOKED_BY_INVOICE = Q(invoice__consolidated=False)
+
+
+def session_sold_lines(*, session_id: int) -> list[SoldLine]:
+    """Net and tax of the session's sold lines whose sales the session's entry books, per
+    income account, tax account, rate and refund (negative quantity) or sale: one GROUP BY."""
+    booked = Q(order__invoice__isnull=True) | Q(order__invoice__consolidated=True)
     grouped = (
-        OrderLine.objects.filter(order__session_id=session_id, order__state__in=SOLD)
-        .values("income_account_id", "tax__account_id", "tax_rate")
+        OrderLine.objects.filter(booked, order__session_id=session_id, order__state__in=SOLD)
+        .annotate(
+            refund=Case(
+                When(quantity__lt=0, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .values("income_account_id", "tax__account_id", "tax_rate", "refund")
         .annotate(sum_net=Sum("net"), sum_tax=Sum("tax_amount"))
-        .order_by("income_account_id", "tax__account_id", "tax_rate")
-        .values_list("income_account_id", "tax__account_id", "tax_rate", "sum_net", "sum_tax")
+        .order_by("income_account_id", "tax__account_id", "tax_rate", "refund")
+        .values_list(
+            "income_account_id", "tax__account_id", "tax_rate", "refund", "sum_net", "sum_tax"
+        )
     )
-    rounding = (
-        Order.objects.filter(session_id=session_id, state__in=SOLD).aggregate(r=Sum("rounding"))[
-            "r"
-        ]
-        or ZERO
+    return [
+        SoldLine(income, tax_acc, rate, net, tax, refund=bool(refund))
+        for income, tax_acc, rate, refund, net, tax in grouped
+    ]
+
+
+def session_sold(
+    *, session_id: int, rounding_account_id: int | None, receivable_account_id: int | None = None
+) -> Sold:
+    """What the session's sold orders book, as SQL aggregates: net and tax per income
+    account, tax account, rate and sale or refund, cash rounding, payments per method,
+    accepted held order differences per account, and the amount due of the orders invoiced
+    on their own (their payments settle the receivable). A handful of GROUP BY queries,
+    independent of volume."""
+    sold = Order.objects.filter(session_id=session_id, state__in=SOLD)
+    sums = sold.aggregate(
+        rounding=Sum("rounding", filter=BOOKED_BY_SALE),
+        invoiced=Sum("amount_due", filter=BOOKED_BY_INVOICE & Q(amount_due__gt=0)),
+        credited=Sum("amount_due", filter=BOOKED_BY_INVOICE & Q(amount_due__lt=0)),
     )
     payments = list(
         Payment.objects.filter(session_id=session_id, order__state__in=SOLD)
@@ -154,19 +184,21 @@ def session_sold(*, session_id: int, rounding_account_id: int | None) -> Sold:
         )
     )
     differences = list(
-        Order.objects.filter(session_id=session_id, state__in=SOLD)
-        .exclude(difference=0)
+        sold.exclude(difference=0)
         .values("difference_account_id")
         .annotate(amount=Sum("difference"))
         .order_by("difference_account_id")
         .values_list("difference_account_id", "amount")
     )
     return Sold(
-        lines=[
-            SoldLine(income, tax_acc, rate, net, tax) for income, tax_acc, rate, net, tax in grouped
-        ],
-        rounding=rounding,
+        lines=session_sold_lines(session_id=session_id),
+        rounding=sums["rounding"] or ZERO,
         rounding_account_id=rounding_account_id,
         payments=payments,
         differences=differences,
+        settled=[
+            (receivable_account_id, amount)
+            for amount in (sums["invoiced"], sums["credited"])
+            if amount
+        ],
     )
