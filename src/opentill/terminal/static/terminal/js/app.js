@@ -8,7 +8,7 @@ import { loadDestinations } from "./cashmove.js";
 import { showDashboard } from "./dashboard.js";
 import { readLimits } from "./limits.js";
 import { showLogin, signInDialog } from "./login.js";
-import { MoneyFormat } from "./money.js";
+import { MoneyFormat, conventionsOf } from "./money.js";
 import { plainProblem } from "./problems.js";
 import { showSelling } from "./selling.js";
 import * as store from "./store.js";
@@ -66,7 +66,7 @@ export const app = {
     this.catalog = catalog;
     this.limits = readLimits(catalog.limits);
     const company = catalog.company;
-    this.fmt = new MoneyFormat(company.locale, company.currency);
+    this.fmt = new MoneyFormat(company.locale, company.currency, conventionsOf(company).places);
   },
 
   /** Ask the server for a newer catalog (If-None-Match: cheap when nothing changed); on a

@@ -9,7 +9,7 @@ import { APPROVAL_HEADER, approvalReason, askManager, needsApproval } from "./ap
 import { attentionItems, attentionList, heldOrders, resolveHere } from "./attention.js";
 import * as api from "./api.js";
 import { countEditor } from "./counting.js";
-import { cents, centsToString, sum } from "./money.js";
+import { cents, centsToString, sum, unitsToString } from "./money.js";
 import { openReport, reportWindow, showReport } from "./report.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
@@ -158,7 +158,7 @@ class CloseWizard {
     const cart = this.selling.cart;
     if (cart.lines.length) {
       const total = this.selling.price().total;
-      items.push({ kind: "cart", uuid: cart.uuid, label: `Current ticket · ${cart.lines.length} line(s)`, total: centsToString(total) });
+      items.push({ kind: "cart", uuid: cart.uuid, label: `Current ticket · ${cart.lines.length} line(s)`, total: unitsToString(total, this.fmt.places) });
     }
     const known = new Set();
     for (const t of local) {

@@ -1,9 +1,12 @@
 // The payment dialog: one or several methods, amount tendered and change, refunds.
-// Amounts are BigInt cents; the amount due follows the server's rules (cash rounding when a
-// cash payment is present), so the synced order never meets payment_mismatch.
+// Amounts are BigInt units of the currency (cents for two decimals); the amount due follows
+// the server's rules (ticket.js: the ticket's fiscal position and the company's conventions;
+// with cash, only what is left for cash after the other methods is rounded), so the synced
+// order never meets payment_mismatch.
 
 import { amountProblem } from "./limits.js";
-import { cents, centsToString, priceOrder, sum } from "./money.js";
+import { parseUnits, sum } from "./money.js";
+import { amountText, amountUnits, priceTicket } from "./ticket.js";
 import { errorLine, fill, h, modal, showErrorLine } from "./ui.js";
 
 /**
@@ -13,8 +16,9 @@ import { errorLine, fill, h, modal, showErrorLine } from "./ui.js";
  */
 export function wirePayment(p) {
   const out = { payment_method: p.payment_method, amount: p.amount };
-  const amount = cents(p.amount);
-  const tendered = p.tendered === undefined || p.tendered === null ? null : cents(p.tendered);
+  // Compared at three places, which reads amounts of any currency (0, 2 or 3 decimals).
+  const amount = parseUnits(p.amount, 3);
+  const tendered = p.tendered === undefined || p.tendered === null ? null : parseUnits(p.tendered, 3);
   if (p.kind === "cash" && amount > 0n && tendered !== null && tendered > amount) out.tendered = p.tendered;
   return out;
 }
@@ -22,17 +26,22 @@ export function wirePayment(p) {
 /** Resolves with {payments, total, due, tax, net, tendered, change} or null when cancelled. */
 export function openPayment(app, cart) {
   const fmt = app.fmt;
-  const company = app.catalog.company;
+  const toUnits = (text) => amountUnits(app.catalog, text);
+  const toText = (units) => amountText(app.catalog, units);
   const methods = app.catalog.payment_methods;
-  const exact = priceOrder(cart.lines, company);
+  const exact = priceTicket(app.catalog, cart);
   const refund = exact.total < 0n;
   const sign = refund ? -1n : 1n;
-  const payments = []; // {method, amount (signed cents), tendered (cents, ≥ amount), change}
+  const payments = []; // {method, amount (signed units), tendered (units, ≥ amount), change}
   let selected = methods.find((m) => m.kind === "cash") || methods[0];
   let result = null;
 
-  const dueFor = (cash) => priceOrder(cart.lines, company, { cash }).due;
+  // Cash rounding (pricing.py cash_due): when cash pays, only what is left for cash after
+  // the other methods is rounded (15.72 with 0.68 by card: 15.05 in cash); under the "all"
+  // scope the total is rounded whatever pays it.
   const hasCash = () => payments.some((p) => p.method.kind === "cash");
+  const otherMethods = () => sum(payments.filter((p) => p.method.kind !== "cash").map((p) => p.amount));
+  const dueFor = (cash) => priceTicket(app.catalog, cart, { cashAfter: cash ? otherMethods() : null }).due;
   const paid = () => sum(payments.map((p) => p.amount));
   const remainingWith = (method) => dueFor(hasCash() || method?.kind === "cash") - paid();
   const remaining = () => dueFor(hasCash()) - paid();
@@ -70,8 +79,8 @@ export function openPayment(app, cart) {
       );
       const left = remainingWith(selected);
       const notes = (selected.denominations || [])
-        .map((d) => cents(d.value))
-        .filter((v) => v > left && v >= 500n)
+        .map((d) => toUnits(d.value))
+        .filter((v) => v !== null && v > left && v >= toUnits("5"))
         .slice(0, 3);
       fill(
         quick,
@@ -79,7 +88,7 @@ export function openPayment(app, cart) {
           ? [
               h("button", { type: "button", class: "chip", onclick: () => addPayment(selected, "") }, `Exact ${fmt.money(left * sign)}`),
               selected.kind === "cash" && !refund
-                ? notes.map((v) => h("button", { type: "button", class: "chip", onclick: () => addPayment(selected, centsToString(v)) }, fmt.money(v)))
+                ? notes.map((v) => h("button", { type: "button", class: "chip", onclick: () => addPayment(selected, toText(v)) }, fmt.money(v)))
                 : null,
             ]
           : null,
@@ -136,7 +145,7 @@ export function openPayment(app, cart) {
       let amount;
       if (text.trim() === "") amount = left;
       else {
-        const value = cents(text);
+        const value = toUnits(text);
         if (value === null || value <= 0n) {
           showErrorLine(error, `“${text}” is not an amount: type e.g. 20 or 12.50.`);
           return false;
@@ -171,22 +180,22 @@ export function openPayment(app, cart) {
 
     function finish() {
       if (remaining() !== 0n) return;
-      const priced = priceOrder(cart.lines, company, { cash: hasCash() });
+      const priced = priceTicket(app.catalog, cart, { cashAfter: hasCash() ? otherMethods() : null });
       result = {
         payments: payments.map((p) => ({
           payment_method: p.method.id,
           name: p.method.name,
           kind: p.method.kind,
-          amount: centsToString(p.amount),
-          tendered: centsToString(p.tendered),
-          change: centsToString(p.change),
+          amount: toText(p.amount),
+          tendered: toText(p.tendered),
+          change: toText(p.change),
         })),
-        total: centsToString(priced.total),
-        due: centsToString(priced.due),
-        tax: centsToString(priced.tax),
-        net: centsToString(priced.net),
-        tendered: centsToString(sum(payments.map((p) => p.tendered))),
-        change: centsToString(sum(payments.map((p) => p.change))),
+        total: toText(priced.total),
+        due: toText(priced.due),
+        tax: toText(priced.tax),
+        net: toText(priced.net),
+        tendered: toText(sum(payments.map((p) => p.tendered))),
+        change: toText(sum(payments.map((p) => p.change))),
       };
       dialog.close();
     }

@@ -13,11 +13,12 @@ import { openCashMove } from "./cashmove.js";
 import { openCloseWizard } from "./closing.js";
 import { quantityProblem, ticketProblem } from "./limits.js";
 import { plainProblem } from "./problems.js";
-import { centsToString, parseQuantity, parseRate, priceOrder, quantityToString, rateToString } from "./money.js";
+import { parseQuantity, parseRate, quantityToString, rateToString } from "./money.js";
 import { openPayment, wirePayment } from "./payment.js";
 import { openReport } from "./report.js";
 import * as store from "./store.js";
 import * as sync from "./sync.js";
+import { amountText, defaultPosition, offeredPositions, positionOf, priceTicket, productTaxes } from "./ticket.js";
 import * as till from "./till.js";
 import { $, anyDialogOpen, confirmBox, fill, h, modal, newUuid, nowRfc3339, toast } from "./ui.js";
 
@@ -142,6 +143,8 @@ export class Selling {
     localStorage.removeItem(this.legacyCartKey);
     const { owner, ...rest } = cart;
     this.cart = Array.isArray(rest.lines) ? rest : this.newCart();
+    // A ticket kept by a terminal older than fiscal positions takes the default one.
+    if (!("fiscal_position" in this.cart)) this.cart.fiscal_position = defaultPosition(this.catalog, this.cart.customer);
   }
 
   /** Another tab took the till: save what is in progress (while this tab still owns it),
@@ -156,7 +159,9 @@ export class Selling {
   newCart() {
     // replaces: the uuid of the parked ticket (draft) this one pays or parks again; remote:
     // that draft was parked on another device (known from the server, not this browser).
-    return { uuid: newUuid(), lines: [], customer: null, to_invoice: false, replaces: null, remote: false, refund: false, selected: -1 };
+    // fiscal_position: the position the ticket is priced under (the till's default at first).
+    const fiscal_position = defaultPosition(this.catalog);
+    return { uuid: newUuid(), lines: [], customer: null, fiscal_position, to_invoice: false, replaces: null, remote: false, refund: false, selected: -1 };
   }
 
   /** Save the cart (in order, one write after the other); refused once another tab owns it. */
@@ -174,8 +179,10 @@ export class Selling {
     return this.saving;
   }
 
-  price(cash = false) {
-    return priceOrder(this.cart.lines, this.company, { cash });
+  /** The ticket in progress priced as the server will (ticket.js): its fiscal position, the
+   * catalog's taxes, the company's conventions; no cash rounding. */
+  price(lines = this.cart.lines) {
+    return priceTicket(this.catalog, { ...this.cart, lines });
   }
 
   // --- layout -------------------------------------------------------------------------
@@ -220,6 +227,8 @@ export class Selling {
       this.customers.map((c) => h("option", { value: String(c.id) }, c.name)),
     );
     this.invoiceBox = h("input", { type: "checkbox", id: "to-invoice", onchange: () => this.setInvoice(this.invoiceBox.checked) });
+    this.positionSelect = h("select", { id: "fiscal-position", onchange: () => this.setPosition(this.positionSelect.value) });
+    this.positionField = h("span", { class: "fiscal-position" }, h("label", { for: "fiscal-position" }, "Taxes as"), this.positionSelect);
     this.parkedButton = h("button", { type: "button", onclick: () => this.showParked() }, "Parked ", h("span", { class: "count" }, "0"), " ", h("kbd", {}, "⇧F8"));
     this.refundBanner = h("p", { class: "refund-banner", hidden: true }, "Refund ticket: quantities are returned");
     app.screen().replaceChildren(
@@ -242,6 +251,7 @@ export class Selling {
             h("label", { for: "customer" }, "Customer ", h("kbd", {}, "F3")),
             this.customerSelect,
             h("span", { class: "invoice" }, this.invoiceBox, h("label", { for: "to-invoice" }, "Invoice")),
+            this.positionField,
           ),
           this.refundBanner,
           this.lines,
@@ -357,7 +367,7 @@ export class Selling {
           h(
             "span",
             { class: "detail" },
-            `${this.fmt.quantity(line.quantity)} × ${this.fmt.money(line.unit_price)}`,
+            `${this.fmt.quantity(line.quantity)} × ${this.fmt.money(p.unit_price)}`,
             line.discount_percent && line.discount_percent !== "0" ? ` · −${line.discount_percent} %` : "",
           ),
           h("span", { class: "line-total" }, this.fmt.money(p.total)),
@@ -374,6 +384,7 @@ export class Selling {
     this.customerSelect.value = cart.customer ? String(cart.customer) : "";
     this.invoiceBox.checked = cart.to_invoice;
     this.invoiceBox.disabled = !cart.customer;
+    this.renderPositions();
     this.refundBanner.hidden = !cart.refund;
     $("#refund-toggle")?.setAttribute("aria-pressed", String(cart.refund));
   }
@@ -389,7 +400,7 @@ export class Selling {
         "div",
         { class: "grand" },
         h("span", {}, refund ? "To refund" : "Total"),
-        h("span", { id: "ticket-total", dataset: { cents: centsToString(priced.total) } }, this.fmt.money(refund ? -priced.total : priced.total)),
+        h("span", { id: "ticket-total", dataset: { cents: amountText(this.catalog, priced.total) } }, this.fmt.money(refund ? -priced.total : priced.total)),
       ),
       this.cart.replaces ? h("p", { class: "muted" }, this.cart.remote ? "Resumed ticket parked on another device" : "Resumed parked ticket") : null,
     );
@@ -415,7 +426,7 @@ export class Selling {
         let problem = quantityProblem(value, this.app.limits);
         if (!problem) {
           const lines = this.cart.lines.map((l, i) => (i === this.cart.selected ? { ...l, quantity: quantityToString(value) } : l));
-          problem = ticketProblem(priceOrder(lines, this.company), lines.length, this.app.limits);
+          problem = ticketProblem(this.price(lines), lines.length, this.app.limits);
         }
         qty.setAttribute("aria-invalid", String(Boolean(problem)));
         qtyError.textContent = problem ? `Refused: ${problem}; the line keeps ${this.fmt.quantity(original)}.` : "";
@@ -467,7 +478,7 @@ export class Selling {
 
   /** Whether the ticket with ``lines`` stays within the server's limits; says why not. */
   fits(lines) {
-    const problem = ticketProblem(priceOrder(lines, this.company), lines.length, this.app.limits);
+    const problem = ticketProblem(this.price(lines), lines.length, this.app.limits);
     if (problem) toast(`Refused: ${problem}.`, "warn", 6000);
     return !problem;
   }
@@ -504,7 +515,7 @@ export class Selling {
         quantity: quantityToString(qty),
         unit_price: product.price,
         discount_percent: "0",
-        tax_rate: product.tax_rate,
+        taxes: productTaxes(product),
       };
       if (!this.fits([...cart.lines, line])) return;
       cart.lines.push(line);
@@ -567,7 +578,34 @@ export class Selling {
   setCustomer(value) {
     this.cart.customer = value ? Number(value) : null;
     if (!this.cart.customer) this.cart.to_invoice = false;
+    // A customer with a default fiscal position (an export customer, a company abroad)
+    // brings it; the cashier may still change it.
+    const customer = this.customers.find((c) => c.id === this.cart.customer);
+    if (customer && positionOf(this.catalog, customer.fiscal_position ?? null)) this.cart.fiscal_position = customer.fiscal_position;
     this.changed();
+  }
+
+  /** The fiscal position of the ticket (null: none): its lines are priced under it. */
+  setPosition(value) {
+    this.cart.fiscal_position = value ? Number(value) : null;
+    this.changed();
+  }
+
+  /** The fiscal position selector: shown when the till offers positions (or the ticket has
+   * one, e.g. its customer's); "Standard" is the products' own taxes. */
+  renderPositions() {
+    if (!this.positionSelect) return;
+    const chosen = this.cart.fiscal_position ?? null;
+    const positions = [...offeredPositions(this.catalog)];
+    const current = positionOf(this.catalog, chosen);
+    if (current && !positions.includes(current)) positions.push(current);
+    fill(
+      this.positionSelect,
+      h("option", { value: "" }, "Standard"),
+      positions.map((p) => h("option", { value: String(p.id) }, p.name)),
+    );
+    this.positionSelect.value = chosen === null ? "" : String(chosen);
+    this.positionField.hidden = positions.length === 0;
   }
 
   setInvoice(checked) {
@@ -686,6 +724,7 @@ export class Selling {
       created_at: nowRfc3339(),
       state,
       customer: cart.customer,
+      fiscal_position: cart.fiscal_position ?? null,
       to_invoice: cart.to_invoice,
       lines: cart.lines.map((l) => ({
         product: l.product,
@@ -707,6 +746,7 @@ export class Selling {
       created_at: payload.created_at,
       customer: payload.customer,
       customer_name: customer ? customer.name : "Walk-in customer",
+      fiscal_position: payload.fiscal_position,
       to_invoice: payload.to_invoice,
       lines: this.cart.lines.map((l) => ({ ...l })),
       refund: this.cart.refund,
@@ -783,7 +823,7 @@ export class Selling {
     }
     const payload = this.orderPayload("draft");
     const priced = this.price();
-    const ticket = this.ticketRecord(payload, { total: centsToString(priced.total) });
+    const ticket = this.ticketRecord(payload, { total: amountText(this.catalog, priced.total) });
     if (!(await this.queueTicket(ticket, payload, `Parked again as ${ticket.uuid}`))) return;
     this.refreshParkedCount();
     toast("Ticket parked.");
@@ -815,6 +855,8 @@ export class Selling {
       ...this.newCart(),
       lines: ticket.lines.map((l) => ({ ...l })),
       customer: ticket.customer,
+      // A ticket parked before fiscal positions: the customer's default one, else the till's.
+      fiscal_position: "fiscal_position" in ticket ? ticket.fiscal_position : defaultPosition(this.catalog, ticket.customer),
       to_invoice: ticket.to_invoice,
       refund: Boolean(ticket.refund),
       // A remote draft the close wizard already voided (took) has nothing left to replace.
@@ -844,7 +886,7 @@ export class Selling {
         quantity: quantityToString(parseQuantity(l.quantity)),
         unit_price: l.unit_price,
         discount_percent: rateToString(parseRate(l.discount_percent || "0")),
-        tax_rate: product.tax_rate,
+        taxes: productTaxes(product),
       };
     });
     if (!lines.length) throw new Error(`Ticket ${order.uuid.slice(0, 8)} has no line: void it.`);
@@ -853,6 +895,8 @@ export class Selling {
       uuid: order.uuid,
       lines,
       customer,
+      // The position it was parked under (the server says when it knows; else the default).
+      ...("fiscal_position" in order ? { fiscal_position: order.fiscal_position } : {}),
       to_invoice: Boolean(customer && order.to_invoice),
       refund: lines.every((l) => parseQuantity(l.quantity) < 0n),
       remote: true,
@@ -904,7 +948,7 @@ export class Selling {
   showReceipt(ticket) {
     const fmt = this.fmt;
     const methodName = (id) => this.catalog.payment_methods.find((m) => m.id === id)?.name || `#${id}`;
-    const priced = priceOrder(ticket.lines, this.company, { cash: ticket.payments.some((p) => p.kind === "cash") });
+    const priced = priceTicket(this.catalog, ticket);
     const refund = ticket.due.startsWith("-");
     const dialog = modal({
       title: "Receipt",
