@@ -123,6 +123,42 @@ def order_taxes(*, order_id: int) -> list[tuple[int, str, Decimal, Decimal]]:
     )
 
 
+def tax_summary(*, session_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The VAT summary of sold orders: per tax (as charged: name, kind, rate), the base and
+    tax of sale lines and of refund lines apart, and both together; percent taxes first (by
+    rate), then fixed ones. One GROUP BY over the order line taxes."""
+    rows: dict[tuple[int, str, str, Decimal], dict[str, Any]] = {}
+    for tax_id, name, kind, rate, refund, base, amount in (
+        OrderLineTax.objects.filter(
+            order__session_id__in=list(session_ids), order__state__in=SOLD_STATES
+        )
+        .values("tax_id", "name", "kind", "rate", "refund")
+        .annotate(sum_base=Sum("base"), sum_amount=Sum("amount"))
+        .order_by("tax_id", "name", "kind", "rate", "refund")
+        .values_list("tax_id", "name", "kind", "rate", "refund", "sum_base", "sum_amount")
+    ):
+        row = rows.setdefault(
+            (tax_id, name, kind, rate),
+            {
+                "tax": tax_id,
+                "name": name,
+                "kind": kind,
+                "rate": rate,
+                "sales_base": ZERO,
+                "sales_tax": ZERO,
+                "refunds_base": ZERO,
+                "refunds_tax": ZERO,
+            },
+        )
+        side = "refunds" if refund else "sales"
+        row[f"{side}_base"] += base
+        row[f"{side}_tax"] += amount
+    for row in rows.values():
+        row["base"] = row["sales_base"] + row["refunds_base"]
+        row["amount"] = row["sales_tax"] + row["refunds_tax"]
+    return sorted(rows.values(), key=lambda r: (r["kind"] != "percent", r["rate"], r["name"]))
+
+
 def session_pending_orders(*, session_id: int) -> QuerySet[Order]:
     return Order.objects.filter(session_id=session_id, state=Order.State.DRAFT).order_by("id")
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 COMMANDS = ("report", "export")
 REPORT_FORMATS = ("pdf", "html", "json", "text", "escpos")
-EXPORT_DATASETS = ("sessions", "orders", "payments", "journal")
+EXPORT_DATASETS = ("sessions", "orders", "payments", "taxes", "journal")
 EXPORT_FORMATS = ("csv", "xlsx", "beancount")
 
 
@@ -46,7 +46,7 @@ def add_commands(subparsers: Any) -> None:
 
     export = subparsers.add_parser(
         "export",
-        help="export sessions, orders, payments or journal entries for accountants",
+        help="export sessions, orders, payments, taxes (VAT detail) or journal entries for accountants",
         description="Sessions (by creation time), orders and payments (by order time) or "
         "journal entries (by date) of a range of days, inclusive, as CSV, XLSX or beancount.",
     )

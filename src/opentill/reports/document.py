@@ -216,6 +216,9 @@ def build_document(r: dict[str, Any]) -> Document:
         )
     )
 
+    if "taxes" in r:
+        sections.append(_tax_summary(r))
+
     if "sales_by_category" in r:
         sections.append(
             Section(
@@ -468,3 +471,25 @@ def build_document(r: dict[str, Any]) -> Document:
     ]
     footer = f"Printed {when(r.get('generated_at'))}" if r.get("generated_at") else ""
     return Document(title, subtitle, sections, signatures, footer)
+
+
+def _tax_summary(r: dict[str, Any]) -> Section:
+    """The VAT summary an accountant files: per tax, the base and tax of sales, then of
+    refunds on a line of their own, and the tax due in all."""
+    rows: list[list[str]] = []
+    for t in r["taxes"]:
+        rows.append([t["name"], t["sales_base"], t["sales_tax"]])
+        if Decimal(t["refunds_base"]) or Decimal(t["refunds_tax"]):
+            rows.append([f"{t['name']} refunds", t["refunds_base"], t["refunds_tax"]])
+    total = r.get("taxes_total")
+    return Section(
+        "Taxes",
+        [
+            Table(
+                [Column("Tax"), Column("Base", RIGHT), Column("Tax", RIGHT)],
+                rows,
+                total=["Tax due", "", total["amount"]] if total and rows else None,
+                empty="No tax",
+            )
+        ],
+    )

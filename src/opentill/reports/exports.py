@@ -1,4 +1,4 @@
-"""Exports for accountants: sessions, orders, payments and journal entries of a date range as
+"""Exports for accountants: sessions, orders, payments, taxes and journal entries of a date range as
 CSV or XLSX, and journal entries as a beancount ledger.
 
 Every export streams: rows come from ``values_list(...).iterator(chunk_size=…)`` and are
@@ -39,13 +39,13 @@ from django.utils import timezone
 from opentill.accounting.models import JournalLine, LedgerAccount
 from opentill.common.fields import MoneyField
 from opentill.common.text import cell_text, printable
-from opentill.money import fmt
-from opentill.orders.models import Order, Payment
+from opentill.money import RATE_PLACES, fmt
+from opentill.orders.models import Order, OrderLineTax, Payment
 from opentill.orders.selectors import SOLD_STATES
 from opentill.pos.models import Session, SessionCount
 from opentill.stores.models import Company
 
-DATASETS = ("sessions", "orders", "payments", "journal")
+DATASETS = ("sessions", "orders", "payments", "taxes", "journal")
 FORMATS = ("csv", "xlsx", "beancount")
 CHUNK = 2000
 Progress = Callable[[int], None]
@@ -58,7 +58,7 @@ class ExportError(ValueError):
 @dataclass(frozen=True)
 class Column:
     title: str
-    kind: str = "text"  # text, money, int, datetime, date, bool
+    kind: str = "text"  # text, money, rate (a percent, 4 decimals), int, datetime, date, bool
 
 
 @dataclass
@@ -253,6 +253,44 @@ def dataset(
                 "change",
             ),
         )
+    if name == "taxes":
+        # The VAT detail: every tax of every order line, sale and refund lines apart.
+        taxes = OrderLineTax.objects.filter(
+            order__created_at__gte=since, order__created_at__lt=until
+        )
+        if stores is not None:
+            taxes = taxes.filter(order__session__profile__store_id__in=stores)
+        return Dataset(
+            name,
+            [
+                Column("id", "int"),
+                Column("order"),
+                Column("created_at", "datetime"),
+                Column("order_state"),
+                Column("session"),
+                Column("tax"),
+                Column("kind"),
+                Column("rate", "rate"),
+                Column("refund", "bool"),
+                Column("base", "money"),
+                Column("amount", "money"),
+                Column("account"),
+            ],
+            taxes.order_by("id").values_list(
+                "id",
+                "order__uuid",
+                "order__created_at",
+                "order__state",
+                "order__session__name",
+                "name",
+                "kind",
+                "rate",
+                "refund",
+                "base",
+                "amount",
+                "account__code",
+            ),
+        )
     if name == "journal":
         lines = JournalLine.objects.filter(entry__date__gte=start, entry__date__lte=end)
         if stores is not None:
@@ -295,13 +333,13 @@ def dataset(
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, kind: str = "text") -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return fmt(value) or ""
+        return (fmt(value, RATE_PLACES) if kind == "rate" else fmt(value)) or ""
     if isinstance(value, datetime):
         return timezone.localtime(value).isoformat()
     if isinstance(value, date):
@@ -316,9 +354,10 @@ def csv_chunks(data: Dataset, *, progress: Progress | None = None) -> Iterator[s
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.title for c in data.columns])
+    kinds = [c.kind for c in data.columns]
     done = 0
     for row in data.rows():
-        writer.writerow([_text(v) for v in row])
+        writer.writerow([_text(v, k) for v, k in zip(row, kinds, strict=True)])
         done += 1
         if done % CHUNK == 0:
             yield buffer.getvalue()
@@ -338,7 +377,12 @@ def write_csv(data: Dataset, out: IO[str], *, progress: Progress | None = None) 
 
 # --- XLSX -------------------------------------------------------------------------------------
 
-_FORMATS = {"money": "#,##0.00", "datetime": "yyyy-mm-dd hh:mm:ss", "date": "yyyy-mm-dd"}
+_FORMATS = {
+    "money": "#,##0.00",
+    "rate": "0.00##",
+    "datetime": "yyyy-mm-dd hh:mm:ss",
+    "date": "yyyy-mm-dd",
+}
 
 
 def write_xlsx(data: Dataset, out: IO[bytes] | str, *, progress: Progress | None = None) -> None:

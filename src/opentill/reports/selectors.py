@@ -14,7 +14,7 @@ from opentill.accounting.models import JournalEntry, JournalLine
 from opentill.invoicing.models import Invoice
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, quantize
 from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
-from opentill.orders.selectors import SOLD_STATES
+from opentill.orders.selectors import SOLD_STATES, tax_summary
 from opentill.pos.access import blind_for
 from opentill.pos.models import PaymentMethod, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts
@@ -117,6 +117,10 @@ def _sequence(session: Session) -> int:
     return Session.objects.filter(profile_id=session.profile_id, pk__lte=session.pk).count()
 
 
+#: The figures of a row of the VAT summary (``taxes``): sale lines, refund lines, both.
+_TAX_AMOUNTS = ("sales_base", "sales_tax", "refunds_base", "refunds_tax", "base", "amount")
+
+
 def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     """X report while the session is open, Z report once it is closed.
 
@@ -155,6 +159,17 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         .annotate(net=Sum("net"), tax=Sum("tax_amount"), gross=Sum("total"))
         .order_by("tax_rate")
         .values_list("tax_rate", "net", "tax", "gross")
+    ]
+    summary = tax_summary(session_ids=[session.pk])
+    taxes = [
+        {
+            **{k: _money(t[k]) for k in _TAX_AMOUNTS},
+            "tax": t["tax"],
+            "name": t["name"],
+            "kind": t["kind"],
+            "rate": fmt(t["rate"], RATE_PLACES) if t["kind"] == "percent" else None,
+        }
+        for t in summary
     ]
     line_totals = lines.aggregate(
         net=Sum("net"), tax=Sum("tax_amount"), gross=Sum("total"), discount=Sum("discount")
@@ -328,6 +343,8 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "tax": _money(line_totals["tax"]),
             "gross": _money(line_totals["gross"]),
         },
+        "taxes": taxes,
+        "taxes_total": {k: _money(sum((t[k] for t in summary), ZERO)) for k in _TAX_AMOUNTS},
         "sales_by_category": per_category,
         "payments": payments,
         "payments_total": _money(payment_totals["amount"]),
