@@ -158,6 +158,17 @@ def _apps(apps: Any) -> Any:
     return apps
 
 
+def _exists(apps: Any, rule: Rule) -> bool:
+    """Whether ``rule``'s tables exist in ``apps`` (a migration's historical registry may
+    predate a protected model: its table is protected once ``migrate`` ends)."""
+    try:
+        for label in (rule.model, rule.via) if rule.via else (rule.model,):
+            _apps(apps).get_model(label)
+    except LookupError:
+        return False
+    return True
+
+
 def _table(apps: Any, label: str) -> str:
     return str(_apps(apps).get_model(label)._meta.db_table)
 
@@ -274,7 +285,8 @@ def install(connection: BaseDatabaseWrapper | None = None, apps: Any = None) -> 
                 cursor.execute(f"DROP TRIGGER IF EXISTS {sql.q(name)} ON {sql.q(table)}")
                 cursor.execute(f"DROP FUNCTION IF EXISTS {sql.q(name)}()")
             for rule in RULES:
-                statements += (_pg_rule if sql.pg else _sqlite_rule)(sql, rule)
+                if _exists(apps, rule):
+                    statements += (_pg_rule if sql.pg else _sqlite_rule)(sql, rule)
             for statement in statements:
                 cursor.execute(statement)
 
