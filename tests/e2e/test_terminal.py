@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from opentill.orders.pricing import LineInput, price_order
+from opentill.orders.pricing import price_order
 from tests.e2e.conftest import ApiProblem, HttpApi
+from tests.unit.test_pricing import case_inputs
 
 pytestmark = pytest.mark.browser
 
@@ -107,51 +108,102 @@ def validate_and_close_receipt(page: Any) -> None:
     page.locator("dialog.receipt-dialog").wait_for(state="detached")
 
 
+def random_pricing_case(rng: random.Random) -> dict[str, Any]:
+    """A random order in the format of tests/cases/pricing.json (without "expected"): taxes
+    of both kinds, included or not, in each other's base; maybe a fiscal position; random
+    conventions; cash or not."""
+    places = rng.choice([2, 2, 2, 0, 3])
+    rates = ["0", "5", "5.5", "6", "9", "10", "12", "17", "20", "21", "25", "7.7"]
+    taxes = [
+        {
+            "id": i,
+            "kind": rng.choice(["percent", "percent", "percent", "fixed"]),
+            "rate": rng.choice(rates),
+            "amount": str(Decimal(rng.randint(0, 50)).scaleb(-places)),
+            "price_include": rng.random() < 0.6,
+            "include_base_amount": rng.random() < 0.3,
+            "sequence": rng.choice([1, 5, 10, 10, 20]),
+        }
+        for i in range(1, rng.randint(1, 4) + 1)
+    ]
+    ids = [t["id"] for t in taxes]
+    lines = [
+        {
+            "quantity": rng.choice(["1", "2", "3", "-1", "-2", "0.350", "1.235", "-2.5"]),
+            "unit_price": str(Decimal(rng.randint(0, 5000)).scaleb(-places)),
+            "discount_percent": rng.choice(["0", "0", "10", "12.5", "33.3333", "100"]),
+            "taxes": rng.sample(ids, rng.randint(1, len(ids))),
+        }
+        for _ in range(rng.randint(1, 5))
+    ]
+    steps = {0: ["1", "10"], 2: ["0.01", "0.05", "0.10"], 3: ["0.001", "0.005", "0.050"]}
+    case: dict[str, Any] = {
+        "conventions": {
+            "tax_rounding": rng.choice(["per_line", "global"]),
+            "discount_rounding": rng.choice(["discount", "line"]),
+            "cash_rounding": rng.choice(steps[places]),
+            "cash_rounding_mode": rng.choice(["half_up", "up", "down"]),
+            "cash_rounding_scope": rng.choice(["cash", "all"]),
+            "places": places,
+        },
+        "taxes": taxes,
+        "lines": lines,
+        "cash_after": rng.choice([None, str(Decimal(rng.randint(0, 900)).scaleb(-places))]),
+    }
+    if rng.random() < 0.4:
+        src = rng.choice(ids)
+        case["fiscal_position"] = {"taxes": {str(src): rng.sample(ids, rng.randint(0, 1))}}
+    return case
+
+
+def server_figures(case: dict[str, Any]) -> list[str]:
+    """The server's pricing of a case (pricing.price_order, read as the shared cases are),
+    as the strings the browser's answer gives."""
+    lines, conventions, cash_after = case_inputs(case)
+    price = price_order(lines, conventions=conventions, cash_after=cash_after)
+
+    def wire(value: Decimal) -> str:
+        return str(abs(value) if value == 0 else value)
+
+    figures = [wire(x.unit_price) for x in lines]
+    for p in price.lines:
+        figures += [wire(p.amount), wire(p.discount), wire(p.net), wire(p.tax), wire(p.total)]
+        figures += [f"{t.tax_id}:{wire(t.base)}:{wire(t.amount)}" for t in p.taxes]
+    figures += [wire(v) for v in (price.net_total, price.tax_total, price.total, price.amount_due)]
+    return figures
+
+
+BROWSER_FIGURES = """async (cases) => {
+    const m = await import('/static/terminal/js/money.js');
+    return cases.map((c) => {
+        const conventions = m.conventionsOf(c.conventions);
+        const places = conventions.places;
+        const taxes = new Map(c.taxes.map((t) => [t.id, t]));
+        const lines = c.lines.map((x) => m.mapLine(x, c.fiscal_position || null, taxes, places));
+        const p = m.priceOrder(lines, conventions, {taxes, cashAfter: c.cash_after});
+        const s = (u) => m.unitsToString(u, places);
+        const figures = lines.map((x) => x.unit_price);
+        for (const l of p.lines) {
+            figures.push(s(l.amount), s(l.discount), s(l.net), s(l.tax), s(l.total));
+            for (const t of l.taxes) figures.push(`${t.tax}:${s(t.base)}:${s(t.amount)}`);
+        }
+        figures.push(s(p.net), s(p.tax), s(p.total), s(p.due));
+        return figures;
+    });
+}"""
+
+
 def test_money_module_prices_orders_like_the_server(server: str, new_context: Any) -> None:
-    """money.js (the browser's cents arithmetic) gives the server's totals for random orders."""
+    """money.js in the browser gives the server's figures (pricing.price_order) for random
+    orders: several taxes per line, fiscal positions, every rounding convention, 0, 2 and 3
+    decimals, cash or not."""
     page = new_context().new_page()
     page.goto(f"{server}/health")
     rng = random.Random(5)
-    cases: list[tuple[list[tuple[str, str, str, str]], dict[str, Any], bool]] = []
-    for _ in range(400):
-        lines = [
-            (
-                rng.choice(["1", "2", "3", "-1", "0.350", "1.235", "-2.5"]),
-                str(Decimal(rng.randint(0, 50000)) / 100),
-                rng.choice(["0", "0", "10", "12.5", "33.3333", "100"]),
-                rng.choice(["21", "6", "0", "5.5"]),
-            )
-            for _ in range(rng.randint(1, 5))
-        ]
-        company: dict[str, Any] = {
-            "prices_include_tax": rng.random() < 0.5,
-            "tax_rounding": rng.choice(["per_line", "per_total"]),
-            "cash_rounding": rng.choice(["0.01", "0.05", "0.10"]),
-        }
-        cases.append((lines, company, rng.random() < 0.5))
-    got = page.evaluate(
-        """async (cases) => {
-            const m = await import('/static/terminal/js/money.js');
-            return cases.map(([lines, company, cash]) => {
-                const p = m.priceOrder(lines.map(([quantity, unit_price, discount_percent, tax_rate]) =>
-                    ({quantity, unit_price, discount_percent, tax_rate})), company, {cash});
-                return [m.centsToString(p.tax), m.centsToString(p.total), m.centsToString(p.due)];
-            });
-        }""",
-        cases,
-    )
-    for (lines, company, cash), answer in zip(cases, got, strict=True):
-        price = price_order(
-            [LineInput(Decimal(q), Decimal(p), Decimal(d), Decimal(r)) for q, p, d, r in lines],
-            prices_include_tax=company["prices_include_tax"],
-            tax_per_line=company["tax_rounding"] == "per_line",
-            cash_rounding_step=Decimal(company["cash_rounding"]) if cash else None,
-        )
-        expected = [
-            f"{abs(v) if v == 0 else v:.2f}"
-            for v in (price.tax_total, price.total, price.amount_due)
-        ]
-        assert answer == expected, (lines, company, cash)
+    cases = [random_pricing_case(rng) for _ in range(400)]
+    got = page.evaluate(BROWSER_FIGURES, cases)
+    for case, answer in zip(cases, got, strict=True):
+        assert answer == server_figures(case), case
 
 
 def test_a_whole_shift(server: str, new_context: Any, artifacts: Path) -> None:
