@@ -1,0 +1,108 @@
+"""The posting rules alone (accounting/postings.py): figures written out by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from opentill.accounting.postings import (
+    Sold,
+    SoldLine,
+    build_entry,
+    invoice_postings,
+    order_postings,
+    session_postings,
+)
+from opentill.common.problems import Problem
+
+D = Decimal
+CASH, VAT21, SALES, ROUNDING, CUSTOMERS = 1000, 2000, 7000, 6590, 4000
+
+
+def _lines(postings):
+    return sorted((x.account_id, x.label, x.debit, x.credit) for x in build_entry(postings))
+
+
+def test_sales_and_refunds_of_one_rate_stay_apart():
+    """Sold 29.70 (net 24.55, VAT 5.15), refunded 9.90 (net −8.18, VAT −1.72), 19.80 cash."""
+    sold = Sold(
+        lines=[
+            SoldLine(SALES, VAT21, D("21"), D("24.55"), D("5.15")),
+            SoldLine(SALES, VAT21, D("21"), D("-8.18"), D("-1.72"), refund=True),
+        ],
+        rounding=D("0"),
+        rounding_account_id=ROUNDING,
+        payments=[(CASH, "Cash", D("19.80"))],
+    )
+    assert _lines(session_postings(sold=sold, movements=[])) == [
+        (CASH, "Cash", D("19.80"), D("0")),
+        (VAT21, "VAT 21%", D("0"), D("5.15")),
+        (VAT21, "VAT 21% on refunds", D("1.72"), D("0")),
+        (SALES, "Refunds 21%", D("8.18"), D("0")),
+        (SALES, "Sales 21%", D("0"), D("24.55")),
+    ]
+
+
+def test_invoice_entry_debits_the_receivable_with_what_is_due():
+    """Two T-shirts, 39.98 (net 33.04, VAT 6.94), 40.00 due after 0.05 cash rounding."""
+    postings = invoice_postings(
+        number="INV/2026/000001",
+        credit_note=False,
+        receivable_account_id=CUSTOMERS,
+        amount_due=D("40.00"),
+        lines=[SoldLine(SALES, VAT21, D("21"), D("33.04"), D("6.94"))],
+        rounding=D("0.02"),
+        rounding_account_id=ROUNDING,
+    )
+    assert _lines(postings) == [
+        (VAT21, "VAT 21%", D("0"), D("6.94")),
+        (CUSTOMERS, "Invoice INV/2026/000001", D("40.00"), D("0")),
+        (ROUNDING, "Cash rounding", D("0"), D("0.02")),
+        (SALES, "Sales 21%", D("0"), D("33.04")),
+    ]
+
+
+def test_payment_of_an_invoiced_order_settles_the_receivable():
+    """The order's sales are in its invoice entry: its own entry books only the money."""
+    postings = order_postings(
+        lines=[SoldLine(SALES, VAT21, D("21"), D("33.04"), D("6.94"))],
+        rounding=D("0.02"),
+        rounding_account_id=ROUNDING,
+        payments=[(CASH, "Cash", D("40.00"))],
+        invoiced=True,
+        amount_due=D("40.00"),
+        receivable_account_id=CUSTOMERS,
+    )
+    assert _lines(postings) == [
+        (CASH, "Cash", D("40.00"), D("0")),
+        (CUSTOMERS, "Invoices settled", D("0"), D("40.00")),
+    ]
+    refund = order_postings(
+        lines=[],
+        rounding=D("-0.01"),
+        rounding_account_id=ROUNDING,
+        payments=[(CASH, "Cash", D("-20.00"))],
+        invoiced=True,
+        amount_due=D("-20.00"),
+        receivable_account_id=CUSTOMERS,
+    )
+    assert _lines(refund) == [
+        (CASH, "Cash", D("0"), D("20.00")),
+        (CUSTOMERS, "Credit notes settled", D("20.00"), D("0")),
+    ]
+
+
+def test_invoicing_without_a_receivable_account_is_refused():
+    with pytest.raises(Problem) as caught:
+        invoice_postings(
+            number="INV/2026/000002",
+            credit_note=False,
+            receivable_account_id=None,
+            amount_due=D("9.90"),
+            lines=[SoldLine(SALES, VAT21, D("21"), D("8.18"), D("1.72"))],
+            rounding=D("0"),
+            rounding_account_id=None,
+        )
+    assert caught.value.code == "invalid_state"
+    assert caught.value.status == 409
