@@ -90,9 +90,6 @@ def test_take_away_maps_the_sandwich_to_6_percent_and_keeps_its_net_price(api_as
     assert Order.objects.get(uuid=away["uuid"]).fiscal_position_id == take_away.pk
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a line without any tax needs the per-tax postings (next commit)"
-)
 def test_a_customers_default_position_applies_when_the_order_does_not_say(api_as, shop, session):
     alice = api_as("alice")
     vat21 = Tax.objects.get(name="VAT 21%")

@@ -617,7 +617,10 @@ def test_the_tax_model_adds_up_under_every_convention(data, taxes, conv):
         )
         for t in p.taxes:
             assert t.amount.as_tuple().exponent == -2
-            if given_line.quantity > 0:
+            # A sale's taxes are not negative, unless a fixed tax is in the price or in the
+            # base of an included tax (a deposit inside a price of 0.00 leaves a negative net).
+            fixed = any(x.kind == "fixed" for x in given_line.taxes)
+            if given_line.quantity > 0 and not fixed:
                 assert t.amount >= 0
     assert price.net_total + price.tax_total == price.total
     assert price.total + price.rounding == price.amount_due

@@ -54,11 +54,11 @@ REPORT: dict[str, Any] = {
         "amount_due_total": "3456.68",
         "discounts": "12.00",
     },
-    "sales_by_tax_rate": [
-        {"rate": "6.0000", "net": "1200.00", "tax": "72.00", "gross": "1272.00"},
-        {"rate": "21.0000", "net": "1805.54", "tax": "379.16", "gross": "2184.70"},
+    "sales_by_taxes": [
+        {"taxes": "6%", "net": "1200.00", "tax": "72.00", "gross": "1272.00"},
+        {"taxes": "21%", "net": "1805.54", "tax": "379.16", "gross": "2184.70"},
     ],
-    "sales_by_tax_rate_total": {"net": "3005.54", "tax": "451.16", "gross": "3456.70"},
+    "sales_by_taxes_total": {"net": "3005.54", "tax": "451.16", "gross": "3456.70"},
     "sales_by_category": [
         {
             "category": "Bières belges et spéciales de saison",
@@ -252,7 +252,7 @@ def test_document_sections_in_reading_order():
     assert [s.title for s in doc.sections] == [
         "Session",
         "Sales",
-        "Sales per tax rate",
+        "Sales per tax",
         "Sales per category",
         "Payments",
         "Cash moves",

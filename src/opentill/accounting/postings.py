@@ -3,11 +3,12 @@
 Amounts are signed, debit positive and credit negative. The rules turn sold orders and the
 session's money movements into postings:
 
-- sales: the net of the sold lines credited to their income account, per tax rate
-  ("Sales 21%"); refunds apart: the net of the refund lines (negative quantity) debited to
-  the same account ("Refunds 21%");
-- taxes: the tax of the sold lines credited to the tax's account, per rate ("VAT 21%");
-  the tax of the refund lines debited to it apart ("VAT 21% on refunds");
+- sales: the net of the sold lines credited to their income account, per the lines' taxes
+  ("Sales 21%", "Sales 10% + 21%": :func:`taxes_key`); refunds apart: the net of the
+  refund lines (negative quantity) debited to the same account ("Refunds 21%");
+- taxes: each tax of the sold lines credited to the tax's account, by the tax's name as
+  charged ("VAT 21%"); the tax of the refund lines debited to it apart ("VAT 21% on
+  refunds");
 - cash rounding: amount due − total credited to the company's rounding account;
 - invoices: an order invoiced on its own at sync gets an invoice entry when it is invoiced
   (:func:`invoice_postings`): the company's receivable account debited with the invoice
@@ -65,27 +66,38 @@ GL_COUNTERPART_KINDS = frozenset({"difference", "opening_difference", "adjustmen
 
 
 @dataclass(frozen=True)
-class SoldLine:
-    """Lines of sold orders, summed per income account, tax account and rate (or one line)."""
+class SoldNet:
+    """The net of sold lines, summed per income account and the lines' taxes (or one
+    line's): ``taxes`` is the key the sales are booked under ("21%", "10% + 21%")."""
 
     income_account_id: int
-    tax_account_id: int
-    tax_rate: Decimal
+    taxes: str
     net: Decimal
-    tax: Decimal
     refund: bool = False  # refund lines (negative quantity), booked apart from sales
 
 
 @dataclass(frozen=True)
-class Sold:
-    """What sold orders book: their lines, rounding, payments and accepted differences.
+class SoldTax:
+    """One tax of sold lines, summed per account and tax as charged (or one line's)."""
 
-    ``lines`` and ``rounding`` are those of the orders whose sales this entry books;
+    account_id: int
+    name: str
+    amount: Decimal
+    refund: bool = False
+
+
+@dataclass(frozen=True)
+class Sold:
+    """What sold orders book: their sales and taxes, rounding, payments and accepted
+    differences.
+
+    ``sales``, ``taxes`` and ``rounding`` are those of the orders whose sales this entry books;
     ``settled`` is the amount due of the orders an invoice entry booked already (invoiced
     on their own), whose payments settle the receivable: (receivable account, amount due),
     one item per sign (invoices, credit notes)."""
 
-    lines: list[SoldLine]
+    sales: list[SoldNet]
+    taxes: list[SoldTax]
     rounding: Decimal
     rounding_account_id: int | None
     payments: list[tuple[int, str, Decimal]]  # (ledger account, method name, amount)
@@ -121,15 +133,24 @@ def rounding_postings(account_id: int | None, amount: Decimal) -> list[tuple[int
     return [(account_id, amount)]
 
 
-def sale_label(rate: Decimal, *, refund: bool) -> str:
-    """``Sales 21%`` for sold lines, ``Refunds 21%`` for refund lines."""
-    return rate_label("Refunds" if refund else "Sales", rate)
+def sale_label(taxes: str, *, refund: bool) -> str:
+    """``Sales 21%`` for sold lines, ``Refunds 21%`` for refund lines (by their taxes)."""
+    return f"{'Refunds' if refund else 'Sales'} {taxes}"
 
 
-def tax_label(rate: Decimal, *, refund: bool) -> str:
+def tax_label(name: str, *, refund: bool) -> str:
     """``VAT 21%`` on sold lines, ``VAT 21% on refunds`` on refund lines."""
-    label = rate_label("VAT", rate)
-    return f"{label} on refunds" if refund else label
+    return f"{name} on refunds" if refund else name
+
+
+def taxes_key(taxes: Iterable[tuple[str, Decimal, str]]) -> str:
+    """The key a line's sales are booked under, from its taxes ``(kind, rate, name)``: a
+    percent tax by its rate, a fixed one by its name ('21%', '10% + 21%', '21% + Deposit';
+    'no tax' without any)."""
+    parts = [
+        rate_label("", rate).strip() if kind == "percent" else name for kind, rate, name in taxes
+    ]
+    return " + ".join(parts) or "no tax"
 
 
 def receivable_account(account_id: int | None) -> int:
@@ -157,14 +178,15 @@ def settled_postings(settled: Iterable[tuple[int | None, Decimal]]) -> list[Post
     ]
 
 
-def lines_postings(lines: Iterable[SoldLine]) -> list[Posting]:
-    """Net and tax of sold lines credited, of refund lines debited, each on its own label."""
-    lines = list(lines)
+def lines_postings(sales: Iterable[SoldNet], taxes: Iterable[SoldTax]) -> list[Posting]:
+    """Net and taxes of sold lines credited, of refund lines debited, each on its own
+    label: per income account and taxes ("Sales 21%", "Refunds 21%"), per tax ("VAT 21%",
+    "VAT 21% on refunds")."""
     postings = [
-        Posting(x.income_account_id, sale_label(x.tax_rate, refund=x.refund), -x.net) for x in lines
+        Posting(x.income_account_id, sale_label(x.taxes, refund=x.refund), -x.net) for x in sales
     ]
     postings += [
-        Posting(x.tax_account_id, tax_label(x.tax_rate, refund=x.refund), -x.tax) for x in lines
+        Posting(x.account_id, tax_label(x.name, refund=x.refund), -x.amount) for x in taxes
     ]
     return postings
 
@@ -195,7 +217,7 @@ def sales_postings(
 
 def sold_postings(sold: Sold) -> list[Posting]:
     """The sales rules applied to sold orders (one order, or a session's aggregates)."""
-    postings = lines_postings(sold.lines)
+    postings = lines_postings(sold.sales, sold.taxes)
     postings += sales_postings(
         sales=(),
         taxes=(),
@@ -212,7 +234,8 @@ def invoice_postings(
     credit_note: bool,
     receivable_account_id: int | None,
     amount_due: Decimal,
-    lines: Iterable[SoldLine],
+    sales: Iterable[SoldNet],
+    taxes: Iterable[SoldTax],
     rounding: Decimal,
     rounding_account_id: int | None,
 ) -> list[Posting]:
@@ -221,7 +244,7 @@ def invoice_postings(
     it), sales and refunds, taxes and cash rounding as in a sale."""
     label = f"{'Credit note' if credit_note else 'Invoice'} {number}"
     postings = [Posting(receivable_account(receivable_account_id), label, amount_due)]
-    postings += lines_postings(lines)
+    postings += lines_postings(sales, taxes)
     postings += [
         Posting(a, "Cash rounding", -amount)
         for a, amount in rounding_postings(rounding_account_id, rounding)
@@ -252,7 +275,8 @@ def session_postings(*, sold: Sold | None, movements: Iterable[Movement]) -> lis
 
 def order_postings(
     *,
-    lines: Iterable[SoldLine],
+    sales: Iterable[SoldNet],
+    taxes: Iterable[SoldTax],
     rounding: Decimal,
     rounding_account_id: int | None,
     payments: Iterable[tuple[int, str, Decimal]],
@@ -267,7 +291,8 @@ def order_postings(
     (``amount_due``) instead."""
     return sold_postings(
         Sold(
-            lines=[] if invoiced else list(lines),
+            sales=[] if invoiced else list(sales),
+            taxes=[] if invoiced else list(taxes),
             rounding=ZERO if invoiced else rounding,
             rounding_account_id=rounding_account_id,
             payments=list(payments),

@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from opentill.accounting.models import JournalEntry
-from opentill.accounting.postings import SoldLine, invoice_postings, receivable_account
+from opentill.accounting.postings import invoice_postings, receivable_account
 from opentill.accounting.services import journal_entry_create
 from opentill.catalog.models import Customer
 from opentill.common.problems import Problem
@@ -26,7 +26,7 @@ from opentill.common.services import sequence_next
 from opentill.invoicing.models import Invoice
 from opentill.invoicing.rules import CREDIT_NOTE, INVOICE, OrderRow, check_groups, load_rule
 from opentill.money import ZERO
-from opentill.orders.domain import StoredOrder
+from opentill.orders.domain import StoredOrder, sold_parts
 from opentill.orders.models import Order
 from opentill.pos.models import Session
 
@@ -100,6 +100,7 @@ def invoices_for_orders(*, orders: Sequence[StoredOrder], session: Session) -> l
         )
         Order.objects.filter(uuid=order.uuid).update(invoice=invoice, state=Order.State.INVOICED)
         order.state = Order.State.INVOICED
+        sales, taxes = sold_parts(order)
         journal_entry_create(
             kind=JournalEntry.Kind.ORDER,
             reference=f"{invoice.number} order {order.uuid}",
@@ -108,17 +109,8 @@ def invoices_for_orders(*, orders: Sequence[StoredOrder], session: Session) -> l
                 credit_note=kind == CREDIT_NOTE,
                 receivable_account_id=receivable,
                 amount_due=order.amount_due,
-                lines=[
-                    SoldLine(
-                        line.income_account_id,
-                        line.tax_account_id,
-                        line.tax_rate,
-                        line.net,
-                        line.tax_amount,
-                        refund=line.quantity < 0,
-                    )
-                    for line in order.lines
-                ],
+                sales=sales,
+                taxes=taxes,
                 rounding=order.rounding,
                 rounding_account_id=company.rounding_account_id if order.rounding else None,
             ),

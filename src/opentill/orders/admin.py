@@ -33,7 +33,7 @@ class OrderLineInline(ReadOnlyInline):
         "quantity",
         "unit_price",
         "discount_percent",
-        "tax_rate",
+        "tax_label",
         "net",
         "tax_amount",
         "total",

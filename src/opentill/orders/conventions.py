@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from opentill.catalog.models import FiscalPositionAccount, FiscalPositionTax, Tax
-from opentill.money import RATE_PLACES, fmt
-from opentill.orders.domain import StoredLineTax
 from opentill.orders.pricing import Conventions, FiscalMap, TaxSpec
 from opentill.stores.models import Company
 
@@ -56,13 +54,3 @@ def fiscal_maps(position_ids: Iterable[int]) -> dict[int, FiscalMap]:
         )
         for pk in ids
     }
-
-
-def tax_label(taxes: Iterable[StoredLineTax]) -> str:
-    """The key a line's sales are booked under, from its taxes: a percent tax by its rate,
-    a fixed one by its name: '21%', '10% + 21%', '21% + Deposit' ('no tax' without any)."""
-    parts = [
-        f"{str(fmt(t.rate, RATE_PLACES)).rstrip('0').rstrip('.')}%" if t.kind == "percent" else t.name
-        for t in taxes
-    ]
-    return " + ".join(parts) or "no tax"

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from opentill.accounting.postings import SoldNet, SoldTax
 from opentill.money import ZERO
 
 #: Order states whose orders count as sold (``Order.State.PAID``, ``Order.State.INVOICED``).
@@ -34,9 +35,6 @@ class StoredLine:
     quantity: Decimal
     unit_price: Decimal  # as charged: under the order's fiscal position
     discount_percent: Decimal
-    tax_id: int  # the first tax (transitional: the line's taxes are ``taxes``)
-    tax_account_id: int
-    tax_rate: Decimal
     income_account_id: int
     stock_tracked: bool
     discount: Decimal
@@ -44,7 +42,7 @@ class StoredLine:
     tax_amount: Decimal
     total: Decimal
     taxes: tuple[StoredLineTax, ...] = ()
-    tax_label: str = ""
+    tax_label: str = ""  # the key its sales are booked under (postings.taxes_key)
 
 
 @dataclass
@@ -114,3 +112,18 @@ def stored_order_taxes(order: StoredOrder) -> list[tuple[int, str, Decimal, Deci
             name, base, amount = sums.get(t.tax_id, (t.name, ZERO, ZERO))
             sums[t.tax_id] = (name, base + t.base, amount + t.amount)
     return [(pk, name, base, amount) for pk, (name, base, amount) in sums.items()]
+
+
+def sold_parts(order: StoredOrder) -> tuple[list[SoldNet], list[SoldTax]]:
+    """An order's lines as its own entry (or invoice entry) books them: each line's net
+    and each of its taxes, refund lines apart (``build_entry`` merges equal labels)."""
+    sales = [
+        SoldNet(line.income_account_id, line.tax_label, line.net, refund=line.quantity < 0)
+        for line in order.lines
+    ]
+    taxes = [
+        SoldTax(t.account_id, t.name, t.amount, refund=line.quantity < 0)
+        for line in order.lines
+        for t in line.taxes
+    ]
+    return sales, taxes

@@ -87,14 +87,10 @@ class OrderLine(models.Model):
     quantity = QuantityField(help_text="Negative for a refund")
     unit_price = MoneyField()
     discount_percent = RateField(default=0)
-    tax = models.ForeignKey(
-        "catalog.Tax", on_delete=models.PROTECT, related_name="+", null=True, blank=True
-    )
-    tax_rate = RateField(default=0)
     tax_label = models.CharField(
         max_length=200,
         blank=True,
-        help_text="The line's taxes as its sales are booked: 'VAT 21%', 'Excise + VAT 21%'",
+        help_text="The key its sales are booked under, from its taxes: '21%', '10% + 21%'",
     )
     income_account = models.ForeignKey(
         "accounting.LedgerAccount", on_delete=models.PROTECT, related_name="+"

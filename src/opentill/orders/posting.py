@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from opentill.accounting.models import JournalEntry
-from opentill.accounting.postings import SoldLine, order_postings
+from opentill.accounting.postings import order_postings
 from opentill.accounting.services import journal_entry_create
-from opentill.orders.domain import StoredOrder
+from opentill.orders.domain import StoredOrder, sold_parts
 from opentill.orders.models import Order
 from opentill.orders.selectors import SOLD
 from opentill.orders.signals import orders_synced
@@ -29,21 +29,13 @@ def orders_after_sync(*, orders: Sequence[StoredOrder], session: Session) -> Non
     for order in orders:
         if order.state not in SOLD:
             continue
+        sales, taxes = sold_parts(order)
         journal_entry_create(
             kind=JournalEntry.Kind.ORDER,
             reference=f"{session.name} order {order.uuid}",
             postings=order_postings(
-                lines=[
-                    SoldLine(
-                        line.income_account_id,
-                        line.tax_account_id,
-                        line.tax_rate,
-                        line.net,
-                        line.tax_amount,
-                        refund=line.quantity < 0,
-                    )
-                    for line in order.lines
-                ],
+                sales=sales,
+                taxes=taxes,
                 rounding=order.rounding,
                 rounding_account_id=company.rounding_account_id if order.rounding else None,
                 payments=[(p.ledger_account_id, p.method_name, p.amount) for p in order.payments],

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
 
-from opentill.accounting.postings import Sold, SoldLine
+from opentill.accounting.postings import Sold, SoldNet, SoldTax
 from opentill.money import ZERO, AmountError, fmt, parse_decimal
 from opentill.orders.models import HeldOrder, Order, OrderLine, OrderLineTax, Payment
 
@@ -170,37 +170,40 @@ BOOKED_BY_SALE = Q(invoice__isnull=True) | Q(invoice__consolidated=True)
 BOOKED_BY_INVOICE = Q(invoice__consolidated=False)
 
 
-def session_sold_lines(*, session_id: int) -> list[SoldLine]:
-    """Net and tax of the session's sold lines whose sales the session's entry books, per
-    income account, tax account, rate and refund (negative quantity) or sale: one GROUP BY."""
+def session_sold_lines(*, session_id: int) -> tuple[list[SoldNet], list[SoldTax]]:
+    """The session's sold lines whose sales the session's entry books: their net per income
+    account, taxes and sale or refund (negative quantity), and each of their taxes per
+    account, tax name and sale or refund: two GROUP BYs, independent of volume."""
     booked = Q(order__invoice__isnull=True) | Q(order__invoice__consolidated=True)
-    grouped = (
-        OrderLine.objects.filter(booked, order__session_id=session_id, order__state__in=SOLD)
-        .annotate(
-            refund=Case(
-                When(quantity__lt=0, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
-        .values("income_account_id", "tax__account_id", "tax_rate", "refund")
-        .annotate(sum_net=Sum("net"), sum_tax=Sum("tax_amount"))
-        .order_by("income_account_id", "tax__account_id", "tax_rate", "refund")
-        .values_list(
-            "income_account_id", "tax__account_id", "tax_rate", "refund", "sum_net", "sum_tax"
-        )
+    refund = Case(
+        When(quantity__lt=0, then=Value(True)), default=Value(False), output_field=BooleanField()
     )
-    return [
-        SoldLine(income, tax_acc, rate, net, tax, refund=bool(refund))
-        for income, tax_acc, rate, refund, net, tax in grouped
-    ]
+    sales = (
+        OrderLine.objects.filter(booked, order__session_id=session_id, order__state__in=SOLD)
+        .annotate(refund=refund)
+        .values("income_account_id", "tax_label", "refund")
+        .annotate(sum_net=Sum("net"))
+        .order_by("income_account_id", "tax_label", "refund")
+        .values_list("income_account_id", "tax_label", "refund", "sum_net")
+    )
+    taxes = (
+        OrderLineTax.objects.filter(booked, order__session_id=session_id, order__state__in=SOLD)
+        .values("account_id", "name", "refund")
+        .annotate(sum_amount=Sum("amount"))
+        .order_by("account_id", "name", "refund")
+        .values_list("account_id", "name", "refund", "sum_amount")
+    )
+    return (
+        [SoldNet(a, key, net, refund=bool(r)) for a, key, r, net in sales],
+        [SoldTax(a, name, amount, refund=bool(r)) for a, name, r, amount in taxes],
+    )
 
 
 def session_sold(
     *, session_id: int, rounding_account_id: int | None, receivable_account_id: int | None = None
 ) -> Sold:
-    """What the session's sold orders book, as SQL aggregates: net and tax per income
-    account, tax account, rate and sale or refund, cash rounding, payments per method,
+    """What the session's sold orders book, as SQL aggregates: net per income account and
+    taxes, each tax per account, sale or refund apart, cash rounding, payments per method,
     accepted held order differences per account, and the amount due of the orders invoiced
     on their own (their payments settle the receivable). A handful of GROUP BY queries,
     independent of volume."""
@@ -226,8 +229,10 @@ def session_sold(
         .order_by("difference_account_id")
         .values_list("difference_account_id", "amount")
     )
+    sales, taxes = session_sold_lines(session_id=session_id)
     return Sold(
-        lines=session_sold_lines(session_id=session_id),
+        sales=sales,
+        taxes=taxes,
         rounding=sums["rounding"] or ZERO,
         rounding_account_id=rounding_account_id,
         payments=payments,

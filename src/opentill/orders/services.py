@@ -17,13 +17,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from opentill.accounting.postings import taxes_key
 from opentill.audit.models import AuditEvent
 from opentill.audit.services import audit_record
 from opentill.catalog.models import Customer, Product, Tax
 from opentill.common.problems import Problem
 from opentill.limits import MAX_AMOUNT, MAX_BATCH
 from opentill.money import ZERO, fmt
-from opentill.orders.conventions import conventions_of, fiscal_maps, tax_label, tax_spec
+from opentill.orders.conventions import conventions_of, fiscal_maps, tax_spec
 from opentill.orders.domain import (
     HeldIn,
     StoredLine,
@@ -216,23 +217,14 @@ def _price(
             )
             for t in line_price.taxes
         )
-        if not taxes:
-            raise Problem(
-                "validation_error",
-                f"Product {product.name} has no tax: give it one (0 % for an exempt sale).",
-            )
-        first = taxes[0]
         stored.lines.append(
             StoredLine(
                 product_id=product.pk,
                 quantity=line.quantity,
                 unit_price=line_input.unit_price,
                 discount_percent=line.discount_percent,
-                tax_id=first.tax_id,
-                tax_account_id=first.account_id,
-                tax_rate=first.rate,
                 taxes=taxes,
-                tax_label=tax_label(taxes),
+                tax_label=taxes_key((t.kind, t.rate, t.name) for t in taxes),
                 income_account_id=map_account(product.income_account_id, position),
                 stock_tracked=product.stock_tracked,
                 discount=line_price.discount,

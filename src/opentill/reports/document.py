@@ -191,10 +191,10 @@ def build_document(r: dict[str, Any]) -> Document:
         )
     )
 
-    rate_total = r.get("sales_by_tax_rate_total")
+    rate_total = r.get("sales_by_taxes_total")
     sections.append(
         Section(
-            "Sales per tax rate",
+            "Sales per tax",
             [
                 Table(
                     [
@@ -203,12 +203,9 @@ def build_document(r: dict[str, Any]) -> Document:
                         Column("Tax", RIGHT),
                         Column("Gross", RIGHT),
                     ],
-                    [
-                        [rate(t["rate"]), t["net"], t["tax"], t["gross"]]
-                        for t in r["sales_by_tax_rate"]
-                    ],
+                    [[t["taxes"], t["net"], t["tax"], t["gross"]] for t in r["sales_by_taxes"]],
                     total=["Total", rate_total["net"], rate_total["tax"], rate_total["gross"]]
-                    if rate_total and r["sales_by_tax_rate"]
+                    if rate_total and r["sales_by_taxes"]
                     else None,
                     empty="No sales",
                 )

@@ -148,17 +148,13 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     count = totals["n"] or 0
     average = quantize(_dec(totals["sum_total"]) / count, rounding=ROUND_HALF_UP) if count else ZERO
     lines = OrderLine.objects.filter(order__session=session, order__state__in=SOLD_STATES)
-    per_rate = [
-        {
-            "rate": fmt(rate, RATE_PLACES),
-            "net": _money(net),
-            "tax": _money(tax),
-            "gross": _money(gross),
-        }
-        for rate, net, tax, gross in lines.values("tax_rate")
+    # Sales per the lines' taxes, as the journal books them ("21%", "10% + 21%").
+    per_taxes = [
+        {"taxes": key, "net": _money(net), "tax": _money(tax), "gross": _money(gross)}
+        for key, net, tax, gross in lines.values("tax_label")
         .annotate(net=Sum("net"), tax=Sum("tax_amount"), gross=Sum("total"))
-        .order_by("tax_rate")
-        .values_list("tax_rate", "net", "tax", "gross")
+        .order_by("tax_label")
+        .values_list("tax_label", "net", "tax", "gross")
     ]
     summary = tax_summary(session_ids=[session.pk])
     taxes = [
@@ -337,8 +333,8 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "amount_due_total": _money(totals["sum_due"]),
             "discounts": _money(line_totals["discount"]),
         },
-        "sales_by_tax_rate": per_rate,
-        "sales_by_tax_rate_total": {
+        "sales_by_taxes": per_taxes,
+        "sales_by_taxes_total": {
             "net": _money(line_totals["net"]),
             "tax": _money(line_totals["tax"]),
             "gross": _money(line_totals["gross"]),

@@ -1,11 +1,12 @@
 """The tax model (issue #12): an order line's taxes as rows of their own (several per line),
-the order's fiscal position, the label its sales are booked under.
+the order's fiscal position, the key its sales are booked under.
 
 Lines already stored had one tax: each gets its row (base = the line's net, amount = its
-tax, the tax's name and account as they are now) and its label, between lifting the
-protection and putting it back (order lines are protected rows).
+tax, the tax's name and account as they are now) and its key (its rate, "21%"), between
+lifting the protection and putting it back (order lines are protected rows).
 """
 
+from decimal import Decimal
 from typing import Any
 
 import django.db.models.deletion
@@ -28,10 +29,14 @@ def fill_line_taxes(apps: Any, schema_editor: Any) -> None:
             f" SELECT l.id, l.order_id, l.tax_id, t.name, 'percent', l.tax_rate, t.account_id,"
             f" l.quantity < 0, l.net, l.tax_amount FROM {lines} l JOIN {taxes} t ON t.id = l.tax_id"
         )
-        cursor.execute(
-            f"UPDATE {lines} SET tax_label = (SELECT t.name FROM {taxes} t"
-            f" WHERE t.id = {lines}.tax_id) WHERE tax_id IS NOT NULL"
-        )
+        # The key its sales are booked under: the rate ("21%", "5.5%"), see
+        # accounting.postings.taxes_key. Rates are stored in ten-thousandths.
+        cursor.execute(f"SELECT DISTINCT tax_rate FROM {lines}")
+        for (scaled,) in cursor.fetchall():
+            text = f"{Decimal(scaled).scaleb(-4):f}".rstrip("0").rstrip(".") or "0"
+            cursor.execute(
+                f"UPDATE {lines} SET tax_label = %s WHERE tax_rate = %s", [f"{text}%", scaled]
+            )
 
 
 class Migration(migrations.Migration):
