@@ -14,7 +14,7 @@ from opentill.bench.database import Database
 from opentill.bench.orders import Shop, price
 from opentill.money import to_minor
 
-BASELINE_TABLES = ("bench_tx", "bench_payment", "bench_line", "bench_order")
+BASELINE_TABLES = ("bench_tx", "bench_payment", "bench_line_tax", "bench_line", "bench_order")
 
 BASELINE_DDL = (
     """CREATE TABLE bench_order (
@@ -30,6 +30,13 @@ BASELINE_DDL = (
         discount_percent BIGINT NOT NULL, tax_rate BIGINT NOT NULL, discount BIGINT NOT NULL,
         net BIGINT NOT NULL, tax_amount BIGINT NOT NULL, total BIGINT NOT NULL)""",
     "CREATE INDEX bench_line_order ON bench_line (order_id)",
+    """CREATE TABLE bench_line_tax (
+        id BIGINT PRIMARY KEY, line_id BIGINT NOT NULL REFERENCES bench_line (id),
+        order_id BIGINT NOT NULL REFERENCES bench_order (id), tax_id BIGINT NOT NULL,
+        name VARCHAR(100) NOT NULL, kind VARCHAR(8) NOT NULL, rate BIGINT NOT NULL,
+        account_id BIGINT NOT NULL, refund BOOLEAN NOT NULL, base BIGINT NOT NULL,
+        amount BIGINT NOT NULL)""",
+    "CREATE INDEX bench_line_tax_order ON bench_line_tax (order_id)",
     """CREATE TABLE bench_payment (
         id BIGINT PRIMARY KEY, order_id BIGINT NOT NULL REFERENCES bench_order (id),
         session_id BIGINT NOT NULL, payment_method_id BIGINT NOT NULL, amount BIGINT NOT NULL)""",
@@ -46,10 +53,11 @@ BASELINE_DDL = (
 
 @dataclass
 class Rows:
-    """The rows of one batch for the four baseline tables."""
+    """The rows of one batch for the five baseline tables."""
 
     orders: list[tuple[Any, ...]] = field(default_factory=list)
     lines: list[tuple[Any, ...]] = field(default_factory=list)
+    line_taxes: list[tuple[Any, ...]] = field(default_factory=list)
     payments: list[tuple[Any, ...]] = field(default_factory=list)
     transactions: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -67,7 +75,7 @@ def baseline_rows(
     accounts = {shop.cash_id: 1, shop.card_id: 2}
     synced = datetime.now(tz=UTC).isoformat()
     batches: list[Rows] = []
-    line_id = payment_id = 0
+    line_id = payment_id = line_tax_id = 0
     for order_id, order in enumerate(orders, start=1):
         if (order_id - 1) % batch == 0:
             batches.append(Rows())
@@ -91,6 +99,23 @@ def baseline_rows(
                     _minor(line_price.total),
                 )
             )
+            for tax in line_price.taxes:
+                line_tax_id += 1
+                rows.line_taxes.append(
+                    (
+                        line_tax_id,
+                        line_id,
+                        order_id,
+                        tax.tax_id,
+                        "VAT",
+                        "percent",
+                        0,
+                        1,
+                        quantity < 0,
+                        _minor(tax.base),
+                        _minor(tax.amount),
+                    )
+                )
         rows.orders.append(
             (
                 order_id,
@@ -126,17 +151,19 @@ class BaselineResult:
     seconds: float  # float ok
     orders: int
     lines: int
+    line_taxes: int
     payments: int
     transactions: int
 
     @property
     def rows(self) -> int:
-        return self.orders + self.lines + self.payments + self.transactions
+        return self.orders + self.lines + self.line_taxes + self.payments + self.transactions
 
 
 _INSERTS = (
     ("orders", "bench_order", 15),
     ("lines", "bench_line", 11),
+    ("line_taxes", "bench_line_tax", 11),
     ("payments", "bench_payment", 5),
     ("transactions", "bench_tx", 7),
 )
@@ -188,6 +215,7 @@ def baseline(database: Database, batches: Sequence[Rows]) -> BaselineResult:
         seconds=seconds,
         orders=sum(len(b.orders) for b in batches),
         lines=sum(len(b.lines) for b in batches),
+        line_taxes=sum(len(b.line_taxes) for b in batches),
         payments=sum(len(b.payments) for b in batches),
         transactions=sum(len(b.transactions) for b in batches),
     )
