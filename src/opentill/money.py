@@ -1,7 +1,9 @@
 """Exact money and quantity arithmetic: pure functions on ``Decimal``, no Django.
 
-Amounts travel as strings ("12.30"), live as ``Decimal`` and are stored as integers in
-minor units, so sums are exact on every database. Every rounding goes through
+Amounts travel as strings ("12.30"), live as ``Decimal`` and are stored as integers of
+thousandths (:data:`STORED_PLACES`), so every ISO 4217 currency (0, 2 or 3 decimals) fits one
+exact scale and sums are exact on every database. A currency's decimals come from
+:func:`currency_places`; amounts are parsed and shown with them. Every rounding goes through
 :func:`quantize` or :func:`round_to_step` with an explicit mode.
 """
 
@@ -11,7 +13,8 @@ import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-MONEY_PLACES = 2
+MONEY_PLACES = 2  # the decimals of most currencies (EUR, USD, GBP...): the default
+STORED_PLACES = 3  # every stored amount is an integer of thousandths of the currency's unit
 QUANTITY_PLACES = 3
 RATE_PLACES = 4
 ZERO = Decimal("0.00")
@@ -20,6 +23,29 @@ CENT = Decimal("0.01")
 # Plain decimal notation only: no exponent, no sign on zero, no thousands separators, ASCII
 # digits only (``\d`` would also accept e.g. Arabic-Indic digits, which ``Decimal`` reads).
 _NUMBER = re.compile(r"^(?P<sign>-)?(?P<int>[0-9]{1,13})(?:\.(?P<frac>[0-9]+))?$")
+
+
+# ISO 4217 minor units of the currencies whose amounts do not have two decimals (the list
+# of ISO 4217 as published by SIX, amendment 176). Every other code has two.
+_ZERO_DECIMALS = frozenset(
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+)
+_THREE_DECIMALS = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
+CURRENCY_PLACES: dict[str, int] = {
+    **{code: 0 for code in _ZERO_DECIMALS},
+    **{code: 3 for code in _THREE_DECIMALS},
+}
+
+
+def currency_places(code: str) -> int:
+    """The decimals of a currency's amounts (ISO 4217 minor unit): ``"JPY"`` → 0,
+    ``"EUR"`` → 2, ``"BHD"`` → 3. A code not listed has two."""
+    return CURRENCY_PLACES.get(code.strip().upper(), MONEY_PLACES)
+
+
+def unit(places: int) -> Decimal:
+    """The smallest amount of a currency with ``places`` decimals: 1, 0.01, 0.001."""
+    return Decimal(1).scaleb(-places)
 
 
 class AmountError(ValueError):
@@ -74,6 +100,22 @@ def round_to_step(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_UP) 
     places = max(-step.as_tuple().exponent, MONEY_PLACES)  # type: ignore[operator]
     units = (value / step).quantize(Decimal(1), rounding=rounding)
     return quantize(units * step, places)
+
+
+def to_stored(value: Decimal) -> int:
+    """An amount as stored: ``Decimal('12.30')`` → ``12300`` (thousandths); refuses an
+    amount with more than :data:`STORED_PLACES` decimals."""
+    return to_minor(value, STORED_PLACES)
+
+
+def from_stored(value: int) -> Decimal:
+    """A stored amount back: ``12300`` → ``Decimal('12.30')``, ``1099`` → ``Decimal('1.099')``.
+
+    Read with two decimals when that is exact, else three, so an amount of a two-decimal
+    currency reads as it always has; show it with :func:`fmt` and the currency's places."""
+    read = from_minor(value, STORED_PLACES)
+    exact = quantize(read, MONEY_PLACES)
+    return exact if exact == read else read
 
 
 def to_minor(value: Decimal, places: int = MONEY_PLACES) -> int:

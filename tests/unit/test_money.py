@@ -11,14 +11,19 @@ from hypothesis import strategies as st
 from opentill.money import (
     QUANTITY_PLACES,
     RATE_PLACES,
+    STORED_PLACES,
     AmountError,
+    currency_places,
     fmt,
     from_minor,
+    from_stored,
     parse_decimal,
     quantize,
     round_to_step,
     to_minor,
+    to_stored,
     total,
+    unit,
 )
 
 D = Decimal
@@ -268,3 +273,80 @@ def test_total_and_fmt():
     assert fmt(D("1.005")) == "1.01"
     assert fmt(None) is None
     assert fmt(D("0.35"), QUANTITY_PLACES) == "0.350"
+
+
+# --- currencies: ISO 4217 decimals and the stored scale -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "places"),
+    [
+        ("EUR", 2),
+        ("USD", 2),
+        ("CHF", 2),
+        ("GBP", 2),
+        *[(c, 0) for c in "JPY KRW ISK CLP VND XAF XOF UGX PYG".split()],
+        *[(c, 3) for c in "BHD KWD OMR JOD TND LYD IQD".split()],
+        ("jpy", 0),  # as typed in a form
+    ],
+)
+def test_currency_places(code, places):
+    assert currency_places(code) == places
+
+
+def test_unit_of_a_currency():
+    assert unit(0) == D("1")
+    assert unit(2) == D("0.01")
+    assert unit(3) == D("0.001")
+
+
+def test_parse_with_the_currency_places():
+    assert str(parse_decimal("480", places=currency_places("JPY"))) == "480"
+    with pytest.raises(AmountError, match="more than 0 decimals"):
+        parse_decimal("100.50", places=currency_places("JPY"))
+    assert str(parse_decimal("1.099", places=currency_places("BHD"))) == "1.099"
+    assert str(parse_decimal("1.1", places=3)) == "1.100"
+    with pytest.raises(AmountError, match="more than 3 decimals"):
+        parse_decimal("1.0995", places=3)
+
+
+def test_fmt_with_the_currency_places():
+    assert fmt(D("1440.00"), 0) == "1440"
+    assert fmt(D("-0.4"), 0) == "0"  # rounds to zero: never "-0"
+    assert fmt(D("1.1"), 3) == "1.100"
+    assert fmt(D("1.099"), 3) == "1.099"
+
+
+def test_stored_scale():
+    assert STORED_PLACES == 3
+    assert to_stored(D("12.30")) == 12300
+    assert to_stored(D("480")) == 480000
+    assert to_stored(D("1.099")) == 1099
+    assert to_stored(D("-0.05")) == -50
+    # read back with two decimals when exact: a two-decimal amount reads as it always has
+    assert str(from_stored(12300)) == "12.30"
+    assert str(from_stored(480000)) == "480.00"
+    assert str(from_stored(1099)) == "1.099"
+    assert str(from_stored(-50)) == "-0.05"
+    with pytest.raises(AmountError):
+        to_stored(D("0.0001"))
+
+
+@given(
+    st.decimals(
+        min_value=D("-100000000000"),
+        max_value=D("100000000000"),
+        places=3,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
+def test_stored_round_trip(value):
+    """Any amount with at most three decimals is stored as an exact integer and read back
+    equal; with two decimals or fewer it reads with two."""
+    stored = to_stored(value)
+    assert isinstance(stored, int)
+    back = from_stored(stored)
+    assert back == value
+    assert back.as_tuple().exponent in (-2, -3)
+    assert fmt(back, 3) == fmt(value, 3)
