@@ -171,7 +171,7 @@ def map_line(
         with localcontext() as ctx:
             ctx.prec = 50
             net, _ = _net_and_taxes(price, Decimal(1), line.taxes)
-            included = _included(taxes, Decimal(1))
+            included = _included(taxes, _coefficients(taxes, Decimal(1)))
             price = quantize(net * (Decimal(1) + included[0]) + included[1], places)
     return LineInput(line.quantity, price, line.discount_percent, taxes)
 
@@ -222,11 +222,11 @@ def _coefficients(taxes: Sequence[TaxSpec], quantity: Decimal) -> list[tuple[Dec
     return coefficients
 
 
-def _included(taxes: Sequence[TaxSpec], quantity: Decimal) -> tuple[Decimal, Decimal]:
+def _included(
+    taxes: Sequence[TaxSpec], coefficients: Sequence[tuple[Decimal, Decimal]]
+) -> tuple[Decimal, Decimal]:
     """The price-included taxes together, as ``a·B + b``."""
-    pairs = [
-        c for c, t in zip(_coefficients(taxes, quantity), taxes, strict=True) if t.price_include
-    ]
+    pairs = [c for c, t in zip(coefficients, taxes, strict=True) if t.price_include]
     return sum((a for a, _ in pairs), ZERO), sum((b for _, b in pairs), ZERO)
 
 
@@ -235,9 +235,12 @@ def _net_and_taxes(
 ) -> tuple[Decimal, list[Decimal]]:
     """The unrounded net base and amount of each tax of a line whose price after discount
     is ``gross`` (which holds its price-included taxes)."""
-    a, b = _included(taxes, quantity)
+    if not taxes:
+        return gross, []
+    coefficients = _coefficients(taxes, quantity)
+    a, b = _included(taxes, coefficients)
     net = (gross - b) / (Decimal(1) + a)
-    return net, [ta * net + tb for ta, tb in _coefficients(taxes, quantity)]
+    return net, [ta * net + tb for ta, tb in coefficients]
 
 
 def allocate(target: Decimal, raw: Sequence[Decimal], places: int = MONEY_PLACES) -> list[Decimal]:
