@@ -342,3 +342,26 @@ def test_the_report_and_export_keep_sales_and_refunds_apart_per_tax(api_as, shop
         ("VAT 21%", "true", "-2.00", "-0.42"),
         ("VAT 21%", "true", "-8.18", "-1.72"),
     ]
+
+
+def test_an_invoice_carries_its_vat_breakdown_rounding_and_payments(api_as, shop, session):
+    alice = api_as("alice")
+    Company.objects.update(cash_rounding=D("0.05"))
+    item = _product("ITEM-INV", "15.72", Tax.objects.get(name="VAT 21%"))
+    customer = Customer.objects.get(name="Café De Hoek")
+    # 15.72 with 21 % included: tax 2.73, net 12.99; all in cash, 0.05 steps: 15.70 due.
+    ticket = order(
+        [(item.pk, "1")], [(shop["cash2"].pk, "15.70")], customer=customer.pk, to_invoice=True
+    )
+    assert _created(sync(alice, session, ticket)[0])["amount_due"] == "15.70"
+    (invoice,) = api_as("manager").get(f"/sessions/{session}/invoices").json()
+    assert (invoice["net_total"], invoice["tax_total"], invoice["rounding"], invoice["total"]) == (
+        "12.99",
+        "2.73",
+        "-0.02",
+        "15.70",
+    )
+    assert [(t["name"], t["rate"], t["base"], t["amount"]) for t in invoice["taxes"]] == [
+        ("VAT 21%", "21.0000", "12.99", "2.73")
+    ]
+    assert [(p["name"], p["amount"]) for p in invoice["payments"]] == [("Cash", "15.70")]

@@ -5,15 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from opentill.common.schemas import problems
+from opentill.invoicing import selectors
 from opentill.invoicing.models import Invoice
-from opentill.money import fmt
-from opentill.orders.models import Order
+from opentill.money import RATE_PLACES, fmt
 from opentill.pos.selectors import session_for_read
 
 router = Router(tags=["invoicing"])
+
+
+class InvoiceTaxOut(Schema):
+    tax: int
+    name: str
+    kind: str
+    rate: str | None = Field(..., description="a percent tax's rate, else null")
+    base: str
+    amount: str
+
+
+class InvoicePaymentOut(Schema):
+    payment_method: int
+    name: str
+    amount: str
 
 
 class InvoiceOut(Schema):
@@ -30,15 +45,18 @@ class InvoiceOut(Schema):
     tax_total: str
     rounding: str  # cash rounding of its orders: total = net_total + tax_total + rounding
     total: str
+    taxes: list[InvoiceTaxOut] = Field(..., description="the VAT breakdown, per tax charged")
+    payments: list[InvoicePaymentOut] = Field(
+        ..., description="what its orders were paid with; they add up to total"
+    )
     orders: list[str]
 
 
 def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
-    uuids: dict[int, list[str]] = {}
-    for invoice_id, uuid in (
-        Order.objects.filter(invoice__in=invoices).values_list("invoice_id", "uuid").order_by("id")
-    ):
-        uuids.setdefault(invoice_id, []).append(str(uuid))
+    ids = [i.pk for i in invoices]
+    uuids = selectors.invoice_orders(invoice_ids=ids)
+    taxes = selectors.invoice_taxes(invoice_ids=ids)
+    payments = selectors.invoice_payments(invoice_ids=ids)
     return [
         {
             "id": i.pk,
@@ -55,6 +73,19 @@ def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
             "tax_total": fmt(i.tax_total),
             "rounding": fmt(i.rounding),
             "total": fmt(i.total),
+            "taxes": [
+                {
+                    **t,
+                    "rate": fmt(t["rate"], RATE_PLACES) if t["kind"] == "percent" else None,
+                    "base": fmt(t["base"]),
+                    "amount": fmt(t["amount"]),
+                }
+                for t in taxes.get(i.pk, [])
+            ],
+            "payments": [
+                {"payment_method": pk, "name": name, "amount": fmt(amount)}
+                for pk, name, amount in payments.get(i.pk, [])
+            ],
             "orders": uuids.get(i.pk, []),
         }
         for i in invoices
