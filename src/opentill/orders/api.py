@@ -18,56 +18,31 @@ from opentill.orders import selectors, services
 from opentill.orders.domain import stored_order_taxes
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.services import StoredOrder
+from opentill.orders.wire import OrderWire
 from opentill.pos.selectors import session_for_read
 
 router = Router(tags=["orders"])
 
-_ORDER_IN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["uuid", "lines"],
-    "properties": {
-        "uuid": {"type": "string", "format": "uuid"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "state": {"type": "string", "enum": ["paid", "draft"], "default": "paid"},
-        "customer": {"type": ["integer", "null"]},
-        "fiscal_position": {
-            "type": ["integer", "null"],
-            "description": "the fiscal position the till applied; null: none; absent: the "
-            "customer's default position, else the till's",
-        },
-        "to_invoice": {"type": "boolean", "default": False},
-        "lines": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["product", "quantity"],
-                "properties": {
-                    "product": {"type": "integer"},
-                    "quantity": {"type": "string", "examples": ["2", "-1", "0.350"]},
-                    "unit_price": {"type": "string", "examples": ["3.50"]},
-                    "discount_percent": {"type": "string", "examples": ["10"]},
-                },
-            },
-        },
-        "payments": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["payment_method", "amount"],
-                "properties": {
-                    "payment_method": {"type": "integer"},
-                    "amount": {"type": "string", "examples": ["17.86", "-3.50"]},
-                    "tendered": {
-                        "type": ["string", "null"],
-                        "examples": ["20.00"],
-                        "description": "cash handed over, at least amount (change = tendered "
-                        "- amount, cash only); none for a refund; amount when absent",
-                    },
-                },
-            },
-        },
-    },
-}
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its ``$defs`` put in place (no ``$ref`` left)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(dict(defs[ref.removeprefix("#/$defs/")]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+#: The OpenAPI schema of each order of a batch: the wire model's own (one home of the shape).
+_ORDER_IN_SCHEMA: dict[str, Any] = _inline(OrderWire.model_json_schema())
 
 
 class SyncIn(Schema):

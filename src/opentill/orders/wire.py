@@ -1,8 +1,8 @@
 """The order of a sync batch on the wire: one pydantic model, the shape of each order.
 
 Pure: no Django. :class:`OrderWire` is the shape check of
-:func:`opentill.orders.parsing.parse_order` (and is meant to become the OpenAPI schema of each
-item of ``POST /sessions/{id}/orders``, today still written by hand in ``orders/api.py``):
+:func:`opentill.orders.parsing.parse_order` and the OpenAPI schema of each item of
+``POST /sessions/{id}/orders`` (``orders/api.py`` publishes its JSON schema):
 what it refuses (a JSON value of the wrong type, a missing required field, an id that is not
 a positive integer, a uuid that is not a UUID string) is a *shape* error and the order is rejected. What it lets through is read further by
 ``parse_order`` (decimal strings through :func:`opentill.money.parse_decimal` and the bounds of
