@@ -2,7 +2,7 @@
 
 Pure: no Django. The server checks them (orders, cash moves, counts, tendered amounts) and
 the catalog publishes them so the terminal refuses the same inputs before a ticket is paid.
-Money is stored as integer minor units in 64-bit columns (at most about 9.2 × 10**16 units
+Money is stored as integer thousandths in 64-bit columns (at most about 9.2 × 10**15 units
 of currency); these bounds keep every single amount, and every sum a session can hold,
 far inside that range.
 """

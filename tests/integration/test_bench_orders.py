@@ -10,6 +10,7 @@ import pytest
 from opentill.bench.baseline import baseline_rows
 from opentill.bench.orders import generate_orders, shop_from_catalog
 from opentill.catalog.models import Tax
+from opentill.money import STORED_PLACES
 from opentill.orders.models import OrderLineTax
 from opentill.stores.models import Company
 from tests.integration.helpers import open_session, sync
@@ -48,11 +49,15 @@ def test_the_server_takes_every_generated_order(
     by_uuid = {r["order"]["uuid"]: r["order"] for r in results}
     for row in rows.orders:
         served = by_uuid[row[1]]
-        assert [Decimal(v).scaleb(2) for v in (served["net_total"], served["tax_total"])] == [
+        assert [
+            Decimal(v).scaleb(STORED_PLACES) for v in (served["net_total"], served["tax_total"])
+        ] == [
             row[10],
             row[11],
         ]
     # One row per tax of each line, as the server writes them.
     stored = OrderLineTax.objects.filter(order__session_id=session)
     assert len(rows.line_taxes) == stored.count()
-    assert sum(row[10] for row in rows.line_taxes) == (sum(t.amount for t in stored).scaleb(2))
+    assert sum(row[10] for row in rows.line_taxes) == (
+        sum(t.amount for t in stored).scaleb(STORED_PLACES)
+    )

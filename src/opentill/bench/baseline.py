@@ -12,7 +12,7 @@ from typing import Any
 
 from opentill.bench.database import Database
 from opentill.bench.orders import Shop, price
-from opentill.money import to_minor
+from opentill.money import STORED_PLACES, to_minor
 
 BASELINE_TABLES = ("bench_tx", "bench_payment", "bench_line_tax", "bench_line", "bench_order")
 
@@ -62,7 +62,7 @@ class Rows:
     transactions: list[tuple[Any, ...]] = field(default_factory=list)
 
 
-def _minor(value: Decimal, places: int = 2) -> int:
+def _minor(value: Decimal, places: int = STORED_PLACES) -> int:
     return to_minor(value, places)
 
 

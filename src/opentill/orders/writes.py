@@ -13,7 +13,7 @@ from django.utils import timezone
 from opentill.accounting.models import FinancialTransaction
 from opentill.catalog.models import StockMove
 from opentill.common.db import db_value, insert_rows
-from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, to_minor
+from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, to_minor, to_stored
 from opentill.orders.domain import StoredOrder
 from opentill.orders.models import Order, OrderLine, OrderLineTax, Payment
 from opentill.orders.posting import orders_after_sync
@@ -91,13 +91,13 @@ def orders_insert(
                 o.to_invoice,
                 db_value(Order, "created_at", o.created_at),
                 now_db,
-                to_minor(o.net_total),
-                to_minor(o.tax_total),
-                to_minor(o.total),
-                to_minor(o.rounding),
-                to_minor(o.amount_due),
+                to_stored(o.net_total),
+                to_stored(o.tax_total),
+                to_stored(o.total),
+                to_stored(o.rounding),
+                to_stored(o.amount_due),
                 "",
-                to_minor(o.difference),
+                to_stored(o.difference),
                 o.difference_account_id,
             )
             for o in orders
@@ -115,14 +115,14 @@ def orders_insert(
                 o.pk,
                 line.product_id,
                 to_minor(line.quantity, QUANTITY_PLACES),
-                to_minor(line.unit_price),
+                to_stored(line.unit_price),
                 to_minor(line.discount_percent, RATE_PLACES),
                 line.tax_label,
                 line.income_account_id,
-                to_minor(line.discount),
-                to_minor(line.net),
-                to_minor(line.tax_amount),
-                to_minor(line.total),
+                to_stored(line.discount),
+                to_stored(line.net),
+                to_stored(line.tax_amount),
+                to_stored(line.total),
             )
             for o in orders
             for line in o.lines
@@ -137,9 +137,9 @@ def orders_insert(
                 o.pk,
                 session.pk,
                 p.payment_method_id,
-                to_minor(p.amount),
-                to_minor(p.tendered),
-                to_minor(p.change),
+                to_stored(p.amount),
+                to_stored(p.tendered),
+                to_stored(p.change),
             )
             for o in orders
             for p in o.payments
@@ -160,7 +160,7 @@ def orders_insert(
             (
                 account_id,
                 FinancialTransaction.Kind.PAYMENT,
-                to_minor(amount),
+                to_stored(amount),
                 f"{session.name}: {count[account_id]} payment(s) synced",
                 session.pk,
                 now_db,
@@ -222,8 +222,8 @@ def _line_taxes_insert(orders: Sequence[StoredOrder]) -> None:
                         to_minor(t.rate, RATE_PLACES),
                         t.account_id,
                         line.quantity < 0,
-                        to_minor(t.base),
-                        to_minor(t.amount),
+                        to_stored(t.base),
+                        to_stored(t.amount),
                     )
                 )
     insert_rows(OrderLineTax, _LINE_TAX_FIELDS, rows)
