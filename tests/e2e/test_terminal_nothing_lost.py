@@ -153,14 +153,15 @@ def test_a_payment_mismatch_is_held_shown_and_blocks_the_close_until_a_manager_r
 ) -> None:
     shot = Shots(artifacts, "lost-held")
     till = fresh_till(server, "Till 2")
-    # A terminal whose catalog says prices exclude tax: it charges 9.90 + 21 % = 11.98 for
-    # a 9.90 mug, which the server computes as 9.90 (prices include tax): payment_mismatch.
+    # A terminal whose catalog says the taxes are not in the prices: it charges 9.90 + 21 % =
+    # 11.98 for a 9.90 mug, which the server computes as 9.90 (VAT included): payment_mismatch.
     context = new_context(service_workers="block")
 
     def tamper(route: Any) -> None:
         response = route.fetch()
         catalog = response.json()
-        catalog["company"]["prices_include_tax"] = False
+        for tax in catalog["taxes"]:
+            tax["price_include"] = False
         route.fulfill(response=response, body=json.dumps(catalog))
 
     context.route(re.compile(r".*/api/v1/profiles/\d+/catalog$"), tamper)
