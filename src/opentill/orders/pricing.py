@@ -36,11 +36,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+from fractions import Fraction
+from functools import lru_cache
 
 from opentill.money import MONEY_PLACES, ZERO, quantize
 
 HUNDRED = Decimal(100)
+
+
+def _round(value: Fraction | Decimal, places: int) -> Decimal:
+    """An exact value rounded to ``places`` decimals, half away from zero (ROUND_HALF_UP)."""
+    scaled = Fraction(value) * 10**places
+    units = (2 * abs(scaled.numerator) + scaled.denominator) // (2 * scaled.denominator)
+    return Decimal(units if scaled >= 0 else -units).scaleb(-places)
+
 
 TAX_ROUNDINGS = ("per_line", "global")
 DISCOUNT_ROUNDINGS = ("discount", "line")
@@ -168,11 +178,9 @@ def map_line(
     after = [t.id for t in taxes if t.price_include]
     price = line.unit_price
     if before != after:
-        with localcontext() as ctx:
-            ctx.prec = 50
-            net, _ = _net_and_taxes(price, Decimal(1), line.taxes)
-            included = _included(taxes, _coefficients(taxes, Decimal(1)))
-            price = quantize(net * (Decimal(1) + included[0]) + included[1], places)
+        net, _ = _net_and_taxes(price, Decimal(1), line.taxes)
+        included = _included(taxes, _coefficients(taxes, Decimal(1)))
+        price = _round(net * (1 + included[0]) + included[1], places)
     return LineInput(line.quantity, price, line.discount_percent, taxes)
 
 
@@ -205,17 +213,22 @@ def discount_line(
     return discount, amount - discount
 
 
-def _coefficients(taxes: Sequence[TaxSpec], quantity: Decimal) -> list[tuple[Decimal, Decimal]]:
+@lru_cache(maxsize=256)
+def _rate(tax: TaxSpec) -> Fraction:
+    return Fraction(tax.rate)
+
+
+def _coefficients(taxes: Sequence[TaxSpec], quantity: Decimal) -> list[tuple[Fraction, Fraction]]:
     """Each tax amount as ``a·B + b``, B being the line's net base (its price without any
-    tax): a percent tax on a base that includes earlier taxes, or a fixed one."""
-    coefficients: list[tuple[Decimal, Decimal]] = []
-    carried_a, carried_b = ZERO, ZERO  # earlier amounts that join the base
+    tax): a percent tax on a base that includes earlier taxes, or a fixed one. Exact."""
+    coefficients: list[tuple[Fraction, Fraction]] = []
+    carried_a, carried_b = Fraction(0), Fraction(0)  # earlier amounts that join the base
     for tax in taxes:
         if tax.kind == "fixed":
-            a, b = ZERO, quantity * tax.amount
+            a, b = Fraction(0), Fraction(quantity) * Fraction(tax.amount)
         else:
-            a = (Decimal(1) + carried_a) * tax.rate / HUNDRED
-            b = carried_b * tax.rate / HUNDRED
+            a = (1 + carried_a) * Fraction(tax.rate) / 100
+            b = carried_b * Fraction(tax.rate) / 100
         coefficients.append((a, b))
         if tax.include_base_amount:
             carried_a, carried_b = carried_a + a, carried_b + b
@@ -223,46 +236,56 @@ def _coefficients(taxes: Sequence[TaxSpec], quantity: Decimal) -> list[tuple[Dec
 
 
 def _included(
-    taxes: Sequence[TaxSpec], coefficients: Sequence[tuple[Decimal, Decimal]]
-) -> tuple[Decimal, Decimal]:
+    taxes: Sequence[TaxSpec], coefficients: Sequence[tuple[Fraction, Fraction]]
+) -> tuple[Fraction, Fraction]:
     """The price-included taxes together, as ``a·B + b``."""
     pairs = [c for c, t in zip(coefficients, taxes, strict=True) if t.price_include]
-    return sum((a for a, _ in pairs), ZERO), sum((b for _, b in pairs), ZERO)
+    return sum((a for a, _ in pairs), Fraction(0)), sum((b for _, b in pairs), Fraction(0))
 
 
 def _net_and_taxes(
     gross: Decimal, quantity: Decimal, taxes: Sequence[TaxSpec]
-) -> tuple[Decimal, list[Decimal]]:
-    """The unrounded net base and amount of each tax of a line whose price after discount
-    is ``gross`` (which holds its price-included taxes)."""
+) -> tuple[Fraction, list[Fraction]]:
+    """The exact net base and amount of each tax of a line whose price after discount is
+    ``gross`` (which holds its price-included taxes), as rationals: rounded only where an
+    amount is quantized (at 50 digits an exact half cent can fall a hair below the half)."""
     if not taxes:
-        return gross, []
+        return Fraction(gross), []
+    if all(t.kind == "percent" and not t.include_base_amount for t in taxes):
+        # The usual case, in fewer rational operations: every tax is rate × net, and the
+        # net is gross / (1 + the included rates).
+        net = Fraction(gross) * 100 / (100 + sum(_rate(t) for t in taxes if t.price_include))
+        return net, [net * _rate(t) / 100 for t in taxes]
     coefficients = _coefficients(taxes, quantity)
     a, b = _included(taxes, coefficients)
-    net = (gross - b) / (Decimal(1) + a)
+    net = (Fraction(gross) - b) / (1 + a)
     return net, [ta * net + tb for ta, tb in coefficients]
 
 
-def allocate(target: Decimal, raw: Sequence[Decimal], places: int = MONEY_PLACES) -> list[Decimal]:
+def allocate(
+    target: Decimal, raw: Sequence[Fraction | Decimal], places: int = MONEY_PLACES
+) -> list[Decimal]:
     """Round each of ``raw`` to ``places`` so that they add up exactly to ``target``.
 
     Largest remainder: the units missing (or in excess) after rounding each value go to the
     values whose rounding lost (or gained) the most; ties to the earlier value.
     """
     unit = Decimal(1).scaleb(-places)
-    rounded = [quantize(value, places) for value in raw]
+    rounded = [_round(value, places) for value in raw]
     missing = int((target - sum(rounded, ZERO)) / unit)
     if missing:
         step = unit if missing > 0 else -unit
         sign = 1 if missing > 0 else -1
-        residual_order = sorted(range(len(raw)), key=lambda i: (-(raw[i] - rounded[i]) * sign, i))
+        residual_order = sorted(
+            range(len(raw)), key=lambda i: (-(Fraction(raw[i]) - Fraction(rounded[i])) * sign, i)
+        )
         for i in residual_order[: abs(missing)]:
             rounded[i] += step
     return rounded
 
 
 def round_taxes(
-    raw: Sequence[Sequence[tuple[int, Decimal]]],
+    raw: Sequence[Sequence[tuple[int, Fraction | Decimal]]],
     refund: Sequence[bool],
     *,
     convention: str,
@@ -270,7 +293,7 @@ def round_taxes(
 ) -> list[list[Decimal]]:
     """Round the unrounded tax amounts of each line (``raw[line] = [(tax id, amount)]``)
     under the tax rounding convention; ``refund[line]`` says which lines are refunds."""
-    rounded = [[quantize(amount, places) for _, amount in line] for line in raw]
+    rounded = [[_round(amount, places) for _, amount in line] for line in raw]
     if convention == "per_line":
         return rounded
     groups: dict[tuple[int, bool], list[tuple[int, int]]] = defaultdict(list)
@@ -279,7 +302,7 @@ def round_taxes(
             groups[(tax_id, refund[i])].append((i, k))
     for members in groups.values():
         values = [raw[i][k][1] for i, k in members]
-        target = quantize(sum(values, ZERO), places)
+        target = _round(sum((Fraction(v) for v in values), Fraction(0)), places)
         for (i, k), value in zip(members, allocate(target, values, places), strict=True):
             rounded[i][k] = value
     return rounded
@@ -330,25 +353,23 @@ def price_order(
     lines = [
         LineInput(x.quantity, x.unit_price, x.discount_percent, ordered(x.taxes)) for x in lines
     ]
-    raws: list[list[tuple[int, Decimal]]] = []
+    raws: list[list[tuple[int, Fraction]]] = []
     afters: list[Decimal] = []
     head: list[tuple[Decimal, Decimal]] = []
-    with localcontext() as ctx:
-        ctx.prec = 50
-        for line in lines:
-            amount = quantize(line.quantity * line.unit_price, places)
-            discount, after = discount_line(
-                amount,
-                line.quantity,
-                line.unit_price,
-                line.discount_percent,
-                convention=conventions.discount_rounding,
-                places=places,
-            )
-            _, raw_amounts = _net_and_taxes(after, line.quantity, line.taxes)
-            head.append((amount, discount))
-            afters.append(after)
-            raws.append([(t.id, a) for t, a in zip(line.taxes, raw_amounts, strict=True)])
+    for line in lines:
+        amount = quantize(line.quantity * line.unit_price, places)
+        discount, after = discount_line(
+            amount,
+            line.quantity,
+            line.unit_price,
+            line.discount_percent,
+            convention=conventions.discount_rounding,
+            places=places,
+        )
+        _, raw_amounts = _net_and_taxes(after, line.quantity, line.taxes)
+        head.append((amount, discount))
+        afters.append(after)
+        raws.append([(t.id, a) for t, a in zip(line.taxes, raw_amounts, strict=True)])
     refund = [line.quantity < 0 for line in lines]
     rounded = round_taxes(raws, refund, convention=conventions.tax_rounding, places=places)
 
