@@ -69,6 +69,8 @@ _PROFILE_ID_OPERATIONS = (
     "opentill_pos_api_session_create",
     "opentill_catalog_api_catalog",
     "opentill_pos_api_cash_move_destinations",
+    "opentill_fiscal_api_fiscal_records",
+    "opentill_fiscal_api_fiscal_verify",
 )
 
 
@@ -341,6 +343,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _routers() -> None:
     from opentill.accounting.api import router as accounting_router
     from opentill.closing.api import router as closing_router
+    from opentill.fiscal.api import router as fiscal_router
     from opentill.identity.api import router as identity_router
     from opentill.invoicing.api import router as invoicing_router
     from opentill.orders.api import router as orders_router
@@ -354,6 +357,7 @@ def _routers() -> None:
         orders_router,
         accounting_router,
         invoicing_router,
+        fiscal_router,
         reports_router,
     ):
         api.add_router("/", router)

@@ -10,6 +10,7 @@ from typing import Any
 
 from opentill.common import backup as backup_cli
 from opentill.config import env as config_env
+from opentill.fiscal import cli as fiscal_cli
 from opentill.reports import cli as reports_cli
 
 
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     reports_cli.add_commands(sub)
     backup_cli.add_commands(sub)
+    fiscal_cli.add_commands(sub)
 
     args = parser.parse_args(argv)
     if args.command == "bench":  # runs the server in a subprocess: no Django here
@@ -123,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     code = reports_cli.run(args)
     if code is None:
         code = backup_cli.run(args)
+    if code is None:
+        code = fiscal_cli.run(args)
     if code is not None:
         return code
     from django.conf import settings

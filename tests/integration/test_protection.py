@@ -88,6 +88,7 @@ def _rows(rule: Rule, sid: int) -> models.QuerySet[Any]:
         "orders.OrderLineTax": {"order__session": sid},
         "pos.CountDenomination": {"count__session": sid},
         "pos.Session": {"pk": sid},
+        "fiscal.FiscalKey": {},  # the keys that signed its records
     }
     return model.objects.filter(**by_model.get(rule.model, {"session": sid}))
 
@@ -142,7 +143,12 @@ def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-@pytest.mark.parametrize("rule", RULES, ids=[r.model for r in RULES])
+# A till's fiscal head is no session's record: it moves forward at each append (its refusals:
+# test_fiscal_journal.py).
+RECORD_RULES = [r for r in RULES if r.model != "fiscal.FiscalHead"]
+
+
+@pytest.mark.parametrize("rule", RECORD_RULES, ids=[r.model for r in RECORD_RULES])
 def test_raw_update_of_any_column_of_a_closed_sessions_record_is_refused(closed, rule):
     rows = _rows(rule, closed)
     row = rows.order_by("pk").first()
@@ -163,7 +169,7 @@ def test_raw_update_of_any_column_of_a_closed_sessions_record_is_refused(closed,
     ]
 
 
-@pytest.mark.parametrize("rule", RULES, ids=[r.model for r in RULES])
+@pytest.mark.parametrize("rule", RECORD_RULES, ids=[r.model for r in RECORD_RULES])
 def test_raw_delete_of_a_closed_sessions_record_is_refused(closed, rule):
     rows = _rows(rule, closed)
     model = rows.model

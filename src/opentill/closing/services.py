@@ -48,7 +48,7 @@ from opentill.pos.counting import CountInput
 from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts, session_get
 from opentill.pos.services import count_store, counts_match
-from opentill.pos.signals import session_closed
+from opentill.pos.signals import session_close_booked, session_closed
 
 
 @dataclass(frozen=True)
@@ -300,6 +300,7 @@ def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
             "force_close_reason",
         ]
     )
+    session_close_booked.send(sender=Session, session=session, user=user)
     # Once committed, announce the close (the reports app prints the Z report in the
     # background): a printer problem never blocks or undoes the close.
     transaction.on_commit(

@@ -133,6 +133,17 @@ RULES: tuple[Rule, ...] = (
         via="pos.SessionCount",
     ),
     Rule("pos.CashMove", "cash moves never change"),
+    Rule("fiscal.FiscalRecord", "fiscal records are append-only"),
+    Rule("fiscal.FiscalKey", "the public keys of the fiscal journal never change"),
+    Rule(
+        "fiscal.FiscalHead",
+        "a till's fiscal head only moves forward",
+        changeable=("sequence", "signature"),
+        change_allowed="NEW.sequence > OLD.sequence",
+        why_changeable="each append moves the till's head to its new last record; the head "
+        "is the row appends lock, and never going back lets the verifier find records "
+        "taken off the end of a journal",
+    ),
 )
 
 

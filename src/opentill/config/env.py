@@ -54,6 +54,7 @@ class Env:
     job_lease_seconds: float  # float ok: OPENTILL_JOB_LEASE_SECONDS
     printer_networks: str | None  # OPENTILL_PRINTER_NETWORKS: None → private ranges
     printer_ports: str | None  # OPENTILL_PRINTER_PORTS: None → 9100
+    fiscal_key: str | None  # OPENTILL_FISCAL_KEY: None → fiscal_key.pem in the data dir
 
 
 def read(environ: Mapping[str, str] | None = None) -> Env:
@@ -109,4 +110,5 @@ def read(environ: Mapping[str, str] | None = None) -> Env:
         job_lease_seconds=number("JOB_LEASE_SECONDS", "30", float),
         printer_networks=optional("PRINTER_NETWORKS"),
         printer_ports=optional("PRINTER_PORTS"),
+        fiscal_key=optional("FISCAL_KEY"),
     )

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "opentill.catalog",
     "opentill.pos",
     "opentill.orders",
+    "opentill.fiscal",
     "opentill.invoicing",
     "opentill.reports",
     "opentill.closing",
@@ -175,6 +176,9 @@ OPENTILL_JOB_LEASE_SECONDS = _ENV.job_lease_seconds
 # defaults of opentill.pos.printer_target, private networks and port 9100).
 OPENTILL_PRINTER_NETWORKS = _ENV.printer_networks
 OPENTILL_PRINTER_PORTS = _ENV.printer_ports
+# The private key that signs the fiscal journal (a PEM file kept out of the database; None:
+# fiscal_key.pem in the data directory, created at first use). See docs/fiscal.md.
+OPENTILL_FISCAL_KEY = _ENV.fiscal_key
 
 LOGGING = {
     "version": 1,

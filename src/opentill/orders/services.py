@@ -43,6 +43,7 @@ from opentill.orders.parsing import (
     payload_storable,
 )
 from opentill.orders.pricing import LineInput, map_account, map_line, price_order
+from opentill.orders.signals import order_voided
 from opentill.orders.writes import orders_insert
 from opentill.pos.access import (
     approval_check,
@@ -536,6 +537,7 @@ def order_void(*, uuid: Any, user: Any, reason: str) -> Order:
         order.state = Order.State.VOID
         order.void_reason = reason[:255]
         order.save(update_fields=["state", "void_reason"])
+        order_voided.send(sender=Order, order=order, session=session)
         audit_record(
             user=user,
             action=AuditEvent.Action.ORDER_VOIDED,

@@ -9,3 +9,7 @@ from django.dispatch import Signal
 #: terminal sent them) and ``session``: invoicing writes the individual invoices. A
 #: receiver's error undoes the sync.
 orders_synced = Signal()
+
+#: Sent inside the void's transaction with ``order`` (the ``Order``, now void) and
+#: ``session`` (locked): the fiscal journal records the void. A receiver's error undoes it.
+order_voided = Signal()

@@ -8,3 +8,8 @@ from django.dispatch import Signal
 #: Sent once a close is committed (``transaction.on_commit``), with ``session_id``: the
 #: reports app prints the Z report. A receiver's error is logged; the close stays.
 session_closed = Signal()
+
+#: Sent inside the close's transaction (``closing.services``), once the session is marked
+#: closed, with ``session`` (locked) and ``user``: the fiscal journal writes the Z record.
+#: A receiver's error undoes the close.
+session_close_booked = Signal()

@@ -1,0 +1,152 @@
+"""What each kind of fiscal record says, as plain values in the canonical form (amounts as
+strings with the currency's decimals, times in RFC 3339 UTC). Pure: no Django. The journal
+(:mod:`opentill.fiscal.services`) adds the fields every record has: ``format``, ``till``,
+``till_code``, ``sequence``, ``kind``, ``created_at``, ``key_id``, ``session``, ``currency``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from opentill.fiscal.canonical import amount, rate, time
+from opentill.orders.domain import StoredOrder
+
+
+def number_of(order: Any) -> int | str | None:
+    """The order's ticket number when orders have one (issue #13 item 1), else ``None``."""
+    number = getattr(order, "number", None)
+    if number is None or isinstance(number, int | str):
+        return number
+    return str(number)
+
+
+def sale_kind(order: StoredOrder) -> str:
+    """``refund`` for an order whose total is below zero, else ``ticket``."""
+    return "refund" if order.total < 0 else "ticket"
+
+
+def sale(order: StoredOrder, *, session_name: str, places: int) -> dict[str, Any]:
+    """A ticket or refund: its lines' sums (sale and refund lines apart), per tax as
+    charged, the order's totals and its payments per method."""
+    zero = Decimal(0)
+    sides = {"sales": [zero, zero, zero], "refunds": [zero, zero, zero]}
+    taxes: dict[tuple[str, str, str], dict[str, list[Decimal]]] = {}
+    for line in order.lines:
+        side = "refunds" if line.quantity < 0 else "sales"
+        sums = sides[side]
+        sums[0] += line.net
+        sums[1] += line.tax_amount
+        sums[2] += line.total
+        for t in line.taxes:
+            key = (t.name, t.kind, rate(t.rate))
+            tax = taxes.setdefault(key, {"sales": [zero, zero], "refunds": [zero, zero]})
+            tax[side][0] += t.base
+            tax[side][1] += t.amount
+    payments: dict[int, tuple[str, Decimal]] = {}
+    for p in order.payments:
+        name, paid = payments.get(p.payment_method_id, (p.method_name, zero))
+        payments[p.payment_method_id] = (name, paid + p.amount)
+    return {
+        "order": str(order.uuid),
+        "number": number_of(order),
+        "session_name": session_name,
+        "ordered_at": time(order.created_at),
+        "sales": _net_tax_total(sides["sales"], places),
+        "refunds": _net_tax_total(sides["refunds"], places),
+        "taxes": [
+            {
+                "name": name,
+                "kind": kind,
+                "rate": tax_rate,
+                "sales": _base_tax(sums["sales"], places),
+                "refunds": _base_tax(sums["refunds"], places),
+            }
+            for (name, kind, tax_rate), sums in sorted(taxes.items())
+        ],
+        "net_total": amount(order.net_total, places),
+        "tax_total": amount(order.tax_total, places),
+        "total": amount(order.total, places),
+        "rounding": amount(order.rounding, places),
+        "amount_due": amount(order.amount_due, places),
+        "difference": amount(order.difference, places),
+        "payments": [
+            {"method_id": pk, "method": name, "amount": amount(paid, places)}
+            for pk, (name, paid) in sorted(payments.items())
+        ],
+    }
+
+
+def void(
+    *,
+    order_uuid: str,
+    number: int | str | None,
+    session_name: str,
+    ordered_at: datetime,
+    total: Decimal,
+    amount_due: Decimal,
+    reason: str,
+    places: int,
+) -> dict[str, Any]:
+    """The void of a pending (draft) ticket."""
+    return {
+        "order": order_uuid,
+        "number": number,
+        "session_name": session_name,
+        "ordered_at": time(ordered_at),
+        "total": amount(total, places),
+        "amount_due": amount(amount_due, places),
+        "reason": reason,
+    }
+
+
+def rescue(*, session_name: str, orders: Sequence[str]) -> dict[str, Any]:
+    """Orders stored in a rescue session (their own session was closing or closed)."""
+    return {"session_name": session_name, "orders": list(orders)}
+
+
+def force_close(*, session_name: str, reason: str, by: str) -> dict[str, Any]:
+    return {"session_name": session_name, "reason": reason, "by": by}
+
+
+def z(
+    *,
+    session_name: str,
+    rescue: bool,
+    forced: bool,
+    opened_at: datetime | None,
+    closed_at: datetime,
+    closed_by: str,
+    period: dict[str, Any],
+    perpetual: dict[str, Any],
+) -> dict[str, Any]:
+    """A session's close with its period and the till's perpetual grand totals
+    (:mod:`opentill.fiscal.totals`)."""
+    return {
+        "session_name": session_name,
+        "rescue": rescue,
+        "forced": forced,
+        "opened_at": time(opened_at) if opened_at else None,
+        "closed_at": time(closed_at),
+        "closed_by": closed_by,
+        "period": period,
+        "perpetual": perpetual,
+    }
+
+
+def key_rotation(*, new_key_id: str, new_public_key: str) -> dict[str, Any]:
+    """Signed with the outgoing key: the records after it are signed with the new one."""
+    return {"new_key_id": new_key_id, "new_public_key": new_public_key}
+
+
+def _net_tax_total(sums: list[Decimal], places: int) -> dict[str, str]:
+    return {
+        "net": amount(sums[0], places),
+        "tax": amount(sums[1], places),
+        "total": amount(sums[2], places),
+    }
+
+
+def _base_tax(sums: list[Decimal], places: int) -> dict[str, str]:
+    return {"base": amount(sums[0], places), "tax": amount(sums[1], places)}

@@ -1,0 +1,58 @@
+"""Helpers of the fiscal journal's tests: a till's journal with every kind of record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from opentill.fiscal.models import FiscalRecord
+from opentill.fiscal.selectors import till_verify
+from opentill.fiscal.services import key_rotate
+from opentill.pos.models import PosProfile
+from tests.conftest import api_for, order
+from tests.integration.closing_helpers import close, count, start_till1
+from tests.integration.helpers import sync
+
+
+def verify_till1() -> Any:
+    return till_verify(profile=PosProfile.objects.get(code="TILL1"))
+
+
+def records(code: str = "TILL1") -> list[FiscalRecord]:
+    return list(FiscalRecord.objects.filter(profile__code=code).order_by("sequence"))
+
+
+def force_close(api: Any, session_id: int, reason: str = "terminal crashed") -> None:
+    response = api.post(f"/sessions/{session_id}/force-close", {"reason": reason})
+    assert response.status_code == 200, response.content
+
+
+def build_journal(shop: dict[str, Any], key_path: Path) -> dict[str, Any]:
+    """TILL1's journal with every kind of record:
+    1 ticket, 2 refund, 3 void, 4 z, 5 rescue, 6 ticket, 7 force_close, 8 z (rescue session),
+    9 key_rotation, 10 ticket (new key), 11 force_close, 12 z."""
+    alice, manager = api_for("alice"), api_for("manager")
+    cash, card = shop["cash1"].pk, shop["card1"].pk
+    e, m = shop["espresso"].pk, shop["mug"].pk
+    s1 = start_till1(alice, shop)["id"]
+    draft = order([(m, "1")], state="draft")
+    results = sync(
+        alice,
+        s1,
+        order([(e, "2"), (m, "1")], [(cash, "10.00"), (card, "4.30")]),
+        order([(e, "-1")], [(cash, "-2.20")]),
+        draft,
+    )
+    assert [r["status"] for r in results] == ["created"] * 3
+    voided = alice.post(f"/orders/{draft['uuid']}/void", {"reason": "customer left"})
+    assert voided.status_code == 200, voided.content
+    closed = close(alice, s1, count(shop["cash1"], "107.80"))
+    assert closed.json()["state"] == "closed", closed.content
+    (late,) = sync(alice, s1, order([(m, "1")], [(card, "9.90")]))
+    assert late["status"] == "rescued"
+    force_close(manager, late["session"], "late tickets")
+    key_rotate(path=key_path)
+    s2 = start_till1(manager, shop)["id"]  # a manager opens whatever the drawer holds
+    sync(manager, s2, order([(e, "1")], [(cash, "2.20")]))
+    force_close(manager, s2)
+    return {"s1": s1, "rescue": late["session"], "s2": s2}
