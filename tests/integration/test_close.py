@@ -74,6 +74,7 @@ def test_close_refused_while_a_draft_is_pending(api_as, shop):
             "total": "9.90",
             "created_at": closing["pending_orders"][0]["created_at"],
             "customer": None,  # always there, null when the ticket has no customer
+            "fiscal_position": None,
             "to_invoice": False,
             # The lines let another terminal resume the ticket.
             "lines": [

@@ -365,3 +365,19 @@ def test_an_invoice_carries_its_vat_breakdown_rounding_and_payments(api_as, shop
         ("VAT 21%", "21.0000", "12.99", "2.73")
     ]
     assert [(p["name"], p["amount"]) for p in invoice["payments"]] == [("Cash", "15.70")]
+
+
+def test_a_parked_take_away_ticket_resumes_at_its_rung_price(api_as, shop, session):
+    alice = api_as("alice")
+    sandwich = Product.objects.get(sku="SND-HAM")
+    take_away = FiscalPosition.objects.get(name="Take-away")
+    draft = order([(sandwich.pk, "2")], state="draft", fiscal_position=take_away.pk)
+    assert _created(sync(alice, session, draft)[0])["total"] == "10.04"
+    line = OrderLine.objects.get(order__uuid=draft["uuid"])
+    assert (line.unit_price, line.list_price) == (D("5.02"), D("5.30"))
+    # Another device resumes it from the closing data: the price as rung and the position,
+    # which it applies again (5.30 → 5.02), as the server does.
+    closing = alice.get(f"/sessions/{session}/closing").json()
+    (pending,) = [o for o in closing["pending_orders"] if o["uuid"] == draft["uuid"]]
+    assert pending["fiscal_position"] == take_away.pk
+    assert [(x["quantity"], x["unit_price"]) for x in pending["lines"]] == [("2.000", "5.30")]

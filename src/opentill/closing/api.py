@@ -185,13 +185,17 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
                 "total": fmt(o.total),
                 "created_at": o.created_at,
                 "customer": o.customer_id,
+                "fiscal_position": o.fiscal_position_id,
                 "to_invoice": o.to_invoice,
                 # The lines let a terminal resume (and pay) a ticket parked on another device.
                 "lines": [
                     {
                         "product": line.product_id,
                         "quantity": fmt(line.quantity, QUANTITY_PLACES),
-                        "unit_price": fmt(line.unit_price),
+                        # As rung: the terminal applies the fiscal position again.
+                        "unit_price": fmt(
+                            line.unit_price if line.list_price is None else line.list_price
+                        ),
                         "discount_percent": fmt(line.discount_percent, RATE_PLACES),
                     }
                     for line in o.lines.all()

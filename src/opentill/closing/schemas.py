@@ -90,7 +90,7 @@ class SessionPage(Schema):
 class PendingLineOut(Schema):
     product: int
     quantity: str
-    unit_price: str
+    unit_price: str = Field(..., description="the price as rung, before the fiscal position")
     discount_percent: str
 
 
@@ -99,6 +99,7 @@ class PendingOrderOut(Schema):
     total: str
     created_at: datetime
     customer: int | None
+    fiscal_position: int | None
     to_invoice: bool
     lines: list[PendingLineOut]
 

@@ -42,7 +42,8 @@ class StoredLine:
     tax_amount: Decimal
     total: Decimal
     taxes: tuple[StoredLineTax, ...] = ()
-    tax_label: str = ""  # the key its sales are booked under (postings.taxes_key)
+    tax_label: str = ""
+    list_price: Decimal | None = None  # as rung, before the fiscal position  # the key its sales are booked under (postings.taxes_key)
 
 
 @dataclass

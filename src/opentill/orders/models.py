@@ -86,6 +86,12 @@ class OrderLine(models.Model):
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     quantity = QuantityField(help_text="Negative for a refund")
     unit_price = MoneyField()
+    list_price = MoneyField(
+        null=True,
+        blank=True,
+        help_text="The price as rung, before the order's fiscal position (unit_price is the "
+        "price charged); empty on lines stored before it was kept: the same as unit_price",
+    )
     discount_percent = RateField(default=0)
     tax_label = models.CharField(
         max_length=200,

@@ -127,6 +127,7 @@ def _price(
     position = catalog.positions[position_id] if position_id is not None else None
     conventions = catalog.conventions
     inputs: list[LineInput] = []
+    rung_prices = []  # each line's price as rung, before the fiscal position
     products = []
     for line_index, line in enumerate(order_in.lines):
         product = catalog.products.get(line.product_id)
@@ -140,6 +141,7 @@ def _price(
         unit_price = product.price if line.unit_price is None else line.unit_price
         specs = tuple(catalog.specs[pk] for pk in catalog.product_taxes[product.pk])
         rung = LineInput(line.quantity, unit_price, line.discount_percent, specs)
+        rung_prices.append(unit_price)
         inputs.append(map_line(rung, position, catalog.specs, conventions.places))
     if order_in.customer_id is not None and order_in.customer_id not in catalog.customers:
         raise Problem("unknown_customer", f"Customer {order_in.customer_id} does not exist.")
@@ -203,8 +205,8 @@ def _price(
         amount_due=price.amount_due,
         difference=difference,
     )
-    for line, product, line_price, line_input in zip(
-        order_in.lines, products, price.lines, inputs, strict=True
+    for line_index, (line, product, line_price, line_input) in enumerate(
+        zip(order_in.lines, products, price.lines, inputs, strict=True)
     ):
         taxes = tuple(
             StoredLineTax(
@@ -223,6 +225,7 @@ def _price(
                 product_id=product.pk,
                 quantity=line.quantity,
                 unit_price=line_input.unit_price,
+                list_price=rung_prices[line_index],
                 discount_percent=line.discount_percent,
                 taxes=taxes,
                 tax_label=taxes_key((t.kind, t.rate, t.name) for t in taxes),
