@@ -62,6 +62,26 @@ class Order(models.Model):
         related_name="+",
         help_text="Where the difference is booked (see orders.services.difference_account)",
     )
+    # The ticket number (issue #13): one continuous series per till, whatever session the
+    # ticket landed in (a rescued ticket keeps its number). Paid orders only: a draft is
+    # numbered when it is paid (as a new order). Empty on orders stored before numbering.
+    till = models.ForeignKey(
+        "pos.PosProfile",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The till whose series numbers the ticket",
+    )
+    sequence = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The ticket's place in its till's series: 1, 2, 3 …"
+    )
+    number = models.CharField(
+        max_length=40,
+        null=True,
+        blank=True,
+        help_text="The ticket number as printed: the till's code and the sequence, TILL1-000123",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -70,7 +90,13 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=models.Q(difference=0) | models.Q(difference_account__isnull=False),
                 name="order_difference_has_account",
-            )
+            ),
+            models.UniqueConstraint(fields=["till", "sequence"], name="order_till_sequence"),
+            models.CheckConstraint(
+                condition=models.Q(till__isnull=True, sequence__isnull=True, number__isnull=True)
+                | models.Q(till__isnull=False, sequence__gt=0, number__isnull=False),
+                name="order_number_whole",
+            ),
         ]
 
     def __str__(self) -> str:
