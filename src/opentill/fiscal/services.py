@@ -12,6 +12,7 @@ a ``force_close`` record when forced, and the ``z`` with the grand totals).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -194,8 +195,10 @@ def on_session_close_booked(sender: Any, *, session: Session, user: Any, **kwarg
                     session_name=session.name, reason=session.force_close_reason, by=by
                 ),
             )
+        # The journal's own text, just read back under its lock: plain json.loads (the
+        # verifier checks the canonical form), one parse per record at the close.
         sales = [
-            (kind, canonical.loads(data))
+            (kind, json.loads(data))
             for kind, data in mine.filter(kind__in=totals.SALE_KINDS)
             .order_by("sequence")
             .values_list("kind", "data")
