@@ -8,7 +8,8 @@ import pytest
 
 from opentill.accounting.postings import (
     Sold,
-    SoldLine,
+    SoldNet,
+    SoldTax,
     build_entry,
     invoice_postings,
     order_postings,
@@ -27,9 +28,13 @@ def _lines(postings):
 def test_sales_and_refunds_of_one_rate_stay_apart():
     """Sold 29.70 (net 24.55, VAT 5.15), refunded 9.90 (net −8.18, VAT −1.72), 19.80 cash."""
     sold = Sold(
-        lines=[
-            SoldLine(SALES, VAT21, D("21"), D("24.55"), D("5.15")),
-            SoldLine(SALES, VAT21, D("21"), D("-8.18"), D("-1.72"), refund=True),
+        sales=[
+            SoldNet(SALES, "21%", D("24.55")),
+            SoldNet(SALES, "21%", D("-8.18"), refund=True),
+        ],
+        taxes=[
+            SoldTax(VAT21, "VAT 21%", D("5.15")),
+            SoldTax(VAT21, "VAT 21%", D("-1.72"), refund=True),
         ],
         rounding=D("0"),
         rounding_account_id=ROUNDING,
@@ -51,7 +56,8 @@ def test_invoice_entry_debits_the_receivable_with_what_is_due():
         credit_note=False,
         receivable_account_id=CUSTOMERS,
         amount_due=D("40.00"),
-        lines=[SoldLine(SALES, VAT21, D("21"), D("33.04"), D("6.94"))],
+        sales=[SoldNet(SALES, "21%", D("33.04"))],
+        taxes=[SoldTax(VAT21, "VAT 21%", D("6.94"))],
         rounding=D("0.02"),
         rounding_account_id=ROUNDING,
     )
@@ -66,7 +72,8 @@ def test_invoice_entry_debits_the_receivable_with_what_is_due():
 def test_payment_of_an_invoiced_order_settles_the_receivable():
     """The order's sales are in its invoice entry: its own entry books only the money."""
     postings = order_postings(
-        lines=[SoldLine(SALES, VAT21, D("21"), D("33.04"), D("6.94"))],
+        sales=[SoldNet(SALES, "21%", D("33.04"))],
+        taxes=[SoldTax(VAT21, "VAT 21%", D("6.94"))],
         rounding=D("0.02"),
         rounding_account_id=ROUNDING,
         payments=[(CASH, "Cash", D("40.00"))],
@@ -79,7 +86,8 @@ def test_payment_of_an_invoiced_order_settles_the_receivable():
         (CUSTOMERS, "Invoices settled", D("0"), D("40.00")),
     ]
     refund = order_postings(
-        lines=[],
+        sales=[],
+        taxes=[],
         rounding=D("-0.01"),
         rounding_account_id=ROUNDING,
         payments=[(CASH, "Cash", D("-20.00"))],
@@ -100,7 +108,8 @@ def test_invoicing_without_a_receivable_account_is_refused():
             credit_note=False,
             receivable_account_id=None,
             amount_due=D("9.90"),
-            lines=[SoldLine(SALES, VAT21, D("21"), D("8.18"), D("1.72"))],
+            sales=[SoldNet(SALES, "21%", D("8.18"))],
+            taxes=[SoldTax(VAT21, "VAT 21%", D("1.72"))],
             rounding=D("0"),
             rounding_account_id=None,
         )
