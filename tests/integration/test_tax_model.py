@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from opentill.accounting.models import LedgerAccount
 from opentill.catalog.models import Customer, FiscalPosition, Product, Tax
 from opentill.orders.models import Order, OrderLine, OrderLineTax
 from opentill.stores.models import Company
-from tests.conftest import D, order
+from tests.conftest import D, order, rolled_back
 from tests.integration.helpers import open_session, sync
 
 
@@ -381,3 +383,62 @@ def test_a_parked_take_away_ticket_resumes_at_its_rung_price(api_as, shop, sessi
     (pending,) = [o for o in closing["pending_orders"] if o["uuid"] == draft["uuid"]]
     assert pending["fiscal_position"] == take_away.pk
     assert [(x["quantity"], x["unit_price"]) for x in pending["lines"]] == [("2.000", "5.30")]
+
+
+conventions_changes = st.fixed_dictionaries(
+    {
+        "tax_rounding": st.sampled_from(["per_line", "global"]),
+        "discount_rounding": st.sampled_from(["discount", "line"]),
+        "cash_rounding": st.sampled_from([D("0.01"), D("0.05"), D("0.10")]),
+        "cash_rounding_mode": st.sampled_from(["half_up", "up", "down"]),
+        "cash_rounding_scope": st.sampled_from(["cash", "all"]),
+    }
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["COF-ESP", "MUG-WHT", "SND-HAM", "TEE-LOG"]),
+            st.sampled_from(["-1", "1", "2", "0.350"]),
+            st.sampled_from(["0", "10", "12.5"]),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    before=conventions_changes,
+    after=conventions_changes,
+    price_include=st.booleans(),
+)
+def test_a_convention_change_never_changes_a_stored_order(
+    api_as, shop, lines, before, after, price_include
+):
+    """Whatever the conventions were and become, a stored order, its lines and their taxes
+    read the same afterwards (orders are never priced again)."""
+    with rolled_back():
+        Company.objects.update(**before)
+        alice = api_as("alice")
+        session = open_session(alice, shop["till2"].pk)["id"]
+        body = order([], state="draft")
+        body["lines"] = [
+            {
+                "product": Product.objects.get(sku=sku).pk,
+                "quantity": qty,
+                "discount_percent": pct,
+            }
+            for sku, qty, pct in lines
+        ]
+        _created(sync(alice, session, body)[0])
+        stored = Order.objects.values().get(uuid=body["uuid"])
+        stored_lines = list(OrderLine.objects.filter(order__uuid=body["uuid"]).values())
+        taxes = _line_taxes(body["uuid"])
+        Company.objects.update(**after)
+        Tax.objects.update(price_include=price_include)
+        assert Order.objects.values().get(uuid=body["uuid"]) == stored
+        assert list(OrderLine.objects.filter(order__uuid=body["uuid"]).values()) == stored_lines
+        assert _line_taxes(body["uuid"]) == taxes
