@@ -33,15 +33,16 @@ MAX_ID = 2**63 - 1
 MAX_OFFSET = 1_000_000_000
 
 
-def published() -> dict[str, str | int]:
-    """The limits as the catalog sends them to terminals (money and quantities as strings)."""
+def published(places: int = 2) -> dict[str, str | int]:
+    """The limits as the catalog sends them to terminals (money and quantities as strings;
+    amounts with ``places`` decimals, the currency's)."""
     return {
-        "max_amount": f"{MAX_AMOUNT:.2f}",
-        "max_unit_price": f"{MAX_UNIT_PRICE:.2f}",
+        "max_amount": f"{MAX_AMOUNT:.{places}f}",
+        "max_unit_price": f"{MAX_UNIT_PRICE:.{places}f}",
         "max_quantity": str(MAX_QUANTITY),
         "max_denomination_quantity": MAX_DENOMINATION_QUANTITY,
-        "max_balance": f"{MAX_BALANCE:.2f}",
-        "max_count": f"{MAX_COUNT:.2f}",
+        "max_balance": f"{MAX_BALANCE:.{places}f}",
+        "max_count": f"{MAX_COUNT:.{places}f}",
         "max_lines": MAX_LINES,
         "max_payments": MAX_PAYMENTS,
         "max_batch": MAX_BATCH,

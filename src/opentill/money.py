@@ -48,6 +48,27 @@ def unit(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 
 
+def not_in_places(value: Decimal, places: int) -> bool:
+    """Whether ``value`` has more decimals than ``places`` (1.099 with 2; 100.5 with 0):
+    it is not an amount of a currency with ``places`` decimals."""
+    return Decimal(value) % unit(places) != 0
+
+
+def check_places(value: Decimal, places: int, what: str = "amount") -> Decimal:
+    """``value`` when it has at most ``places`` decimals (the currency's), else
+    :class:`AmountError` in the words of :func:`parse_decimal`."""
+    if not_in_places(value, places):
+        raise AmountError(f"{what} '{value}' has more than {places} decimals")
+    return value
+
+
+def normal(value: Decimal) -> Decimal:
+    """An amount of any currency as OpenTill holds it: two decimals when that is exact, else
+    three (``Decimal('480.000')`` → ``480.00``, ``1.0990`` → ``1.099``)."""
+    exact = quantize(value, MONEY_PLACES)
+    return exact if exact == value else quantize(value, STORED_PLACES)
+
+
 class AmountError(ValueError):
     """A money or quantity string that is not an exact decimal of the allowed form."""
 
@@ -113,9 +134,7 @@ def from_stored(value: int) -> Decimal:
 
     Read with two decimals when that is exact, else three, so an amount of a two-decimal
     currency reads as it always has; show it with :func:`fmt` and the currency's places."""
-    read = from_minor(value, STORED_PLACES)
-    exact = quantize(read, MONEY_PLACES)
-    return exact if exact == read else read
+    return normal(from_minor(value, STORED_PLACES))
 
 
 def to_minor(value: Decimal, places: int = MONEY_PLACES) -> int:

@@ -13,10 +13,13 @@ from opentill.money import (
     RATE_PLACES,
     STORED_PLACES,
     AmountError,
+    check_places,
     currency_places,
     fmt,
     from_minor,
     from_stored,
+    normal,
+    not_in_places,
     parse_decimal,
     quantize,
     round_to_step,
@@ -350,3 +353,16 @@ def test_stored_round_trip(value):
     assert back == value
     assert back.as_tuple().exponent in (-2, -3)
     assert fmt(back, 3) == fmt(value, 3)
+
+
+def test_amounts_in_a_currencys_places():
+    assert not_in_places(D("100.50"), 0)
+    assert not not_in_places(D("100.00"), 0)
+    assert not_in_places(D("1.099"), 2)
+    assert not not_in_places(D("1.099"), 3)
+    assert check_places(D("480"), 0) == D("480")
+    with pytest.raises(AmountError, match=r"amount '100.50' has more than 0 decimals"):
+        check_places(D("100.50"), 0)
+    assert str(normal(D("480.000"))) == "480.00"
+    assert str(normal(D("1.0990"))) == "1.099"
+    assert str(normal(D("12.3"))) == "12.30"

@@ -512,3 +512,58 @@ def test_a_tendered_that_is_not_a_string_is_a_shape_error():
             'tendered must be a string such as "12.30"',
         )
     ]
+
+
+# --- the currency's decimals ----------------------------------------------------------------
+
+
+def test_a_jpy_order_has_no_decimals():
+    """With ``places=0`` (JPY) a price and a payment are whole yen; half a yen, a tendered
+    100.50 or a price of 480.5 hold the order, each named."""
+    jpy = ticket(
+        lines=[line(quantity="3", unit_price="480")],
+        payments=[{"payment_method": 3, "amount": "1440", "tendered": "2000"}],
+    )
+    parsed = parse_order(jpy, places=0)
+    assert parsed.lines[0].unit_price == Decimal("480")
+    assert (parsed.payments[0].amount, parsed.payments[0].change) == (Decimal(1440), Decimal(560))
+    bad = ticket(
+        lines=[line(quantity="3", unit_price="480.5")],
+        payments=[{"payment_method": 3, "amount": "100.50", "tendered": "2000.0"}],
+    )
+    with pytest.raises(OrderContentError) as caught:
+        parse_order(bad, places=0)
+    assert errors_of(caught.value) == [
+        (
+            ["body", "orders", 0, "lines", 0, "unit_price"],
+            "unit_price '480.5' has more than 0 decimals",
+        ),
+        (
+            ["body", "orders", 0, "payments", 0, "amount"],
+            "amount '100.50' has more than 0 decimals",
+        ),
+        (
+            ["body", "orders", 0, "payments", 0, "tendered"],
+            "tendered '2000.0' has more than 0 decimals",
+        ),
+    ]
+
+
+def test_a_bhd_order_has_three_decimals():
+    bhd = ticket(
+        lines=[line(quantity="3", unit_price="1.099")],
+        payments=[{"payment_method": 3, "amount": "3.295", "tendered": "5"}],
+    )
+    parsed = parse_order(bhd, places=3)
+    assert parsed.lines[0].unit_price == Decimal("1.099")
+    assert parsed.payments[0].change == Decimal("1.705")
+    with pytest.raises(OrderContentError) as caught:
+        parse_order(ticket(payments=[{"payment_method": 3, "amount": "3.2950"}]), places=3)
+    assert errors_of(caught.value) == [
+        (["body", "orders", 0, "payments", 0, "amount"], "amount '3.2950' has more than 3 decimals")
+    ]
+    # The same ticket in EUR: three decimals are one too many.
+    assert errors_of(content_error(bhd))[0] == (
+        ["body", "orders", 0, "lines", 0, "unit_price"],
+        "unit_price '1.099' has more than 2 decimals",
+    )

@@ -33,7 +33,7 @@ def financial_accounts(request: HttpRequest) -> list[dict[str, Any]]:
         raise Problem("forbidden", "Financial accounts are for managers and accountants.")
     accounts = list(
         store_scoped(FinancialAccount.objects.all(), request.user, "store_id")
-        .select_related("payment_method")
+        .select_related("payment_method", "store__company")
         .order_by("name")
     )
     balances = account_balances(account_ids=[a.pk for a in accounts])
@@ -46,7 +46,8 @@ def financial_accounts(request: HttpRequest) -> list[dict[str, Any]]:
                 "name": a.name,
                 "kind": a.kind,
                 "store": a.store_id,
-                "balance": fmt(balances[a.pk]),
+                # A company-wide account (no store) shows two decimals.
+                "balance": fmt(balances[a.pk], a.store.company.places if a.store else 2),
                 "payment_method": method.pk if method else None,
             }
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from opentill.common.fields import MoneyField, QuantityField, RateField
+from opentill.stores.models import check_amounts
 
 
 class Tax(models.Model):
@@ -56,6 +57,10 @@ class Tax(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        check_amounts(self.company if self.company_id else None, amount=self.amount)
 
 
 class FiscalPosition(models.Model):
@@ -161,6 +166,10 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        check_amounts(self.company if self.company_id else None, price=self.price)
 
 
 class Customer(models.Model):

@@ -20,7 +20,7 @@ from opentill.audit.models import AuditEvent
 from opentill.closing import services as closing
 from opentill.common.admin import ReadOnlyAdmin
 from opentill.common.problems import Problem
-from opentill.money import AmountError, fmt, parse_decimal
+from opentill.money import STORED_PLACES, AmountError, fmt, parse_decimal
 from opentill.orders.admin import summary_text
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.selectors import held_orders_of_session, held_reason
@@ -45,7 +45,9 @@ def _amount(data: Any, name: str) -> tuple[Decimal | None, str]:
     if not text:
         return None, ""
     try:
-        return parse_decimal(text, allow_negative=False, what="the amount"), ""
+        return parse_decimal(
+            text, places=STORED_PLACES, allow_negative=False, what="the amount"
+        ), ""
     except AmountError as exc:
         return None, str(exc)
 
@@ -151,7 +153,7 @@ class SessionAdmin(ReadOnlyAdmin):
                 {
                     "row": h,
                     "reason": held_reason(h.error),
-                    "summary": summary_text(h.payload),
+                    "summary": summary_text(h.payload, session.places),
                     "may_resolve": may_manage and h.state == HeldOrder.State.HELD,
                 }
                 for h in held_orders_of_session(session_id=session.pk, unresolved=False)

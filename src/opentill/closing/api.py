@@ -162,6 +162,7 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = session_for_read(session_id, request.user)
     blind = blind_for(session, request.user)
     expected = selectors.session_expected_amounts(session=session)
+    places = session.places
     lines = []
     for m in session.profile.payment_methods.all():
         line: dict[str, Any] = {
@@ -170,10 +171,10 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
             "kind": m.kind,
             "countable": m.countable,
             "keep_policy": m.keep_policy,
-            "keep_amount": fmt(m.keep_amount),
+            "keep_amount": fmt(m.keep_amount, places),
         }
         if not blind:
-            line["expected"] = fmt(expected[m.pk])
+            line["expected"] = fmt(expected[m.pk], places)
         lines.append(line)
     body: dict[str, Any] = {
         "session": session.pk,
@@ -182,7 +183,7 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
         "pending_orders": [
             {
                 "uuid": str(o.uuid),
-                "total": fmt(o.total),
+                "total": fmt(o.total, places),
                 "created_at": o.created_at,
                 "customer": o.customer_id,
                 "fiscal_position": o.fiscal_position_id,
@@ -194,7 +195,8 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
                         "quantity": fmt(line.quantity, QUANTITY_PLACES),
                         # As rung: the terminal applies the fiscal position again.
                         "unit_price": fmt(
-                            line.unit_price if line.list_price is None else line.list_price
+                            line.unit_price if line.list_price is None else line.list_price,
+                            places,
                         ),
                         "discount_percent": fmt(line.discount_percent, RATE_PLACES),
                     }
@@ -209,16 +211,16 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
                 "received_at": h.received_at,
                 "code": str(h.error.get("code", "")),
                 "detail": held_reason(h.error),
-                "total": payload_summary(h.payload)["total"],
-                "paid": payload_summary(h.payload)["paid"],
+                "total": payload_summary(h.payload, places)["total"],
+                "paid": payload_summary(h.payload, places)["paid"],
             }
             for h in held_orders_of_session(session_id=session.pk)
         ],
         "lines": lines,
-        "max_difference": fmt(session.profile.max_difference),
+        "max_difference": fmt(session.profile.max_difference, places),
     }
     if not blind:
-        body["expected_total"] = fmt(sum(expected.values(), ZERO))
+        body["expected_total"] = fmt(sum(expected.values(), ZERO), places)
     return body
 
 
@@ -314,4 +316,4 @@ def session_journal_entries(request: HttpRequest, session_id: int) -> list[dict[
         .prefetch_related("lines__account")
         .order_by("id")
     )
-    return journal_entries_out(entries)
+    return journal_entries_out(entries, session.places)

@@ -7,14 +7,14 @@ from typing import Any
 
 from opentill.accounting.models import JournalEntry
 from opentill.closing import services as closing
-from opentill.money import fmt
+from opentill.money import ZERO, currency_places, fmt
 from opentill.orders.selectors import (
     session_payments,
     session_sales,
 )
 from opentill.pos import selectors
 from opentill.pos.access import blind_for
-from opentill.pos.models import PaymentMethod, Session, SessionCount
+from opentill.pos.models import PaymentMethod, PosProfile, Session, SessionCount
 
 
 def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
@@ -26,20 +26,28 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
     openings: dict[int, list[dict[str, Any]]] = {}
     closings: dict[int, list[dict[str, Any]]] = {}
     by_session = {s.pk: s for s in sessions}
+    # The decimals of each session's currency, in one query for the page.
+    currencies = dict(
+        PosProfile.objects.filter(pk__in={s.profile_id for s in sessions}).values_list(
+            "pk", "store__company__currency"
+        )
+    )
+    places = {s.pk: currency_places(currencies[s.profile_id]) for s in sessions}
     for count in (
         SessionCount.objects.filter(session_id__in=ids)
         .exclude(stage=SessionCount.Stage.PARTIAL)
         .select_related("payment_method", "approved_by")
     ):
         approver = count.approved_by.get_username() if count.approved_by else None
+        p = places[count.session_id]
         if count.stage == SessionCount.Stage.OPENING:
             openings.setdefault(count.session_id, []).append(
                 {
                     "payment_method": count.payment_method_id,
                     "name": count.payment_method.name,
-                    "expected": fmt(count.expected),
-                    "counted": fmt(count.counted),
-                    "difference": fmt(count.difference),
+                    "expected": fmt(count.expected, p),
+                    "counted": fmt(count.counted, p),
+                    "difference": fmt(count.difference, p),
                     "first_float": count.expected == 0,
                     "approved_by": approver,
                 }
@@ -50,11 +58,11 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
             {
                 "payment_method": count.payment_method_id,
                 "name": count.payment_method.name,
-                "expected": None if blind else fmt(count.expected),
-                "counted": fmt(count.counted),
-                "difference": None if blind else fmt(count.difference),
-                "keep": fmt(count.keep),
-                "transferred": fmt(count.transferred),
+                "expected": None if blind else fmt(count.expected, p),
+                "counted": fmt(count.counted, p),
+                "difference": None if blind else fmt(count.difference, p),
+                "keep": fmt(count.keep, p),
+                "transferred": fmt(count.transferred, p),
                 "not_counted": count.not_counted,
                 "approved_by": approver,
             }
@@ -66,7 +74,7 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
                 {
                     "payment_method": method.pk,
                     "name": method.name,
-                    "expected": fmt(expected),
+                    "expected": fmt(expected, places[s.pk]),
                     "counted": None,
                     "difference": None,
                     "first_float": expected == 0,
@@ -97,12 +105,12 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
                 "opening": openings.get(s.pk, []),
                 "closing": closings.get(s.pk, []),
                 "order_count": n,
-                "sales_total": fmt(total) if total is not None else "0.00",
+                "sales_total": fmt(total if total is not None else ZERO, places[s.pk]),
                 "payments": [
                     {
                         "payment_method": mid,
                         "name": method_names.get(mid, ""),
-                        "amount": fmt(amount),
+                        "amount": fmt(amount, places[s.pk]),
                     }
                     for mid, amount in sorted(payments.get(s.pk, {}).items())
                     if not blind_for(s, viewer)
@@ -118,15 +126,16 @@ def session_out(session: Session, viewer: Any) -> dict[str, Any]:
 
 def closed_out(result: closing.CloseResult, viewer: Any) -> dict[str, Any]:
     body = session_out(result.session, viewer)
+    places = result.session.places
     body["differences"] = [
         {
             "payment_method": m.method_id,
             "name": m.name,
-            "expected": fmt(m.expected),
-            "counted": fmt(m.counted),
-            "difference": fmt(m.difference),
-            "keep": fmt(m.keep),
-            "transferred": fmt(m.transfer),
+            "expected": fmt(m.expected, places),
+            "counted": fmt(m.counted, places),
+            "difference": fmt(m.difference, places),
+            "keep": fmt(m.keep, places),
+            "transferred": fmt(m.transfer, places),
             "not_counted": m.not_counted,
         }
         for m in result.plan.methods
@@ -136,7 +145,8 @@ def closed_out(result: closing.CloseResult, viewer: Any) -> dict[str, Any]:
     return body
 
 
-def journal_entries_out(entries: list[JournalEntry]) -> list[dict[str, Any]]:
+def journal_entries_out(entries: list[JournalEntry], places: int) -> list[dict[str, Any]]:
+    """A session's journal entries; ``places``: the decimals of the company's currency."""
     return [
         {
             "id": e.pk,
@@ -148,8 +158,8 @@ def journal_entries_out(entries: list[JournalEntry]) -> list[dict[str, Any]]:
                 {
                     # The account's label as posted, not as renamed since.
                     "account": {"code": line.account.code, "name": line.account_name},
-                    "debit": fmt(line.debit),
-                    "credit": fmt(line.credit),
+                    "debit": fmt(line.debit, places),
+                    "credit": fmt(line.credit, places),
                     "label": line.label,
                 }
                 for line in e.lines.all()

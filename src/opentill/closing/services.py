@@ -350,7 +350,7 @@ def session_close(
                 token=approval,
                 action="closing_difference",
                 why=f"The closing difference of {over} exceeds the maximum of "
-                f"{fmt(session.profile.max_difference)}",
+                f"{fmt(session.profile.max_difference, session.places)}",
             )
             plan = _plan(session, inputs, manager=True, take_expected=session.rescue)
         _store_counts(session, plan, methods, given, user, approved_by=approver)

@@ -9,26 +9,33 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, WithJsonSchema
 
 from opentill.common.text import check_text
-from opentill.money import parse_decimal
+from opentill.money import STORED_PLACES, normal, parse_decimal
 
 # AmountError and TextError are ValueErrors: pydantic reports their message as the
 # field's validation error, so the checks are used as validators as they are.
 
 
+# The wire takes up to three decimals (the most any ISO 4217 currency has); the service that
+# knows the company checks the currency's own (``opentill.money.check_places``).
 def _money(value: Any) -> Decimal:
-    return parse_decimal(value)
+    return normal(parse_decimal(value, places=STORED_PLACES))
 
 
 def _money_non_negative(value: Any) -> Decimal:
-    return parse_decimal(value, allow_negative=False)
+    return normal(parse_decimal(value, places=STORED_PLACES, allow_negative=False))
 
 
 _MONEY_SCHEMA = WithJsonSchema(
-    {"type": "string", "pattern": r"^-?\d{1,13}(\.\d{1,2})?$", "examples": ["12.30"]}
+    {
+        "type": "string",
+        "pattern": r"^-?\d{1,13}(\.\d{1,3})?$",
+        "description": "at most the decimals of the company's currency (JPY 0, EUR 2, BHD 3)",
+        "examples": ["12.30"],
+    }
 )
 
 Money = Annotated[Decimal, BeforeValidator(_money), _MONEY_SCHEMA]
-"""An amount as a string with at most two decimals: "12.30", "-4.00"."""
+"""An amount as a string with at most the currency's decimals: "12.30", "-4.00"."""
 
 MoneyNonNegative = Annotated[Decimal, BeforeValidator(_money_non_negative), _MONEY_SCHEMA]
 

@@ -52,7 +52,8 @@ class InvoiceOut(Schema):
     orders: list[str]
 
 
-def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
+def invoices_out(invoices: list[Invoice], places: int) -> list[dict[str, Any]]:
+    """A session's invoices; ``places``: the decimals of the company's currency."""
     ids = [i.pk for i in invoices]
     uuids = selectors.invoice_orders(invoice_ids=ids)
     taxes = selectors.invoice_taxes(invoice_ids=ids)
@@ -69,21 +70,21 @@ def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
             "customer_tax_id": i.customer_tax_id,
             "customer_address": i.customer_address,
             "customer_email": i.customer_email,
-            "net_total": fmt(i.net_total),
-            "tax_total": fmt(i.tax_total),
-            "rounding": fmt(i.rounding),
-            "total": fmt(i.total),
+            "net_total": fmt(i.net_total, places),
+            "tax_total": fmt(i.tax_total, places),
+            "rounding": fmt(i.rounding, places),
+            "total": fmt(i.total, places),
             "taxes": [
                 {
                     **t,
                     "rate": fmt(t["rate"], RATE_PLACES) if t["kind"] == "percent" else None,
-                    "base": fmt(t["base"]),
-                    "amount": fmt(t["amount"]),
+                    "base": fmt(t["base"], places),
+                    "amount": fmt(t["amount"], places),
                 }
                 for t in taxes.get(i.pk, [])
             ],
             "payments": [
-                {"payment_method": pk, "name": name, "amount": fmt(amount)}
+                {"payment_method": pk, "name": name, "amount": fmt(amount, places)}
                 for pk, name, amount in payments.get(i.pk, [])
             ],
             "orders": uuids.get(i.pk, []),
@@ -97,4 +98,5 @@ def invoices_out(invoices: list[Invoice]) -> list[dict[str, Any]]:
 )
 def session_invoices(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
     session = session_for_read(session_id, request.user)
-    return invoices_out(list(Invoice.objects.filter(session=session).order_by("id")))
+    invoices = list(Invoice.objects.filter(session=session).order_by("id"))
+    return invoices_out(invoices, session.places)

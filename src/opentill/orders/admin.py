@@ -52,6 +52,7 @@ class PaymentInline(ReadOnlyInline):
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = [
+        "number",
         "uuid",
         "session",
         "state",
@@ -62,7 +63,7 @@ class OrderAdmin(ReadOnlyAdmin):
         "created_at",
     ]
     list_filter = ["state", "session__profile", "to_invoice"]
-    search_fields = ["uuid", "session__name", "customer__name"]
+    search_fields = ["number", "uuid", "session__name", "customer__name"]
     list_select_related = ["session", "customer", "invoice"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, PaymentInline]
@@ -93,7 +94,7 @@ class HeldOrderAdmin(ReadOnlyAdmin):
     list_display = ["uuid", "session", "state", "received_at", "reason", "summary", "order"]
     list_filter = ["state", "session__profile"]
     search_fields = ["uuid", "session__name"]
-    list_select_related = ["session", "order"]
+    list_select_related = ["session__profile__store__company", "order"]
     date_hierarchy = "received_at"
     fields = [
         "uuid",
@@ -130,7 +131,7 @@ class HeldOrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Ticket as sent")
     def summary(self, obj: HeldOrder) -> str:
-        return summary_text(obj.payload)
+        return summary_text(obj.payload, obj.session.places)
 
     @admin.display(description="Payload (as the terminal sent it)")
     def payload_json(self, obj: HeldOrder) -> str:
@@ -170,7 +171,8 @@ class HeldOrderAdmin(ReadOnlyAdmin):
         if action not in ("accept", "void"):
             raise Http404("No such action.")
         held = get_object_or_404(
-            self.get_queryset(request).select_related("session__profile__store"), uuid=held_uuid
+            self.get_queryset(request).select_related("session__profile__store__company"),
+            uuid=held_uuid,
         )
         session = held.session
         if not manages_store(request.user, session.profile.store_id):
@@ -201,7 +203,7 @@ class HeldOrderAdmin(ReadOnlyAdmin):
             "held": held,
             "action": action,
             "reason_text": held_reason(held.error),
-            "summary": summary_text(held.payload),
+            "summary": summary_text(held.payload, held.session.places),
             "error": error,
             "opts": self.model._meta,
             "back": back,
@@ -217,7 +219,7 @@ class HeldOrderAdmin(ReadOnlyAdmin):
         held = list(
             self.get_queryset(request)
             .filter(state=HeldOrder.State.HELD)
-            .select_related("session__profile", "user")
+            .select_related("session__profile__store__company", "user")
             .order_by("received_at", "id")[:500]
         )
         waiting = list(
@@ -232,7 +234,7 @@ class HeldOrderAdmin(ReadOnlyAdmin):
                 {
                     "row": h,
                     "reason": held_reason(h.error),
-                    "summary": summary_text(h.payload),
+                    "summary": summary_text(h.payload, h.session.places),
                     "may_resolve": manages_store(request.user, h.session.profile.store_id),
                 }
                 for h in held
@@ -243,9 +245,9 @@ class HeldOrderAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/orders/needs_attention.html", context)
 
 
-def summary_text(payload: Any) -> str:
+def summary_text(payload: Any, places: int) -> str:
     """A held ticket in a few words: "paid, 2 lines, payments 20.00"."""
-    s = payload_summary(payload)
+    s = payload_summary(payload, places)
     parts = [s["state"] or "unknown state"]
     if s["lines"] is not None:
         parts.append(f"{s['lines']} line{'s' if s['lines'] != 1 else ''}")

@@ -19,7 +19,7 @@ from opentill.orders.domain import stored_order_taxes
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.services import StoredOrder
 from opentill.orders.wire import OrderWire
-from opentill.pos.selectors import session_for_read
+from opentill.pos.selectors import session_for_read, session_places
 
 router = Router(tags=["orders"])
 
@@ -135,7 +135,8 @@ class ResolveIn(Schema):
     reason: Text = Field("", max_length=255)
 
 
-def order_out(order: Order | StoredOrder) -> dict[str, Any]:
+def order_out(order: Order | StoredOrder, places: int) -> dict[str, Any]:
+    """An order on the wire; ``places``: the decimals of the company's currency."""
     return {
         "id": order.pk,
         "uuid": order.uuid,
@@ -145,13 +146,13 @@ def order_out(order: Order | StoredOrder) -> dict[str, Any]:
         "fiscal_position": order.fiscal_position_id,
         "to_invoice": order.to_invoice,
         "created_at": order.created_at,
-        "net_total": fmt(order.net_total),
-        "tax_total": fmt(order.tax_total),
-        "total": fmt(order.total),
-        "rounding": fmt(order.rounding),
-        "amount_due": fmt(order.amount_due),
+        "net_total": fmt(order.net_total, places),
+        "tax_total": fmt(order.tax_total, places),
+        "total": fmt(order.total, places),
+        "rounding": fmt(order.rounding, places),
+        "amount_due": fmt(order.amount_due, places),
         "taxes": [
-            {"tax": tax_id, "name": name, "base": fmt(base), "amount": fmt(amount)}
+            {"tax": tax_id, "name": name, "base": fmt(base, places), "amount": fmt(amount, places)}
             for tax_id, name, base, amount in (
                 stored_order_taxes(order)
                 if isinstance(order, StoredOrder)
@@ -161,16 +162,16 @@ def order_out(order: Order | StoredOrder) -> dict[str, Any]:
         "payments": [
             {
                 "payment_method": p.payment_method_id,
-                "amount": fmt(p.amount),
-                "tendered": fmt(p.tendered),
-                "change": fmt(p.change),
+                "amount": fmt(p.amount, places),
+                "tendered": fmt(p.tendered, places),
+                "change": fmt(p.change, places),
             }
             for p in (order.payments if isinstance(order, StoredOrder) else order.payments.all())
         ],
     }
 
 
-def held_order_out(held: HeldOrder) -> dict[str, Any]:
+def held_order_out(held: HeldOrder, places: int) -> dict[str, Any]:
     order = held.order
     return {
         "uuid": held.uuid,
@@ -181,14 +182,14 @@ def held_order_out(held: HeldOrder) -> dict[str, Any]:
         "error": held.error,
         "reason_text": selectors.held_reason(held.error),
         "payload": held.payload,
-        "summary": selectors.payload_summary(held.payload),
+        "summary": selectors.payload_summary(held.payload, places),
         "state": held.state,
         "resolved_by": held.resolved_by.get_username() if held.resolved_by else None,
         "resolved_at": held.resolved_at,
         "reason": held.resolution_reason,
         "order": None
         if order is None
-        else {**order_out(order), "difference": fmt(order.difference)},
+        else {**order_out(order, places), "difference": fmt(order.difference, places)},
     }
 
 
@@ -198,13 +199,14 @@ def held_order_out(held: HeldOrder) -> dict[str, Any]:
 )
 def order_sync(request: HttpRequest, session_id: int, body: SyncIn) -> dict[str, Any]:
     results = services.order_sync(session_id=session_id, user=request.user, payloads=body.orders)
+    places = session_places(session_id)
     return {
         "results": [
             {
                 "uuid": r.uuid,
                 "status": r.status,
                 "session": r.session,
-                "order": order_out(r.order) if r.order is not None else None,
+                "order": order_out(r.order, places) if r.order is not None else None,
                 "error": r.error,
             }
             for r in results
@@ -220,7 +222,8 @@ def order_void(request: HttpRequest, order_uuid: str, body: VoidIn) -> dict[str,
         parsed = uuidlib.UUID(order_uuid)
     except ValueError:
         raise Problem("not_found", f"{order_uuid!r} is not an order uuid.") from None
-    return order_out(services.order_void(uuid=parsed, user=request.user, reason=body.reason))
+    order = services.order_void(uuid=parsed, user=request.user, reason=body.reason)
+    return order_out(order, session_places(order.session_id))
 
 
 @router.get(
@@ -233,7 +236,7 @@ def held_order_list(
     """Tickets held in the session: those waiting for a manager (default), or ``state=all``."""
     session = session_for_read(session_id, request.user)
     held = selectors.held_orders_of_session(session_id=session.pk, unresolved=state == "held")
-    return [held_order_out(h) for h in held.select_related("user")]
+    return [held_order_out(h, session.places) for h in held.select_related("user")]
 
 
 @router.post(
@@ -254,4 +257,4 @@ def held_order_resolve(request: HttpRequest, held_uuid: str, body: ResolveIn) ->
         reason=body.reason,
         approval=approval_header(request),
     )
-    return held_order_out(held)
+    return held_order_out(held, session_places(held.session_id))

@@ -10,13 +10,15 @@ from opentill.stores.models import Company
 
 
 def conventions_of(company: Company) -> Conventions:
-    """The rounding conventions ``company`` chose (see :mod:`opentill.orders.pricing`)."""
+    """The rounding conventions ``company`` chose (see :mod:`opentill.orders.pricing`), with
+    its currency's decimals."""
     return Conventions(
         tax_rounding=company.tax_rounding,
         discount_rounding=company.discount_rounding,
         cash_rounding_step=company.cash_rounding,
         cash_rounding_mode=company.cash_rounding_mode,
         cash_rounding_scope=company.cash_rounding_scope,
+        places=company.places,
     )
 
 

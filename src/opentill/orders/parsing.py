@@ -37,7 +37,14 @@ from opentill.limits import (
     MAX_QUANTITY,
     MAX_UNIT_PRICE,
 )
-from opentill.money import QUANTITY_PLACES, RATE_PLACES, AmountError, fmt, parse_decimal
+from opentill.money import (
+    MONEY_PLACES,
+    QUANTITY_PLACES,
+    RATE_PLACES,
+    AmountError,
+    fmt,
+    parse_decimal,
+)
 from opentill.orders.wire import OrderWire
 
 ORDER_FIELDS = frozenset(
@@ -142,7 +149,8 @@ def shape_errors(payload: dict[str, Any]) -> dict[tuple[Any, ...], str]:
 
 
 class _Collector:
-    def __init__(self, shape_errors: dict[tuple[Any, ...], str]) -> None:
+    def __init__(self, shape_errors: dict[tuple[Any, ...], str], places: int) -> None:
+        self.places = places  # the decimals of the currency's amounts
         self.errors: list[dict[str, Any]] = []
         self.shape = False
         self.pending = dict(shape_errors)
@@ -187,9 +195,11 @@ def _id(value: Any, loc: list[Any], errors: _Collector) -> int:
 
 
 def _decimal(value: Any, loc: list[Any], errors: _Collector, **kwargs: Any) -> Decimal:
-    """A decimal string: a non-string is a shape error, a string of the wrong form content."""
+    """A decimal string: a non-string is a shape error, a string of the wrong form content.
+    An amount has at most the currency's decimals (``places`` names a quantity's or rate's)."""
     if errors.shape_at(loc):
         return Decimal(0)
+    kwargs.setdefault("places", errors.places)
     try:
         return parse_decimal(value, **kwargs)
     except AmountError as exc:
@@ -273,7 +283,7 @@ def _lines(payload: dict[str, Any], errors: _Collector) -> list[LineIn]:
                 errors.add(
                     [*loc, "unit_price"],
                     f"unit_price {line['unit_price']} is beyond the limit: it must be below "
-                    f"{fmt(MAX_UNIT_PRICE)}",
+                    f"{fmt(MAX_UNIT_PRICE, errors.places)}",
                 )
         discount = Decimal(0)
         if line.get("discount_percent") is not None:
@@ -312,7 +322,8 @@ def _payments(payload: dict[str, Any], state: Any, errors: _Collector) -> list[P
         if abs(amount) > MAX_AMOUNT:
             errors.add(
                 [*loc, "amount"],
-                f"amount {payment['amount']} is beyond the limit of {fmt(MAX_AMOUNT)}",
+                f"amount {payment['amount']} is beyond the limit of "
+                f"{fmt(MAX_AMOUNT, errors.places)}",
             )
         change = _change(payment, amount, loc, errors)
         payments.append(PaymentIn(method_id, amount, change))
@@ -345,10 +356,14 @@ def _change(
     if not tendered or not amount:
         return Decimal(0)  # the error is named already
     if tendered > MAX_AMOUNT:
-        errors.add(loc, f"tendered {raw} is beyond the limit of {fmt(MAX_AMOUNT)}")
+        errors.add(loc, f"tendered {raw} is beyond the limit of {fmt(MAX_AMOUNT, errors.places)}")
         return Decimal(0)
     if tendered < amount:
-        errors.add(loc, f"tendered {fmt(tendered)} is less than the amount {fmt(amount)} it pays")
+        errors.add(
+            loc,
+            f"tendered {fmt(tendered, errors.places)} is less than the amount "
+            f"{fmt(amount, errors.places)} it pays",
+        )
         return Decimal(0)
     return tendered - amount
 
@@ -375,8 +390,9 @@ def _created_at(payload: dict[str, Any], errors: _Collector) -> datetime | None:
     return created_at
 
 
-def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
-    """Validate one order object.
+def parse_order(payload: Any, *, index: int = 0, places: int = MONEY_PLACES) -> OrderIn:
+    """Validate one order object; its amounts have at most ``places`` decimals (the
+    currency's: a JPY amount "100.50" is a content error).
 
     Raises a ``validation_error`` :class:`Problem` for a shape error (the order is rejected)
     and :class:`OrderContentError` for a content error only (the order is held); each names
@@ -388,7 +404,7 @@ def parse_order(payload: Any, *, index: int = 0) -> OrderIn:
             "An order must be a JSON object.",
             errors=[{"loc": ["body", "orders", index], "msg": "not an object"}],
         )
-    errors = _Collector(shape_errors(payload))
+    errors = _Collector(shape_errors(payload), places)
 
     for key in payload:
         if key not in ORDER_FIELDS:

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
 
 from opentill.accounting.postings import Sold, SoldNet, SoldTax
-from opentill.money import ZERO, AmountError, fmt, parse_decimal
+from opentill.money import STORED_PLACES, ZERO, AmountError, fmt, parse_decimal
 from opentill.orders.models import HeldOrder, Order, OrderLine, OrderLineTax, Payment
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
@@ -52,12 +52,12 @@ def held_counts(*, session_ids: Iterable[int]) -> dict[int, int]:
 
 def _amount(value: Any) -> Any:
     try:
-        return parse_decimal(value)
+        return parse_decimal(value, places=STORED_PLACES)
     except AmountError:
         return None
 
 
-def payload_summary(payload: Any) -> dict[str, Any]:
+def payload_summary(payload: Any, places: int) -> dict[str, Any]:
     """What a person needs to recognise a held ticket: its state, number of lines, the total
     it carried (if any) and what its payments add up to (when they read as amounts)."""
     if not isinstance(payload, dict):
@@ -68,13 +68,13 @@ def payload_summary(payload: Any) -> dict[str, Any]:
     if isinstance(payments, list) and all(isinstance(p, dict) for p in payments):
         amounts = [_amount(p.get("amount")) for p in payments]
         if all(a is not None for a in amounts):
-            paid = fmt(sum(amounts, ZERO))
+            paid = fmt(sum(amounts, ZERO), places)
     total = _amount(payload.get("total"))
     state = payload.get("state", "paid")
     return {
         "state": state if isinstance(state, str) else None,
         "lines": len(lines) if isinstance(lines, list) else None,
-        "total": fmt(total) if total is not None else None,
+        "total": fmt(total, places) if total is not None else None,
         "paid": paid,
     }
 

@@ -53,7 +53,7 @@ from opentill.pos.access import (
     session_check_state,
 )
 from opentill.pos.models import PaymentMethod, PosProfile, Session
-from opentill.pos.selectors import session_get
+from opentill.pos.selectors import session_get, session_places
 from opentill.pos.services import rescue_session_get_or_create
 
 MAX_ORDER_TOTAL = MAX_AMOUNT  # keeps every sum far inside a 64-bit column
@@ -155,7 +155,8 @@ def _price(
                 ["body", "orders", index, "payments", pay_index, "payment_method"],
             )
         if payment.change and method.kind != PaymentMethod.Kind.CASH:
-            raise _no_change(method, payment, ["body", "orders", index, "payments", pay_index])
+            loc = ["body", "orders", index, "payments", pay_index]
+            raise _no_change(method, payment, loc, conventions.places)
         methods.append(method)
 
     paid_in_cash = any(m.kind == PaymentMethod.Kind.CASH for m in methods)
@@ -178,7 +179,8 @@ def _price(
     ):
         raise Problem(
             "validation_error",
-            f"The order or one of its lines exceeds what a till can take ({fmt(MAX_ORDER_TOTAL)}).",
+            "The order or one of its lines exceeds what a till can take "
+            f"({fmt(MAX_ORDER_TOTAL, conventions.places)}).",
         )
     paid = sum((p.amount for p in order_in.payments), ZERO)
     difference = ZERO
@@ -186,8 +188,12 @@ def _price(
         if not settle:
             raise Problem(
                 "payment_mismatch",
-                f"Payments total {fmt(paid)} but the amount due is {fmt(price.amount_due)}.",
-                extra={"amount_due": fmt(price.amount_due), "paid": fmt(paid)},
+                f"Payments total {fmt(paid, conventions.places)} but the amount due is "
+                f"{fmt(price.amount_due, conventions.places)}.",
+                extra={
+                    "amount_due": fmt(price.amount_due, conventions.places),
+                    "paid": fmt(paid, conventions.places),
+                },
             )
         difference = paid - price.amount_due
     stored = StoredOrder(
@@ -251,13 +257,14 @@ def _price(
     return stored
 
 
-def _no_change(method: PaymentMethod, payment: PaymentIn, loc: list[Any]) -> Problem:
+def _no_change(method: PaymentMethod, payment: PaymentIn, loc: list[Any], places: int) -> Problem:
     """Change is given back only in cash: a payment of another kind tendered above its amount
     is a content error (the order is held)."""
     return Problem(
         "validation_error",
         f"This ticket cannot be booked as sent: payment {loc[-1] + 1} ({method.name}) was "
-        f"tendered {fmt(payment.tendered)} for {fmt(payment.amount)}, but only cash gives "
+        f"tendered {fmt(payment.tendered, places)} for {fmt(payment.amount, places)}, but only "
+        "cash gives "
         "change back.",
         errors=[{"loc": [*loc, "tendered"], "msg": "only a cash payment gives change back"}],
     )
@@ -388,9 +395,10 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
         else:
             results[index] = outcome
 
+    places = session_places(session_id)
     for index, payload in enumerate(payloads):
         try:
-            parsed.append((index, parse_order(payload, index=index)))
+            parsed.append((index, parse_order(payload, index=index, places=places)))
         except OrderContentError as problem:
             hold_or_reject(index, problem.uuid, problem)
         except Problem as problem:
@@ -602,8 +610,9 @@ def _held_accept(held: HeldOrder, session: Session, user: Any, reason: str) -> N
     if Order.objects.filter(uuid=held.uuid).exists():
         raise Problem("invalid_state", f"Ticket {held.uuid} is already an order.")
     profile = target.profile
+    places = profile.store.company.places
     try:
-        order_in = parse_order(held.payload)
+        order_in = parse_order(held.payload, places=places)
         catalog = _Catalog(profile, [order_in])
         stored = _price(order_in, index=0, profile=profile, catalog=catalog, settle=True)
         if stored.difference:
@@ -648,8 +657,8 @@ def _held_accept(held: HeldOrder, session: Session, user: Any, reason: str) -> N
             "difference": stored.difference,
         },
         detail=reason
-        or f"Accepted: due {fmt(stored.amount_due)}, paid {fmt(paid)}, "
-        f"difference {fmt(stored.difference)}",
+        or f"Accepted: due {fmt(stored.amount_due, places)}, paid {fmt(paid, places)}, "
+        f"difference {fmt(stored.difference, places)}",
     )
 
 

@@ -17,7 +17,7 @@ from opentill import limits
 from opentill.catalog import selectors as catalog_selectors
 from opentill.catalog.models import Tax
 from opentill.common.schemas import Money, Text, problems
-from opentill.money import MONEY_PLACES, RATE_PLACES, fmt
+from opentill.money import RATE_PLACES, fmt
 from opentill.pos import selectors, services
 from opentill.pos.destinations import destinations_for
 from opentill.pos.models import CashMove, PosProfile, Session
@@ -59,7 +59,7 @@ def profile_out(profile: PosProfile, current: Session | None) -> dict[str, Any]:
         "currency": profile.store.company.currency,
         "opening_control": profile.opening_control,
         "blind_close": profile.blind_close,
-        "max_difference": fmt(profile.max_difference),
+        "max_difference": fmt(profile.max_difference, profile.store.company.places),
         "payment_methods": [
             {"id": m.pk, "name": m.name, "kind": m.kind, "countable": m.countable}
             for m in profile.payment_methods.all()
@@ -112,14 +112,15 @@ class DestinationsOut(Schema):
     deposit: list[str]
 
 
-def cash_move_out(move: CashMove) -> dict[str, Any]:
+def cash_move_out(move: CashMove, places: int) -> dict[str, Any]:
+    """A cash move on the wire; ``places``: the decimals of the company's currency."""
     return {
         "id": move.pk,
         "uuid": move.uuid,
         "session": move.session_id,
         "kind": move.kind,
         "payment_method": move.payment_method_id,
-        "amount": fmt(move.amount),
+        "amount": fmt(move.amount, places),
         "destination": move.destination,
         "reason": move.reason,
         "created_at": move.created_at,
@@ -145,7 +146,7 @@ def cash_move_create(request: HttpRequest, session_id: int, body: CashMoveIn) ->
         reason=body.reason,
         uuid=body.uuid,
     )
-    return Status(201 if created else 200, cash_move_out(move))
+    return Status(201 if created else 200, cash_move_out(move, move.session.places))
 
 
 @router.get(
@@ -154,7 +155,8 @@ def cash_move_create(request: HttpRequest, session_id: int, body: CashMoveIn) ->
 )
 def cash_move_list(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
     session = session_for_read(session_id, request.user)
-    return [cash_move_out(m) for m in session.cash_moves.select_related("created_by")]
+    places = session.places
+    return [cash_move_out(m, places) for m in session.cash_moves.select_related("created_by")]
 
 
 @router.get(
@@ -272,13 +274,13 @@ class CatalogOut(Schema):
     payment_methods: list[CatalogPaymentMethodOut]
 
 
-def _tax_out(tax: Tax) -> dict[str, Any]:
+def _tax_out(tax: Tax, places: int) -> dict[str, Any]:
     return {
         "id": tax.pk,
         "name": tax.name,
         "kind": tax.kind,
         "rate": fmt(tax.rate, RATE_PLACES),
-        "amount": fmt(tax.amount),
+        "amount": fmt(tax.amount, places),
         "price_include": tax.price_include,
         "include_base_amount": tax.include_base_amount,
         "sequence": tax.sequence,
@@ -334,13 +336,13 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
     company_out = {
         "name": company.name,
         "currency": company.currency,
-        "decimals": MONEY_PLACES,
+        "decimals": company.places,
         "locale": company.locale,
         "time_zone": company.time_zone,
         "prices_include_tax": company.prices_include_tax,
         "tax_rounding": company.tax_rounding,
         "discount_rounding": company.discount_rounding,
-        "cash_rounding": fmt(company.cash_rounding),
+        "cash_rounding": fmt(company.cash_rounding, company.places),
         "cash_rounding_mode": company.cash_rounding_mode,
         "cash_rounding_scope": company.cash_rounding_scope,
     }
@@ -357,12 +359,13 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
             "countable": m.countable,
             "keep_policy": m.keep_policy,
             "denominations": [
-                {"value": fmt(d.value), "kind": d.kind} for d in m.denominations.all()
+                {"value": fmt(d.value, company.places), "kind": d.kind}
+                for d in m.denominations.all()
             ],
         }
         for m in profile.payment_methods.prefetch_related("denominations")
     ]
-    published = limits.published()
+    published = limits.published(company.places)
     version = catalog_selectors.catalog_version(
         company_id=company.pk, small_parts=[company_out, methods_out, published, positions_out]
     )
@@ -373,7 +376,8 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
         return not_modified
     _cache_headers(response, etag)
     taxes_out = {
-        t.pk: _tax_out(t) for t in catalog_selectors.taxes_for_company(company_id=company.pk)
+        t.pk: _tax_out(t, company.places)
+        for t in catalog_selectors.taxes_for_company(company_id=company.pk)
     }
     return {
         "version": version,
@@ -399,7 +403,7 @@ def catalog(request: HttpRequest, profile_id: int, response: HttpResponse) -> An
                 "sku": p.sku,
                 "barcode": p.barcode,
                 "name": p.name,
-                "price": fmt(p.price),
+                "price": fmt(p.price, company.places),
                 "taxes": [taxes_out[t.pk] for t in p.taxes.all()],
                 "tax_rate": _single_rate(p.taxes.all()),
                 "category": p.category_id,

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 
 from opentill.common.fields import MoneyField
+from opentill.stores.models import check_amounts
 
 
 class PosProfile(models.Model):
@@ -95,8 +96,12 @@ class PosProfile(models.Model):
         return self.name
 
     def clean(self) -> None:
-        """The receipt printer must be a host and port the server may connect to."""
+        """The receipt printer must be a host and port the server may connect to; the maximum
+        difference an amount of the company's currency."""
         super().clean()
+        check_amounts(
+            self.store.company if self.store_id else None, max_difference=self.max_difference
+        )
         if self.printer_host.strip():
             from opentill.pos.printer_target import PrinterTargetError, printer_target_check
 
@@ -190,8 +195,12 @@ class PaymentMethod(models.Model):
 
     def clean(self) -> None:
         """What a session expects must not change under it: no new, moved or re-accounted
-        payment method while its profile has an active session."""
+        payment method while its profile has an active session. The float to keep is an
+        amount of the company's currency."""
         super().clean()
+        check_amounts(
+            self.profile.store.company if self.profile_id else None, keep_amount=self.keep_amount
+        )
         if self.pk is None:
             if self._profile_has_active_session(self.profile_id):
                 raise ValidationError(
@@ -254,6 +263,14 @@ class Denomination(models.Model):
     def __str__(self) -> str:
         return f"{self.value}"
 
+    def clean(self) -> None:
+        """A coin or note is an amount of the company's currency (no 0.50 yen coin)."""
+        super().clean()
+        check_amounts(
+            self.payment_method.profile.store.company if self.payment_method_id else None,
+            value=self.value,
+        )
+
 
 class Session(models.Model):
     class State(models.TextChoices):
@@ -306,6 +323,11 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def places(self) -> int:
+        """The decimals of the session's amounts: its company's currency's (0, 2 or 3)."""
+        return self.profile.store.company.places
 
     @property
     def is_active(self) -> bool:

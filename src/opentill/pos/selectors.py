@@ -11,7 +11,7 @@ from django.db.models import Max, Q, QuerySet, Sum
 from opentill.accounting.models import FinancialTransaction, Reconciliation
 from opentill.common.problems import Problem
 from opentill.identity.roles import is_accountant, is_manager
-from opentill.money import ZERO
+from opentill.money import MONEY_PLACES, ZERO, currency_places
 from opentill.pos.access import profile_may_use, session_may_read
 from opentill.pos.models import PaymentMethod, PosProfile, Session
 from opentill.stores.access import visible_store_ids
@@ -27,6 +27,17 @@ def session_get(session_id: int, *, lock: bool = False) -> Session:
     if session is None:
         raise Problem("not_found", f"Session {session_id} does not exist.")
     return session
+
+
+def session_places(session_id: int) -> int:
+    """The decimals of a session's amounts (its company's currency's; two when there is no
+    such session: whoever asks finds that out with :func:`session_get`)."""
+    currency = (
+        Session.objects.filter(pk=session_id)
+        .values_list("profile__store__company__currency", flat=True)
+        .first()
+    )
+    return currency_places(currency) if currency else MONEY_PLACES
 
 
 def session_for_read(session_id: int, user: Any) -> Session:

@@ -19,7 +19,7 @@ from opentill.audit.services import audit_record
 from opentill.common.problems import Problem
 from opentill.common.services import sequence_next
 from opentill.limits import MAX_COUNT, MAX_DENOMINATION_QUANTITY
-from opentill.money import fmt
+from opentill.money import AmountError, check_places, fmt, not_in_places
 from opentill.pos.access import (
     approval_check,
     manages_store,
@@ -139,9 +139,22 @@ def rescue_session_get_or_create(*, profile: PosProfile, user: Any) -> Session:
         )
 
 
-def _count_bounds(count: CountInput, loc: list[Any], counted_field: str) -> list[dict[str, Any]]:
-    """Errors of a count beyond the bounds (opentill.limits), whatever else is wrong with it."""
+def _count_bounds(
+    count: CountInput, loc: list[Any], counted_field: str, places: int
+) -> list[dict[str, Any]]:
+    """Errors of a count beyond the bounds (opentill.limits) or with more decimals than the
+    currency has (``places``), whatever else is wrong with it."""
     errors: list[dict[str, Any]] = []
+    amounts: list[tuple[str, list[Any], Decimal | None]] = [
+        (counted_field, [], count.counted),
+        ("keep", [], count.keep),
+    ]
+    amounts += [("value", ["denominations", i], r.value) for i, r in enumerate(count.denominations)]
+    for what, at, amount in amounts:
+        if amount is not None and not_in_places(amount, places):
+            errors.append(
+                {"loc": [*loc, *at, what], "msg": _too_many_decimals(amount, places, what)}
+            )
     if count.counted is not None and abs(count.counted) > MAX_COUNT:
         errors.append(
             {"loc": [*loc, counted_field], "msg": f"a counted amount is at most {fmt(MAX_COUNT)}"}
@@ -166,6 +179,14 @@ def _count_bounds(count: CountInput, loc: list[Any], counted_field: str) -> list
     return errors
 
 
+def _too_many_decimals(amount: Decimal, places: int, what: str = "amount") -> str:
+    try:
+        check_places(amount, places, what)
+    except AmountError as exc:
+        return str(exc)
+    return ""
+
+
 def counts_match(
     *,
     methods: Sequence[PaymentMethod],
@@ -182,6 +203,7 @@ def counts_match(
     ``counted_field`` names the counted amount in the request body).
     """
     by_id = {m.pk: m for m in methods}
+    places = methods[0].profile.store.company.places if methods else 2
     given: dict[int, CountInput] = {}
     counted: dict[int, Decimal] = {}
     errors: list[dict[str, Any]] = []
@@ -199,7 +221,7 @@ def counts_match(
             )
             continue
         given[method.pk] = count
-        beyond = _count_bounds(count, loc, counted_field)
+        beyond = _count_bounds(count, loc, counted_field, places)
         if beyond:
             errors.extend(beyond)
             continue
@@ -416,6 +438,13 @@ def cash_move_create(
                     )
                 return known, False
         session_check_state(session, Session.State.IN_PROGRESS, action="move cash")
+        if not_in_places(amount, session.places):
+            message = _too_many_decimals(amount, session.places)
+            raise Problem(
+                "validation_error",
+                message[:1].upper() + message[1:] + ".",
+                errors=[{"loc": ["body", "amount"], "msg": message}],
+            )
         method = (
             session.profile.payment_methods.select_related(
                 "close_destination", "drop_gl_item", "deposit_gl_item"

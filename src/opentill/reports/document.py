@@ -117,7 +117,7 @@ def _kv(rows: Sequence[tuple[str, str]]) -> Table:
 def _tendered(r: dict[str, Any]) -> list[Block]:
     """Cash given and cash kept: per cash method (and any method that gave change), what
     customers tendered, the change handed back and what the drawer kept (the amount)."""
-    rows = [p for p in r["payments"] if p.get("cash") or p.get("change", "0.00") != "0.00"]
+    rows = [p for p in r["payments"] if p.get("cash") or Decimal(p.get("change") or 0) != 0]
     if not rows:
         return []
     return [

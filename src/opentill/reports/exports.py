@@ -39,7 +39,7 @@ from django.utils import timezone
 from opentill.accounting.models import JournalLine, LedgerAccount
 from opentill.common.fields import MoneyField
 from opentill.common.text import cell_text, printable
-from opentill.money import RATE_PLACES, fmt
+from opentill.money import MONEY_PLACES, RATE_PLACES, currency_places, fmt
 from opentill.orders.models import Order, OrderLineTax, Payment
 from opentill.orders.selectors import SOLD_STATES
 from opentill.pos.models import Session, SessionCount
@@ -69,6 +69,7 @@ class Dataset:
     name: str
     columns: list[Column]
     queryset: QuerySet[Any]
+    places: int = MONEY_PLACES  # the decimals of the currency's amounts
 
     def count(self) -> int:
         return self.queryset.count()
@@ -106,9 +107,20 @@ def dataset(
     name: str, start: date, end: date, *, store_ids: Iterable[int] | None = None
 ) -> Dataset:
     """The records of ``name`` between ``start`` and ``end`` (inclusive), optionally only
-    those of some stores (a manager's)."""
-    since, until = _bounds(start, end)
+    those of some stores (a manager's); amounts with the decimals of their currency."""
     stores = list(store_ids) if store_ids is not None else None
+    data = _dataset(name, start, end, stores=stores)
+    companies = Company.objects.all()
+    if stores is not None:
+        companies = companies.filter(stores__in=stores)
+    currencies = set(companies.values_list("currency", flat=True))
+    # One currency per export in practice; with several, the most decimals lose none.
+    data.places = max((currency_places(c) for c in currencies), default=MONEY_PLACES)
+    return data
+
+
+def _dataset(name: str, start: date, end: date, *, stores: list[int] | None) -> Dataset:
+    since, until = _bounds(start, end)
     if name == "sessions":
         qs = Session.objects.filter(created_at__gte=since, created_at__lt=until)
         if stores is not None:
@@ -333,13 +345,13 @@ def dataset(
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def _text(value: Any, kind: str = "text") -> str:
+def _text(value: Any, kind: str = "text", places: int = MONEY_PLACES) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return (fmt(value, RATE_PLACES) if kind == "rate" else fmt(value)) or ""
+        return (fmt(value, RATE_PLACES) if kind == "rate" else fmt(value, places)) or ""
     if isinstance(value, datetime):
         return timezone.localtime(value).isoformat()
     if isinstance(value, date):
@@ -357,7 +369,7 @@ def csv_chunks(data: Dataset, *, progress: Progress | None = None) -> Iterator[s
     kinds = [c.kind for c in data.columns]
     done = 0
     for row in data.rows():
-        writer.writerow([_text(v, k) for v, k in zip(row, kinds, strict=True)])
+        writer.writerow([_text(v, k, data.places) for v, k in zip(row, kinds, strict=True)])
         done += 1
         if done % CHUNK == 0:
             yield buffer.getvalue()
@@ -377,8 +389,14 @@ def write_csv(data: Dataset, out: IO[str], *, progress: Progress | None = None) 
 
 # --- XLSX -------------------------------------------------------------------------------------
 
+
+def _money_format(places: int) -> str:
+    """The XLSX number format of amounts with ``places`` decimals: #,##0 / #,##0.00 / #,##0.000."""
+    return "#,##0" + ("." + "0" * places if places else "")
+
+
 _FORMATS = {
-    "money": "#,##0.00",
+    "money": _money_format(MONEY_PLACES),
     "rate": "0.00##",
     "datetime": "yyyy-mm-dd hh:mm:ss",
     "date": "yyyy-mm-dd",
@@ -387,7 +405,7 @@ _FORMATS = {
 
 def write_xlsx(data: Dataset, out: IO[bytes] | str, *, progress: Progress | None = None) -> None:
     """An XLSX workbook with one sheet, written in openpyxl's write-only (streaming) mode.
-    Money cells are exact decimal numbers shown with two decimals; times are local."""
+    Money cells are exact decimal numbers shown with the currency's decimals; times are local."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -404,7 +422,7 @@ def write_xlsx(data: Dataset, out: IO[bytes] | str, *, progress: Progress | None
     sheet.append(header)
     kinds = [c.kind for c in data.columns]
     styled: dict[str, Any] = {}
-    for kind, number_format in _FORMATS.items():
+    for kind, number_format in {**_FORMATS, "money": _money_format(data.places)}.items():
         probe = WriteOnlyCell(sheet, value=None)
         probe.number_format = number_format
         styled[kind] = probe._style
@@ -519,7 +537,7 @@ def beancount_chunks(data: Dataset, *, progress: Progress | None = None) -> Iter
             if session:
                 buffer.append(f"  session: {_quoted(session)}")
         account = opened[code]
-        amount = fmt(debit - credit)
+        amount = fmt(debit - credit, data.places)
         comment = f"  ; {label}" if label else ""
         buffer.append(f"  {account}  {amount} {currency}{comment}")
         done += 1

@@ -20,8 +20,9 @@ from opentill.pos.models import PaymentMethod, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts
 
 
-def _money(value: Decimal | None) -> str:
-    return fmt(value if value is not None else ZERO) or "0.00"
+def _money(value: Decimal | None, places: int) -> str:
+    """An amount with the currency's decimals (``places``); none is zero."""
+    return fmt(value if value is not None else ZERO, places) or ""
 
 
 def _zone(name: str) -> tzinfo:
@@ -52,6 +53,7 @@ def _grand_total(session: Session, tz: tzinfo) -> dict[str, Any]:
         )
     else:
         upto = closed | Q(pk=session.pk)
+    places = session.places
     sessions = Session.objects.filter(upto, profile_id=session.profile_id)
     counted = sessions.aggregate(n=Count("id"), first=Min("opened_at"))
     sums = Order.objects.filter(session__in=sessions.values("pk"), state__in=SOLD_STATES).aggregate(
@@ -64,14 +66,15 @@ def _grand_total(session: Session, tz: tzinfo) -> dict[str, Any]:
     return {
         "sessions": counted["n"],
         "since": _at(counted["first"], tz),
-        "previous": _money(perpetual - _dec(this["t"])),
-        "session": _money(this["t"]),
-        "perpetual": _money(perpetual),
-        "perpetual_absolute": _money(_dec(sums["positive"]) - _dec(sums["negative"])),
+        "previous": _money(perpetual - _dec(this["t"]), places),
+        "session": _money(this["t"], places),
+        "perpetual": _money(perpetual, places),
+        "perpetual_absolute": _money(_dec(sums["positive"]) - _dec(sums["negative"]), places),
     }
 
 
 def _counts(session: Session, stage: str, hide_expected: bool, tz: tzinfo) -> list[dict[str, Any]]:
+    places = session.places
     rows = []
     for c in (
         session.counts.filter(stage=stage)
@@ -81,34 +84,37 @@ def _counts(session: Session, stage: str, hide_expected: bool, tz: tzinfo) -> li
         row: dict[str, Any] = {
             "payment_method": c.payment_method_id,
             "name": c.payment_method.name,
-            "counted": _money(c.counted),
+            "counted": _money(c.counted, places),
             # Taken as expected (force or rescue close): nobody counted this amount.
             "not_counted": c.not_counted,
             # The manager whose approval let a difference beyond the maximum through.
             "approved_by": c.approved_by.get_username() if c.approved_by else None,
             "denominations": [
-                {"value": _money(d.value), "quantity": d.quantity} for d in c.denominations.all()
+                {"value": _money(d.value, places), "quantity": d.quantity}
+                for d in c.denominations.all()
             ],
             "at": _at(c.created_at, tz),
         }
         if not hide_expected:
-            row["expected"] = _money(c.expected)
-            row["difference"] = _money(c.difference)
+            row["expected"] = _money(c.expected, places)
+            row["difference"] = _money(c.difference, places)
         if stage == SessionCount.Stage.CLOSING:
-            row["keep"] = _money(c.keep)
-            row["transferred"] = _money(c.transferred)
+            row["keep"] = _money(c.keep, places)
+            row["transferred"] = _money(c.transferred, places)
         rows.append(row)
     return rows
 
 
-def _count_totals(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, str | None]:
+def _count_totals(
+    rows: list[dict[str, Any]], keys: tuple[str, ...], places: int
+) -> dict[str, str | None]:
     """Column totals of count rows; ``None`` for a column hidden from the reader."""
     out: dict[str, str | None] = {}
     for key in keys:
         if any(key not in r for r in rows):
             out[key] = None
         else:
-            out[key] = _money(sum((Decimal(r[key]) for r in rows), ZERO))
+            out[key] = _money(sum((Decimal(r[key]) for r in rows), ZERO), places)
     return out
 
 
@@ -132,6 +138,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     hide_expected = user is not None and blind_for(session, user)
     profile = session.profile
     company = profile.store.company
+    places = company.places
     tz = _zone(company.time_zone)
     orders = Order.objects.filter(session=session)
     states = dict(orders.values("state").annotate(n=Count("id")).values_list("state", "n"))
@@ -150,7 +157,12 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     lines = OrderLine.objects.filter(order__session=session, order__state__in=SOLD_STATES)
     # Sales per the lines' taxes, as the journal books them ("21%", "10% + 21%").
     per_taxes = [
-        {"taxes": key, "net": _money(net), "tax": _money(tax), "gross": _money(gross)}
+        {
+            "taxes": key,
+            "net": _money(net, places),
+            "tax": _money(tax, places),
+            "gross": _money(gross, places),
+        }
         for key, net, tax, gross in lines.values("tax_label")
         .annotate(net=Sum("net"), tax=Sum("tax_amount"), gross=Sum("total"))
         .order_by("tax_label")
@@ -159,7 +171,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     summary = tax_summary(session_ids=[session.pk])
     taxes = [
         {
-            **{k: _money(t[k]) for k in _TAX_AMOUNTS},
+            **{k: _money(t[k], places) for k in _TAX_AMOUNTS},
             "tax": t["tax"],
             "name": t["name"],
             "kind": t["kind"],
@@ -174,10 +186,10 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         {
             "category": name or "Uncategorised",
             "quantity": fmt(quantity, QUANTITY_PLACES),
-            "net": _money(net),
-            "tax": _money(tax),
-            "gross": _money(gross),
-            "discount": _money(discount),
+            "net": _money(net, places),
+            "tax": _money(tax, places),
+            "gross": _money(gross, places),
+            "discount": _money(discount, places),
         }
         for name, quantity, net, tax, gross, discount, _ in lines.values("product__category__name")
         .annotate(
@@ -204,11 +216,11 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             {
                 "payment_method": mid,
                 "name": name,
-                "amount": _money(amount),
+                "amount": _money(amount, places),
                 "count": n,
                 "cash": kind == PaymentMethod.Kind.CASH,
-                "tendered": _money(tendered),
-                "change": _money(change),
+                "tendered": _money(tendered, places),
+                "change": _money(change, places),
             }
             for mid, name, kind, amount, n, tendered, change in sold_payments.values(
                 "payment_method_id", "payment_method__name", "payment_method__kind"
@@ -235,7 +247,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         {
             "kind": m.kind,
             "payment_method": m.payment_method.name,
-            "amount": _money(m.amount),
+            "amount": _money(m.amount, places),
             "destination": m.destination,
             "reason": m.reason,
             "at": _at(m.created_at, tz),
@@ -254,7 +266,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         expected = session_expected_amounts(session=session)
         names = dict(profile.payment_methods.values_list("pk", "name"))
         expected_now = [
-            {"payment_method": k, "name": names[k], "expected": _money(v)}
+            {"payment_method": k, "name": names[k], "expected": _money(v, places)}
             for k, v in expected.items()
         ]
     invoices = [
@@ -263,9 +275,9 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "kind": i.kind,
             "consolidated": i.consolidated,
             "customer": i.customer_name,
-            "net_total": _money(i.net_total),
-            "tax_total": _money(i.tax_total),
-            "total": _money(i.total),
+            "net_total": _money(i.net_total, places),
+            "tax_total": _money(i.tax_total, places),
+            "total": _money(i.total, places),
         }
         for i in Invoice.objects.filter(session=session).order_by("id")
     ]
@@ -274,7 +286,12 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         debit=Sum("debit"), credit=Sum("credit"), n=Count("id")
     )
     journal_accounts = [
-        {"code": code, "name": name, "debit": _money(debit), "credit": _money(credit)}
+        {
+            "code": code,
+            "name": name,
+            "debit": _money(debit, places),
+            "credit": _money(credit, places),
+        }
         for code, name, debit, credit in journal_lines.values("account__code", "account_name")
         .annotate(debit=Sum("debit"), credit=Sum("credit"))
         .order_by("account__code", "account_name")
@@ -285,8 +302,8 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "id": pk,
             "date": day.isoformat(),
             "reference": reference,
-            "debit": _money(debit),
-            "credit": _money(credit),
+            "debit": _money(debit, places),
+            "credit": _money(credit, places),
         }
         for pk, day, reference, debit, credit in JournalEntry.objects.filter(session=session)
         .annotate(debit=Sum("lines__debit"), credit=Sum("lines__credit"))
@@ -324,37 +341,39 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             # Tickets held for a manager: in none of these totals until resolved.
             "held": HeldOrder.objects.filter(session=session, state=HeldOrder.State.HELD).count(),
             "voided": states.get(Order.State.VOID, 0),
-            "voided_total": _money(voided_total),
+            "voided_total": _money(voided_total, places),
             "refunds": totals["refund_count"],
-            "refunds_total": _money(totals["refunds"]),
-            "sales_total": _money(totals["sum_total"]),
-            "average_ticket": _money(average),
-            "rounding": _money(totals["sum_rounding"]),
-            "amount_due_total": _money(totals["sum_due"]),
-            "discounts": _money(line_totals["discount"]),
+            "refunds_total": _money(totals["refunds"], places),
+            "sales_total": _money(totals["sum_total"], places),
+            "average_ticket": _money(average, places),
+            "rounding": _money(totals["sum_rounding"], places),
+            "amount_due_total": _money(totals["sum_due"], places),
+            "discounts": _money(line_totals["discount"], places),
         },
         "sales_by_taxes": per_taxes,
         "sales_by_taxes_total": {
-            "net": _money(line_totals["net"]),
-            "tax": _money(line_totals["tax"]),
-            "gross": _money(line_totals["gross"]),
+            "net": _money(line_totals["net"], places),
+            "tax": _money(line_totals["tax"], places),
+            "gross": _money(line_totals["gross"], places),
         },
         "taxes": taxes,
-        "taxes_total": {k: _money(sum((t[k] for t in summary), ZERO)) for k in _TAX_AMOUNTS},
+        "taxes_total": {
+            k: _money(sum((t[k] for t in summary), ZERO), places) for k in _TAX_AMOUNTS
+        },
         "sales_by_category": per_category,
         "payments": payments,
-        "payments_total": _money(payment_totals["amount"]),
-        "payments_tendered_total": _money(payment_totals["tendered"]),
-        "payments_change_total": _money(payment_totals["change"]),
+        "payments_total": _money(payment_totals["amount"], places),
+        "payments_tendered_total": _money(payment_totals["tendered"], places),
+        "payments_change_total": _money(payment_totals["change"], places),
         "cash_moves": cash_moves,
-        "cash_moves_total": {k: _money(move_totals.get(k)) for k in ("drop", "deposit")},
+        "cash_moves_total": {k: _money(move_totals.get(k), places) for k in ("drop", "deposit")},
         "opening": opening,
-        "opening_total": _count_totals(opening, ("expected", "counted", "difference")),
+        "opening_total": _count_totals(opening, ("expected", "counted", "difference"), places),
         "partial_counts": _counts(session, SessionCount.Stage.PARTIAL, hide_expected, tz),
         "expected_now": expected_now,
         "closing": closing,
         "closing_total": _count_totals(
-            closing, ("expected", "counted", "difference", "keep", "transferred")
+            closing, ("expected", "counted", "difference", "keep", "transferred"), places
         ),
         "invoices": invoices,
         "invoices_summary": {
@@ -365,8 +384,8 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         "journal": {
             "entries": len(journal_entries),
             "lines": journal_totals["n"],
-            "debit": _money(journal_totals["debit"]),
-            "credit": _money(journal_totals["credit"]),
+            "debit": _money(journal_totals["debit"], places),
+            "credit": _money(journal_totals["credit"], places),
             "accounts": journal_accounts,
             "entry_list": journal_entries,
         },

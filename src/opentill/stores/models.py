@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from opentill.common.fields import MoneyField
+from opentill.money import currency_places, not_in_places, unit
 
 
 class Company(models.Model):
@@ -86,6 +88,36 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def places(self) -> int:
+        """The decimals of the company's amounts: its currency's (ISO 4217), 0, 2 or 3."""
+        return currency_places(self.currency)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.cash_rounding is not None and not_in_places(self.cash_rounding, self.places):
+            raise ValidationError(
+                {
+                    "cash_rounding": f"The cash rounding step must be a multiple of "
+                    f"{unit(self.places)} {self.currency} (the currency's smallest amount)."
+                }
+            )
+
+
+def check_amounts(company: Company | None, **amounts: Decimal | None) -> None:
+    """Refuse (``ValidationError`` naming each field) an amount with more decimals than
+    ``company``'s currency has: a price of 12.345 in EUR, 100.50 in JPY. No company yet: no
+    check (the form names the missing company)."""
+    if company is None:
+        return
+    errors = {
+        name: f"{value} has more decimals than {company.currency} amounts have ({company.places})."
+        for name, value in amounts.items()
+        if value is not None and not_in_places(value, company.places)
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 class Store(models.Model):
