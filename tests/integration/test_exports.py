@@ -126,11 +126,13 @@ def test_xlsx_has_exact_numbers(scenario, tmp_path):
     sheet = load_workbook(path, read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
-    assert header[:3] == ("id", "uuid", "created_at")
+    assert header[:4] == ("id", "uuid", "number", "created_at")
     total = header.index("total")
     # Stored as numbers (the reader gives floats): back to cents through their text.
     assert sum(Decimal(str(r[total])) for r in body) == Order.objects.aggregate(t=Sum("total"))["t"]
-    assert all(r[2].tzinfo is None for r in body)  # local times; Excel has no time zones
+    assert all(r[3].tzinfo is None for r in body)  # local times; Excel has no time zones
+    # Every paid order has its ticket number (the server gave them: sent without one).
+    assert all(r[2].startswith("TILL") for r in body if r[header.index("state")] == "paid")
 
 
 def test_beancount_ledger_loads_and_balances(scenario):

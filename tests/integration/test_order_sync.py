@@ -24,6 +24,7 @@ ORDER_KEYS = {
     "uuid",
     "session",
     "state",
+    "number",
     "customer",
     "fiscal_position",
     "taxes",
@@ -396,6 +397,8 @@ def test_the_order_object_in_results(alice, shop, session):
         "uuid": ticket["uuid"],
         "session": session,
         "state": "paid",
+        # Sent without a number: the server gives the till's first (Till 2: TILL2-000001).
+        "number": "TILL2-000001",
         "customer": customer.pk,
         "to_invoice": False,
         "created_at": "2026-11-21T10:02:03+01:00",
@@ -424,7 +427,7 @@ def test_the_order_object_in_results(alice, shop, session):
         ],
     }
     assert results[0]["session"] == session and results[0]["error"] is None
-    assert second["customer"] is None
+    assert (second["customer"], second["number"]) == (None, "TILL2-000002")
     assert second["created_at"].startswith("2026-11-21T09:00:00")
     assert stored.created_at.isoformat() == "2026-11-21T09:02:03+00:00"
     assert stored.user.username == "alice"

@@ -183,6 +183,7 @@ def session_closing(request: HttpRequest, session_id: int) -> dict[str, Any]:
         "pending_orders": [
             {
                 "uuid": str(o.uuid),
+                "number": o.number,
                 "total": fmt(o.total, places),
                 "created_at": o.created_at,
                 "customer": o.customer_id,

@@ -9,6 +9,7 @@ from opentill.accounting.models import JournalEntry
 from opentill.closing import services as closing
 from opentill.money import ZERO, currency_places, fmt
 from opentill.orders.selectors import (
+    next_numbers,
     session_payments,
     session_sales,
 )
@@ -87,6 +88,7 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
             "pk", "name"
         )
     )
+    numbers = next_numbers(profile_ids={s.profile_id for s in sessions})
     result = []
     for s in sessions:
         n, total = sales.get(s.pk, (0, None))
@@ -115,6 +117,10 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
                     for mid, amount in sorted(payments.get(s.pk, {}).items())
                     if not blind_for(s, viewer)
                 ],
+                "number_series": s.profile.code.upper(),
+                # The till's, for a terminal selling in it: none once the session is closed
+                # (what a closed session shows never changes).
+                "next_number": None if s.state == Session.State.CLOSED else numbers[s.profile_id],
             }
         )
     return result

@@ -80,6 +80,15 @@ class SessionOut(Schema):
     order_count: int
     sales_total: str
     payments: list[MethodAmountOut]
+    number_series: str = Field(
+        ..., description="the till's ticket number series: its code, TILL1 (numbers TILL1-000123)"
+    )
+    next_number: int | None = Field(
+        ...,
+        description="the till's next ticket number as the server knows it (1 + the highest "
+        "stored); a terminal continues from its own counter when that is further; null once "
+        "the session is closed",
+    )
 
 
 class SessionPage(Schema):
@@ -96,6 +105,9 @@ class PendingLineOut(Schema):
 
 class PendingOrderOut(Schema):
     uuid: str
+    number: str | None = Field(
+        ..., description="none: a pending ticket is numbered when it is paid (as a new order)"
+    )
     total: str
     created_at: datetime
     customer: int | None

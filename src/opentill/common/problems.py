@@ -18,6 +18,7 @@ CODES: dict[str, tuple[int, str]] = {
     "invalid_state": (409, "Not allowed in the current state"),
     "pending_orders": (409, "Draft orders are still pending"),
     "payment_mismatch": (422, "Payments do not match the amount due"),
+    "duplicate_number": (422, "Another ticket of this till has this number"),
     "unknown_payment_method": (422, "Unknown payment method"),
     "unknown_product": (422, "Unknown product"),
     "unknown_customer": (422, "Unknown customer"),

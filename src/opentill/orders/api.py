@@ -70,6 +70,11 @@ class OrderOut(Schema):
     uuid: uuidlib.UUID
     session: int
     state: str
+    number: str | None = Field(
+        ...,
+        description="the ticket number, TILL1-000123: continuous per till; none for a draft "
+        "(and for orders stored before numbering)",
+    )
     customer: int | None
     fiscal_position: int | None
     to_invoice: bool
@@ -142,6 +147,7 @@ def order_out(order: Order | StoredOrder, places: int) -> dict[str, Any]:
         "uuid": order.uuid,
         "session": order.session_id,
         "state": order.state,
+        "number": order.number,
         "customer": order.customer_id,
         "fiscal_position": order.fiscal_position_id,
         "to_invoice": order.to_invoice,

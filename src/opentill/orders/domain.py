@@ -43,7 +43,9 @@ class StoredLine:
     total: Decimal
     taxes: tuple[StoredLineTax, ...] = ()
     tax_label: str = ""
-    list_price: Decimal | None = None  # as rung, before the fiscal position  # the key its sales are booked under (postings.taxes_key)
+    list_price: Decimal | None = (
+        None  # as rung, before the fiscal position  # the key its sales are booked under (postings.taxes_key)
+    )
 
 
 @dataclass
@@ -84,6 +86,16 @@ class StoredOrder:
     # Paid minus amount due, and where it is booked: only for an accepted held order.
     difference: Decimal = ZERO
     difference_account_id: int | None = None
+    # The ticket number: the till whose series it is in, its place there, and as printed.
+    till_id: int | None = None
+    sequence: int | None = None
+    number: str | None = None
+
+
+def ticket_number(code: str, sequence: int) -> str:
+    """A ticket number as printed: the till's code and the sequence on six digits at least,
+    ``TILL1-000123`` (the terminal writes it the same way: js/numbering.js)."""
+    return f"{code.upper()}-{sequence:06d}"
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ ORDER_FIELDS = frozenset(
         "customer",
         "fiscal_position",
         "to_invoice",
+        "number",
         "lines",
         "payments",
         "note",
@@ -96,6 +97,8 @@ class OrderIn:
     # The position the till applied; ``DEFAULT`` when the order does not say (the customer's
     # default position applies, else the profile's).
     fiscal_position_id: int | Literal["default"] | None = "default"
+    # The ticket number the till gave (its place in the till's series); None: not numbered.
+    number: int | None = None
 
 
 class OrderContentError(Problem):
@@ -115,6 +118,7 @@ _SHAPE_MESSAGES = {
     "customer": "customer must be a positive integer id",
     "fiscal_position": "fiscal_position must be a positive integer id or null",
     "to_invoice": "to_invoice must be true or false",
+    "number": "number must be a positive integer (the ticket's place in its till's series)",
     "lines": "lines is required and must be a list of lines",
     "payments": "payments must be a list",
     "product": "product must be a positive integer id",
@@ -435,6 +439,12 @@ def parse_order(payload: Any, *, index: int = 0, places: int = MONEY_PLACES) -> 
     if errors.shape_at(["to_invoice"]):
         to_invoice = False
 
+    number = None
+    if payload.get("number") is not None:
+        number = _id(payload["number"], ["number"], errors) or None
+        if number is not None and state == "draft":
+            errors.add(["number"], "a draft order (pending ticket) has no number: it is numbered when paid")
+
     lines = _lines(payload, errors)
     payments = _payments(payload, state, errors)
     errors.shape_rest()
@@ -456,4 +466,5 @@ def parse_order(payload: Any, *, index: int = 0, places: int = MONEY_PLACES) -> 
         lines=tuple(lines),
         payments=tuple(payments),
         fiscal_position_id=fiscal_position_id,
+        number=number,
     )

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Case, Count, Q, QuerySet, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, Max, Min, Q, QuerySet, Sum, Value, When
 
 from opentill.accounting.postings import Sold, SoldNet, SoldTax
 from opentill.money import STORED_PLACES, ZERO, AmountError, fmt, parse_decimal
+from opentill.orders.domain import ticket_number
 from opentill.orders.models import HeldOrder, Order, OrderLine, OrderLineTax, Payment
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
@@ -243,3 +244,67 @@ def session_sold(
             if amount
         ],
     )
+
+
+# --- ticket numbers -------------------------------------------------------------------------
+
+
+def next_numbers(*, profile_ids: Iterable[int]) -> dict[int, int]:
+    """The next ticket number of each till: one more than the highest it has (1 for a till
+    that has numbered nothing yet). A terminal continues from here, or from its own counter
+    when that is further (tickets it has not sent yet)."""
+    ids = list(profile_ids)
+    top = dict(
+        Order.objects.filter(till_id__in=ids)
+        .values("till_id")
+        .annotate(top=Max("sequence"))
+        .values_list("till_id", "top")
+    )
+    return {pk: (top.get(pk) or 0) + 1 for pk in ids}
+
+
+def session_numbers(*, session_id: int, till_id: int, code: str) -> dict[str, Any]:
+    """The ticket numbers of a session, for its X/Z report: the first and the last, how many,
+    and the gaps — numbers of the till's series that no order of the till carries, from just
+    after the till's highest number below the session's first up to the session's last (so
+    a gap between two sessions shows on the later one; a late ticket stored in the rescue
+    session fills its gap). Each gap is a range ``first`` … ``last`` of ``count`` numbers."""
+    numbered = Order.objects.filter(session_id=session_id, sequence__isnull=False)
+    span = numbered.aggregate(first=Min("sequence"), last=Max("sequence"), n=Count("id"))
+    if not span["n"]:
+        return {
+            "series": code.upper(),
+            "first": None,
+            "last": None,
+            "count": 0,
+            "gaps": [],
+            "missing": 0,
+        }
+    first, last = span["first"], span["last"]
+    till = Order.objects.filter(till_id=till_id)
+    before = till.filter(sequence__lt=first).aggregate(top=Max("sequence"))["top"] or 0
+    expected = before + 1
+    gaps: list[dict[str, Any]] = []
+    for stored in (
+        till.filter(sequence__gte=expected, sequence__lte=last)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+    ):
+        sequence = int(stored or 0)
+        if sequence > expected:
+            gaps.append(
+                {
+                    "first": ticket_number(code, expected),
+                    "last": ticket_number(code, sequence - 1),
+                    "count": sequence - expected,
+                }
+            )
+        expected = sequence + 1
+    return {
+        "series": code.upper(),
+        "first": ticket_number(code, first),
+        "last": ticket_number(code, last),
+        "count": span["n"],
+        "gaps": gaps,
+        "missing": sum(g["count"] for g in gaps),
+    }

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from opentill.accounting.postings import taxes_key
@@ -32,6 +33,7 @@ from opentill.orders.domain import (
     StoredOrder,
     StoredPayment,
     SyncResult,
+    ticket_number,
 )
 from opentill.orders.models import HeldOrder, Order
 from opentill.orders.parsing import (
@@ -211,6 +213,10 @@ def _price(
         amount_due=price.amount_due,
         difference=difference,
     )
+    if order_in.number is not None:
+        stored.till_id = profile.pk
+        stored.sequence = order_in.number
+        stored.number = ticket_number(profile.code, order_in.number)
     for line_index, (line, product, line_price, line_input) in enumerate(
         zip(order_in.lines, products, price.lines, inputs, strict=True)
     ):
@@ -285,6 +291,69 @@ def _position_of(order_in: OrderIn, *, index: int, catalog: _Catalog) -> int | N
             ["body", "orders", index, "fiscal_position"],
         )
     return chosen
+
+
+def _number_orders(
+    orders: Sequence[StoredOrder], *, profile: PosProfile, renumber: bool = False
+) -> list[tuple[StoredOrder, Problem]]:
+    """Check the ticket numbers the till gave and number the paid orders sent without one
+    (older terminals, API clients: the next numbers of the till's series, in the order sent),
+    under a lock on the till's row, so batches of the till's sessions (its regular and its
+    rescue session) number one after the other.
+
+    Returns the orders whose number another ticket of the till already has (stored, or
+    earlier in this batch), each with its ``duplicate_number`` problem: the sync holds them.
+    ``renumber`` (a manager accepting a held ticket): such an order takes the next number
+    instead. Drafts are not numbered: a parked ticket is numbered when it is paid."""
+    if not orders:
+        return []
+    PosProfile.objects.select_for_update().filter(pk=profile.pk).values_list("pk").get()
+    numbered = Order.objects.filter(till_id=profile.pk)
+    top = numbered.aggregate(top=Max("sequence"))["top"] or 0
+    wanted = {o.sequence for o in orders if o.sequence is not None}
+    taken: dict[int, uuidlib.UUID] = {}
+    if wanted:
+        for sequence, order_uuid in numbered.filter(sequence__in=wanted).values_list(
+            "sequence", "uuid"
+        ):
+            taken[int(sequence or 0)] = order_uuid
+    clashes: list[tuple[StoredOrder, Problem]] = []
+    in_order = sorted(orders, key=lambda o: o.index)
+    for o in in_order:
+        if o.sequence is None:
+            continue
+        if o.sequence in taken:
+            if renumber:
+                o.till_id = o.sequence = o.number = None
+            else:
+                clashes.append((o, _duplicate_number(o, taken[o.sequence])))
+            continue
+        taken[o.sequence] = o.uuid
+        top = max(top, o.sequence)
+    clashing = {id(o) for o, _ in clashes}
+    for o in in_order:
+        if o.sequence is None and o.state == Order.State.PAID and id(o) not in clashing:
+            top += 1
+            o.till_id = profile.pk
+            o.sequence = top
+            o.number = ticket_number(profile.code, top)
+    return clashes
+
+
+def _duplicate_number(order: StoredOrder, other: uuidlib.UUID) -> Problem:
+    return Problem(
+        "duplicate_number",
+        f"This ticket cannot be booked as sent: its number {order.number} is already the "
+        f"number of ticket {other} of this till. A manager accepts it (it then takes the "
+        "till's next number) or voids it.",
+        errors=[
+            {
+                "loc": ["body", "orders", order.index, "number"],
+                "msg": "another ticket of this till has this number",
+            }
+        ],
+        extra={"number": order.number, "order": str(other)},
+    )
 
 
 def _rejected(uuid: str | None, problem: Problem) -> SyncResult:
@@ -459,6 +528,16 @@ def order_sync(*, session_id: int, user: Any, payloads: Sequence[Any]) -> list[S
                 new_holds.append(item)
                 held_before[item.uuid] = (target.pk, item.error)
 
+        # The ticket numbers: checked and given under the till's lock; a number another
+        # ticket of the till has is held for a manager.
+        for o, clash in _number_orders(fresh, profile=profile):
+            fresh.remove(o)
+            outcome = _hold(o.index, o.uuid, payloads[o.index], clash)
+            if isinstance(outcome, HeldIn):
+                new_holds.append(outcome)
+            else:
+                results[o.index] = outcome
+
         # Insert in uuid order: two batches sharing uuids then take the unique index's locks
         # in the same order, so one waits for the other instead of deadlocking.
         fresh.sort(key=lambda o: o.uuid)
@@ -619,6 +698,8 @@ def _held_accept(held: HeldOrder, session: Session, user: Any, reason: str) -> N
             stored.difference_account_id = difference_account(
                 payments=stored.payments, methods=catalog.methods, session=target
             )
+        number_sent = stored.number
+        _number_orders([stored], profile=profile, renumber=True)
     except Problem as problem:
         raise Problem(
             "invalid_state",
@@ -642,6 +723,11 @@ def _held_accept(held: HeldOrder, session: Session, user: Any, reason: str) -> N
     held.resolution_reason = reason[:255]
     held.save(update_fields=["state", "order", "resolved_by", "resolved_at", "resolution_reason"])
     paid = sum((p.amount for p in stored.payments), ZERO)
+    renumbered = (
+        f"; numbered {stored.number} ({number_sent} is another ticket's)"
+        if number_sent is not None and number_sent != stored.number
+        else ""
+    )
     audit_record(
         user=user,
         action=AuditEvent.Action.HELD_ORDER_ACCEPTED,
@@ -655,10 +741,14 @@ def _held_accept(held: HeldOrder, session: Session, user: Any, reason: str) -> N
             "amount_due": stored.amount_due,
             "paid": paid,
             "difference": stored.difference,
+            "number": stored.number,
         },
-        detail=reason
-        or f"Accepted: due {fmt(stored.amount_due, places)}, paid {fmt(paid, places)}, "
-        f"difference {fmt(stored.difference, places)}",
+        detail=(
+            reason
+            or f"Accepted: due {fmt(stored.amount_due, places)}, paid {fmt(paid, places)}, "
+            f"difference {fmt(stored.difference, places)}"
+        )
+        + renumbered,
     )
 
 

@@ -102,6 +102,13 @@ class OrderWire(BaseModel):
         "absent: the customer's default position, else the profile's",
     )
     to_invoice: Annotated[bool, Strict()] = False
+    number: WireId | None = Field(
+        None,
+        description="the ticket number the till gave a paid ticket: its place in the till's "
+        "series (1, 2, 3 …, printed TILL1-000123); absent: the server numbers a paid ticket; "
+        "none for a draft. A number another ticket of the till has is held (duplicate_number)",
+        examples=[123],
+    )
     lines: Annotated[list[LineWire], Strict()] = Field(
         description=f"at least one, at most {MAX_LINES} (more is held)"
     )

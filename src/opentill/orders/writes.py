@@ -38,6 +38,9 @@ _ORDER_FIELDS = (
     "void_reason",
     "difference",
     "difference_account",
+    "till",
+    "sequence",
+    "number",
 )
 _LINE_FIELDS = (
     "order",
@@ -100,6 +103,9 @@ def orders_insert(
                 "",
                 to_stored(o.difference),
                 o.difference_account_id,
+                o.till_id,
+                o.sequence,
+                o.number,
             )
             for o in orders
         ],

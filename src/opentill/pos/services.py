@@ -50,8 +50,13 @@ from opentill.pos.models import (
 from opentill.pos.selectors import session_expected_amounts, session_get
 
 
-def _session_name(profile: PosProfile) -> str:
+def _session_name(profile: PosProfile, *, rescue: bool = False) -> str:
+    """TILL1/2026/0007; a rescue session's from a series of its own, TILL1/2026/R0001, so
+    the regular sessions' numbers (the Z numbers) stay continuous."""
     year = timezone.localdate().year
+    if rescue:
+        number = sequence_next(key=f"rescue:{profile.pk}:{year}")
+        return f"{profile.code.upper()}/{year}/R{number:04d}"
     number = sequence_next(key=f"session:{profile.pk}:{year}")
     return f"{profile.code.upper()}/{year}/{number:04d}"
 
@@ -126,7 +131,7 @@ def rescue_session_get_or_create(*, profile: PosProfile, user: Any) -> Session:
             return Session.objects.create(
                 profile=profile,
                 user=user,
-                name=_session_name(profile) + "-R",
+                name=_session_name(profile, rescue=True),
                 rescue=True,
                 state=Session.State.IN_PROGRESS,
                 opened_at=timezone.now(),
@@ -237,7 +242,7 @@ def counts_match(
             continue
         try:
             amount = resolve_counted(
-                count, allowed_values=[d.value for d in method.denominations.all()]
+                count, allowed_values=[d.value for d in method.denominations.all()], places=places
             )
         except CountError as exc:
             errors.append({"loc": loc, "msg": str(exc)})
@@ -472,6 +477,7 @@ def cash_move_create(
                 available=session_expected_amounts(session=session)[method.pk],
                 session_name=session.name,
                 reason=reason,
+                places=session.places,
             )
         except CashMoveRefused as refused:
             raise _refusal(refused) from None

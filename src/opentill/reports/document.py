@@ -133,6 +133,31 @@ def _tendered(r: dict[str, Any]) -> list[Block]:
     ]
 
 
+def _numbers(n: dict[str, Any]) -> Section:
+    """The ticket numbers of the session: the first and the last of the till's series, and
+    every gap (numbers no ticket of the till carries) — none on a continuous series."""
+    blocks: list[Block] = [
+        _kv(
+            [
+                ("First number", n["first"] or DASH),
+                ("Last number", n["last"] or DASH),
+                ("Numbered tickets", str(n["count"])),
+                ("Missing numbers", str(n.get("missing", 0))),
+            ]
+        )
+    ]
+    if n["gaps"]:
+        blocks.append(
+            Table(
+                [Column("Gap from"), Column("to"), Column("Missing", RIGHT)],
+                [[g["first"], g["last"], str(g["count"])] for g in n["gaps"]],
+            )
+        )
+    elif n["count"]:
+        blocks.append(Paragraph("No gap in the numbers."))
+    return Section("Ticket numbers", blocks)
+
+
 def build_document(r: dict[str, Any]) -> Document:
     """Lay the report model out as sections. Amounts keep the model's exact strings."""
     cur = r.get("currency", "")
@@ -190,6 +215,9 @@ def build_document(r: dict[str, Any]) -> Document:
             ],
         )
     )
+
+    if "numbers" in r:
+        sections.append(_numbers(r["numbers"]))
 
     rate_total = r.get("sales_by_taxes_total")
     sections.append(

@@ -198,6 +198,7 @@ def _dataset(name: str, start: date, end: date, *, stores: list[int] | None) -> 
             [
                 Column("id", "int"),
                 Column("uuid"),
+                Column("number"),
                 Column("created_at", "datetime"),
                 Column("session"),
                 Column("profile"),
@@ -217,6 +218,7 @@ def _dataset(name: str, start: date, end: date, *, stores: list[int] | None) -> 
             orders.order_by("id").values_list(
                 "id",
                 "uuid",
+                "number",
                 "created_at",
                 "session__name",
                 "session__profile__name",

@@ -14,7 +14,7 @@ from opentill.accounting.models import JournalEntry, JournalLine
 from opentill.invoicing.models import Invoice
 from opentill.money import QUANTITY_PLACES, RATE_PLACES, ZERO, fmt, quantize
 from opentill.orders.models import HeldOrder, Order, OrderLine, Payment
-from opentill.orders.selectors import SOLD_STATES, tax_summary
+from opentill.orders.selectors import SOLD_STATES, session_numbers, tax_summary
 from opentill.pos.access import blind_for
 from opentill.pos.models import PaymentMethod, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts
@@ -119,8 +119,11 @@ def _count_totals(
 
 
 def _sequence(session: Session) -> int:
-    """The session's number on its profile, counting from its first session (Z number)."""
-    return Session.objects.filter(profile_id=session.profile_id, pk__lte=session.pk).count()
+    """The session's number on its profile, counting from its first session (Z number):
+    regular and rescue sessions each count their own, so neither series has gaps."""
+    return Session.objects.filter(
+        profile_id=session.profile_id, rescue=session.rescue, pk__lte=session.pk
+    ).count()
 
 
 #: The figures of a row of the VAT summary (``taxes``): sale lines, refund lines, both.
@@ -350,6 +353,8 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "amount_due_total": _money(totals["sum_due"], places),
             "discounts": _money(line_totals["discount"], places),
         },
+        # The ticket numbers: first, last and the gaps of the till's series (issue #13).
+        "numbers": session_numbers(session_id=session.pk, till_id=profile.pk, code=profile.code),
         "sales_by_taxes": per_taxes,
         "sales_by_taxes_total": {
             "net": _money(line_totals["net"], places),
