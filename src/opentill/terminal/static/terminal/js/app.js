@@ -5,7 +5,7 @@
 import { openAttention } from "./attention.js";
 import * as api from "./api.js";
 import { loadDestinations } from "./cashmove.js";
-import { showDashboard } from "./dashboard.js";
+import { sessionSummary, showDashboard } from "./dashboard.js";
 import { readLimits } from "./limits.js";
 import { showLogin, signInDialog } from "./login.js";
 import { MoneyFormat, conventionsOf } from "./money.js";
@@ -142,7 +142,7 @@ export const app = {
     let session = active.session;
     try {
       const fresh = await api.get(`/sessions/${session.id}`, { timeout: 5000 });
-      session = { id: fresh.id, name: fresh.name, state: fresh.state, user: fresh.user };
+      session = sessionSummary(fresh);
     } catch (error) {
       if (error instanceof api.ApiError) throw error;
     }

@@ -58,7 +58,7 @@ async function refusedItem(app, entry) {
   const total = ticket?.due || ticket?.total;
   return {
     entry,
-    label: `${what} ${entry.uuid.slice(0, 8)}${total ? ` · ${app.fmt.money(total)}` : ""}${ticket ? ` · ${ticket.lines.length} line(s)` : ""}`,
+    label: `${what} ${ticket?.number_text || entry.uuid.slice(0, 8)}${total ? ` · ${app.fmt.money(total)}` : ""}${ticket ? ` · ${ticket.lines.length} line(s)` : ""}`,
     words: plainProblem(entry.problem, { lines: ticket?.lines, payments: ticket?.payments, money: (v) => app.fmt.money(v) }),
     when: ticket?.created_at,
   };

@@ -19,7 +19,8 @@ const STATE_LABELS = {
   closed: "Closed",
 };
 
-export const sessionSummary = (s) => ({ id: s.id, name: s.name, state: s.state, user: s.user });
+// With where the till's ticket numbers stand (numbering.js): its series and next number.
+export const sessionSummary = (s) => ({ id: s.id, name: s.name, state: s.state, user: s.user, number_series: s.number_series, next_number: s.next_number });
 
 export async function showDashboard(app) {
   const me = app.user.username;

@@ -14,6 +14,7 @@ import { openCloseWizard } from "./closing.js";
 import { quantityProblem, ticketProblem } from "./limits.js";
 import { plainProblem } from "./problems.js";
 import { parseQuantity, parseRate, quantityToString, rateToString } from "./money.js";
+import { seriesOf } from "./numbering.js";
 import { openPayment, wirePayment } from "./payment.js";
 import { openReport } from "./report.js";
 import * as store from "./store.js";
@@ -774,7 +775,8 @@ export class Selling {
     const next = this.newCart();
     await this.saving;
     try {
-      await store.cartCommit(this.session.id, till.TAB, this.cart, tickets, entries, next);
+      const numbering = { profile: this.profile.id, series: seriesOf(this.session), next: this.session.next_number };
+      await store.cartCommit(this.session.id, till.TAB, this.cart, tickets, entries, next, numbering);
     } catch (error) {
       if (!(error instanceof store.TillTaken)) throw error;
       toast(`${error.message} Nothing was recorded in this tab.`, "error", 10000);
@@ -957,7 +959,7 @@ export class Selling {
         "div",
         { class: "receipt", id: "receipt" },
         h("p", { class: "center" }, h("strong", {}, this.company.name), h("br"), `${this.profile.name} · ${this.session.name}`),
-        h("p", { class: "muted center" }, new Date(ticket.created_at).toLocaleString(fmt.locale), h("br"), `Ticket ${ticket.uuid.slice(0, 8)} · ${ticket.customer_name}`),
+        h("p", { class: "muted center" }, new Date(ticket.created_at).toLocaleString(fmt.locale), h("br"), ticket.number_text ? h("strong", { id: "receipt-number" }, `Ticket ${ticket.number_text}`) : `Ticket ${ticket.uuid.slice(0, 8)}`, ` · ${ticket.customer_name}`),
         h(
           "table",
           {},

@@ -10,9 +10,11 @@
 //            "voiding" | "void", status (the server's: created, duplicate, rescued, held), problem, …}
 //   moves   {uuid, session, kind: "drop" | "deposit", payment_method, amount, destination, reason,
 //            created_at, sync: "pending" | "sent" | "refused" | "withdrawn", problem, id}: cash in/out
-//   kv      {key, value}: catalog, destinations, profiles, and "cart:<session>": the ticket in
-//           progress of a session with the tab that owns it (one selling tab per till)
+//   kv      {key, value}: catalog, destinations, profiles, "cart:<session>": the ticket in
+//           progress of a session with the tab that owns it (one selling tab per till), and
+//           "number:<profile>": the till's ticket counter {series, next} (numbering.js)
 
+import { numberKey, takeNumber } from "./numbering.js";
 import { counts, mayCommitCart } from "./outbox.js";
 
 const DB_NAME = "opentill-terminal";
@@ -213,12 +215,26 @@ export function cartDelete(session) {
  * Pay or park the cart: store ``tickets``, queue ``entries`` and replace the cart by ``next``,
  * in one transaction, only if the stored cart is still ``cart`` (same ticket) owned by
  * ``tab`` — so a ticket can never be paid twice, by two tabs or two clicks.
+ *
+ * ``numbering`` ({profile, series, next}: the till, its series and the server's next number)
+ * numbers the first ticket when it is paid, from the till's counter taken in this same
+ * transaction (numbering.js): the ticket and its queued order get ``number``.
  */
-export function cartCommit(session, tab, cart, tickets, entries, next) {
+export function cartCommit(session, tab, cart, tickets, entries, next, numbering = null) {
   return transact(["kv", "tickets", "outbox"], "readwrite", async ({ kv, tickets: ticketStore, outbox }) => {
     const row = await done(kv.get(cartKey(session)));
     const check = mayCommitCart(row?.value, cart, tab);
     if (!check.ok) throw new TillTaken(check.reason);
+    const paid = tickets[0];
+    if (numbering && paid?.state === "paid") {
+      const key = numberKey(numbering.profile);
+      const counter = await done(kv.get(key));
+      const taken = takeNumber(counter?.value, numbering.next, numbering.series);
+      paid.number = taken.number;
+      paid.number_text = taken.text;
+      for (const entry of entries) if (entry.kind === "order" && entry.uuid === paid.uuid) entry.payload.number = taken.number;
+      await done(kv.put({ key, value: taken.stored }));
+    }
     for (const ticket of tickets) {
       const known = await done(ticketStore.get(ticket.uuid));
       if (known && known.state === "paid") throw new TillTaken("paid");
