@@ -166,6 +166,15 @@ def test_a_jpy_session_from_opening_to_the_journal(jpy):
     assert by_method[card]["expected"] == "1440"
     assert closing["max_difference"] == "500"
 
+    # Messages name amounts in yen too.
+    drop = {"kind": "drop", "payment_method": cash, "amount": "20000", "reason": "bank"}
+    refused = alice.post(f"/sessions/{sid}/cash-moves", drop)
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["available"] == "10168"
+    assert refused.json()["detail"] == "Cannot drop 20000: the drawer holds 10168 of Cash."
+    two_yen = close(alice, sid, count(shop["cash1"], denominations=[{"value": "2", "quantity": 1}]))
+    assert two_yen.json()["errors"][0]["msg"] == "2 is not a denomination of this payment method"
+
     # A count in yen with a fraction is refused; then counted by denomination.
     bad = close(alice, sid, count(shop["cash1"], "10168.5"))
     assert bad.status_code == 422

@@ -140,6 +140,7 @@ def _plan(
             approver_is_manager=manager,
             keep_nothing=session.rescue,
             take_expected=take_expected,
+            places=session.places,
         )
     except ClosingError as exc:
         raise Problem(exc.code, str(exc)) from None

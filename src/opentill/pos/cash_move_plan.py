@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from opentill.limits import MAX_AMOUNT, MAX_BALANCE
-from opentill.money import fmt
+from opentill.money import MONEY_PLACES, fmt
 
 DROP = "drop"
 DEPOSIT = "deposit"
@@ -119,12 +119,14 @@ def plan_cash_move(
     reason: str = "",
     max_amount: Decimal = MAX_AMOUNT,
     max_balance: Decimal = MAX_BALANCE,
+    places: int = MONEY_PLACES,
 ) -> CashMovePlan:
     """Decide a drop or deposit of ``amount`` in ``method`` (the drawer holds ``available``).
 
     ``destination`` names one of ``options``; empty, the first option is taken. A drop above
     ``available`` is refused (``insufficient_cash``), and so is a move that takes the drawer
-    beyond ``max_balance`` (a move back towards it is always allowed).
+    beyond ``max_balance`` (a move back towards it is always allowed). Amounts in messages
+    have ``places`` decimals, the currency's.
     """
     check_cash_move_request(kind, amount, max_amount=max_amount)
     gl_item_id = method.drop_gl_item_id if kind == DROP else method.deposit_gl_item_id
@@ -154,8 +156,9 @@ def plan_cash_move(
     if kind == DROP and amount > available:
         raise CashMoveRefused(
             "insufficient_cash",
-            f"Cannot drop {fmt(amount)}: the drawer holds {fmt(available)} of {method.name}.",
-            extra={"available": fmt(available)},
+            f"Cannot drop {fmt(amount, places)}: the drawer holds {fmt(available, places)} of "
+            f"{method.name}.",
+            extra={"available": fmt(available, places)},
         )
     sign = -1 if kind == DROP else 1
     after = available + sign * amount
@@ -164,15 +167,19 @@ def plan_cash_move(
     if abs(after) > max_balance and abs(after) > abs(available):
         raise CashMoveRefused(
             "validation_error",
-            f"Cannot {kind} {fmt(amount)}: {method.name} would then hold {fmt(after)}, "
-            f"beyond the limit of {fmt(max_balance)} a drawer may hold.",
+            f"Cannot {kind} {fmt(amount, places)}: {method.name} would then hold "
+            f"{fmt(after, places)}, beyond the limit of {fmt(max_balance, places)} a drawer "
+            "may hold.",
             errors=[
                 {
                     "loc": ["body", "amount"],
-                    "msg": f"the drawer may hold at most {fmt(max_balance)}",
+                    "msg": f"the drawer may hold at most {fmt(max_balance, places)}",
                 }
             ],
-            extra={"available": fmt(available), "max_balance": fmt(max_balance)},
+            extra={
+                "available": fmt(available, places),
+                "max_balance": fmt(max_balance, places),
+            },
         )
     preposition = "to" if kind == DROP else "from"
     comment = f"{session_name} {kind} {preposition} {chosen.name}" + (

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from opentill.money import ZERO, fmt
+from opentill.money import MONEY_PLACES, ZERO, fmt
 
 KEEP_NONE = "none"
 KEEP_ALL = "all"
@@ -90,9 +90,16 @@ class ClosingPlan:
 
 
 def cash_to_keep(
-    *, policy: str, counted: Decimal, fixed: Decimal, requested: Decimal | None, name: str = ""
+    *,
+    policy: str,
+    counted: Decimal,
+    fixed: Decimal,
+    requested: Decimal | None,
+    name: str = "",
+    places: int = MONEY_PLACES,
 ) -> Decimal:
-    """How much of ``counted`` stays in the drawer as the next session's float."""
+    """How much of ``counted`` stays in the drawer as the next session's float (amounts in
+    messages with ``places`` decimals, the currency's)."""
     if policy == KEEP_NONE:
         return ZERO
     if policy == KEEP_ALL:
@@ -108,13 +115,13 @@ def cash_to_keep(
         if keep > max(counted, ZERO):
             raise ClosingError(
                 "keep_exceeds_counted",
-                f"{name}: cannot keep {fmt(keep)}, only {fmt(counted)} was counted",
+                f"{name}: cannot keep {fmt(keep, places)}, only {fmt(counted, places)} was counted",
             )
         return keep
     raise ClosingError("validation_error", f"{name}: unknown cash-to-keep policy {policy!r}")
 
 
-def _keep_rule(m: MethodInput, keep_nothing: bool) -> str:
+def _keep_rule(m: MethodInput, keep_nothing: bool, places: int) -> str:
     """Why a method's cash to keep is not the cashier's to choose."""
     if keep_nothing:
         return "a rescue session keeps nothing"
@@ -123,7 +130,7 @@ def _keep_rule(m: MethodInput, keep_nothing: bool) -> str:
     rule = {
         KEEP_NONE: "the method keeps nothing",
         KEEP_ALL: "the method keeps everything counted",
-        KEEP_FIXED: f"the method keeps a fixed float of {fmt(m.keep_amount)}",
+        KEEP_FIXED: f"the method keeps a fixed float of {fmt(m.keep_amount, places)}",
     }.get(m.keep_policy, f"the method's policy is {m.keep_policy!r}")
     return rule
 
@@ -143,6 +150,7 @@ def plan_close(
     approver_is_manager: bool,
     keep_nothing: bool = False,
     take_expected: bool = False,
+    places: int = MONEY_PLACES,
 ) -> ClosingPlan:
     """Decide every figure of the close.
 
@@ -150,6 +158,7 @@ def plan_close(
     so they never change the float the next session expects. ``take_expected`` (force
     close, rescue close): a countable method without a count is taken as
     :func:`uncounted_amount` and marked ``not_counted``, instead of refusing the close.
+    ``places``: the decimals of the currency, for the amounts in messages and comments.
     """
     results: list[MethodResult] = []
     transactions: list[PlannedTransaction] = []
@@ -185,14 +194,15 @@ def plan_close(
                 fixed=m.keep_amount,
                 requested=m.keep_requested,
                 name=m.name,
+                places=places,
             )
         if not chosen and m.keep_requested is not None and m.keep_requested != keep:
             # The cashier asked for an amount the close would not use: say so, never drop
             # it (the same amount the policy gives is an echo, and welcome).
             raise ClosingError(
                 "keep_not_chosen",
-                f"{m.name}: cannot keep {fmt(m.keep_requested)}, "
-                f"{_keep_rule(m, keep_nothing)} ({fmt(keep)} here)",
+                f"{m.name}: cannot keep {fmt(m.keep_requested, places)}, "
+                f"{_keep_rule(m, keep_nothing, places)} ({fmt(keep, places)} here)",
             )
         transfer = counted - keep
         if abs(difference) > max_difference:
@@ -204,7 +214,8 @@ def plan_close(
                     kind="difference",
                     amount=difference,
                     gl_item_id=m.difference_gl_item_id,
-                    comment=f"{session_name} close: expected {fmt(m.expected)}, counted {fmt(counted)}",
+                    comment=f"{session_name} close: expected {fmt(m.expected, places)}, "
+                    f"counted {fmt(counted, places)}",
                     method_id=m.method_id,
                 )
             )

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from opentill.money import ZERO, fmt, quantize
+from opentill.money import MONEY_PLACES, ZERO, fmt, quantize
 
 
 class CountError(ValueError):
@@ -31,20 +31,25 @@ def denominations_total(rows: Iterable[DenominationRow]) -> Decimal:
     return quantize(sum((row.value * row.quantity for row in rows), ZERO))
 
 
-def resolve_counted(count: CountInput, *, allowed_values: Sequence[Decimal] = ()) -> Decimal:
+def resolve_counted(
+    count: CountInput, *, allowed_values: Sequence[Decimal] = (), places: int = MONEY_PLACES
+) -> Decimal:
     """The counted amount: the given total, or the sum of the denomination rows; both must
     agree when both are given. ``allowed_values`` (when not empty) are the method's coins and
-    notes."""
+    notes; ``places``: the currency's decimals, for the amounts in messages."""
     if allowed_values:
         allowed = set(allowed_values)
         for row in count.denominations:
             if row.value not in allowed:
-                raise CountError(f"{fmt(row.value)} is not a denomination of this payment method")
+                raise CountError(
+                    f"{fmt(row.value, places)} is not a denomination of this payment method"
+                )
     if count.denominations:
         summed = denominations_total(count.denominations)
         if count.counted is not None and count.counted != summed:
             raise CountError(
-                f"counted {fmt(count.counted)} differs from the denominations' sum {fmt(summed)}"
+                f"counted {fmt(count.counted, places)} differs from the denominations' sum "
+                f"{fmt(summed, places)}"
             )
         return summed
     if count.counted is None:

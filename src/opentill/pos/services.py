@@ -242,7 +242,7 @@ def counts_match(
             continue
         try:
             amount = resolve_counted(
-                count, allowed_values=[d.value for d in method.denominations.all()]
+                count, allowed_values=[d.value for d in method.denominations.all()], places=places
             )
         except CountError as exc:
             errors.append({"loc": loc, "msg": str(exc)})
@@ -477,6 +477,7 @@ def cash_move_create(
                 available=session_expected_amounts(session=session)[method.pk],
                 session_name=session.name,
                 reason=reason,
+                places=session.places,
             )
         except CashMoveRefused as refused:
             raise _refusal(refused) from None
