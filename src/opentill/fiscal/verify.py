@@ -159,7 +159,9 @@ def verify(
             reason = _check_z(data, sales.get(row.session_id, []), last_z)
         if reason is not None:
             # The kind it was signed as, when its signature holds (its column may lie).
-            kind = data["kind"] if data is not None and isinstance(data.get("kind"), str) else row.kind
+            kind = (
+                data["kind"] if data is not None and isinstance(data.get("kind"), str) else row.kind
+            )
             result.first_broken = Broken(row.sequence, kind, reason)
             result.keys = used
             return result

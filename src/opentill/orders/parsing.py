@@ -443,7 +443,9 @@ def parse_order(payload: Any, *, index: int = 0, places: int = MONEY_PLACES) -> 
     if payload.get("number") is not None:
         number = _id(payload["number"], ["number"], errors) or None
         if number is not None and state == "draft":
-            errors.add(["number"], "a draft order (pending ticket) has no number: it is numbered when paid")
+            errors.add(
+                ["number"], "a draft order (pending ticket) has no number: it is numbered when paid"
+            )
 
     lines = _lines(payload, errors)
     payments = _payments(payload, state, errors)
