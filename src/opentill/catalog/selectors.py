@@ -42,6 +42,14 @@ def fiscal_positions(
     ids = {pk for pk in offered if pk is not None}
     ids |= set(customers.values_list("fiscal_position_id", flat=True))
     positions = FiscalPosition.objects.filter(company_id=company_id, pk__in=ids).order_by("name")
+    maps = position_tax_maps(position_ids=ids)
+    return [(fp, maps[fp.pk]) for fp in positions]
+
+
+def position_tax_maps(*, position_ids: Iterable[int]) -> dict[int, dict[int, list[int]]]:
+    """Each position's tax mappings: source tax id → the ids that replace it (an empty
+    list exempts it), in the order they were entered; one query."""
+    ids = set(position_ids)
     maps: dict[int, dict[int, list[int]]] = {pk: {} for pk in ids}
     for position_id, src, dest in (
         FiscalPositionTax.objects.filter(position_id__in=ids)
@@ -51,7 +59,7 @@ def fiscal_positions(
         targets = maps[position_id].setdefault(src, [])
         if dest is not None:
             targets.append(dest)
-    return [(fp, maps[fp.pk]) for fp in positions]
+    return maps
 
 
 def customers_for_company(*, company_id: int) -> QuerySet[Customer]:

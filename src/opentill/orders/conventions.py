@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from opentill.catalog.models import FiscalPositionAccount, FiscalPositionTax, Tax
+from opentill.catalog.models import FiscalPositionAccount, Tax
+from opentill.catalog.selectors import position_tax_maps
 from opentill.orders.pricing import Conventions, FiscalMap, TaxSpec
 from opentill.stores.models import Company
 
@@ -38,14 +39,8 @@ def tax_spec(tax: Tax) -> TaxSpec:
 def fiscal_maps(position_ids: Iterable[int]) -> dict[int, FiscalMap]:
     """The fiscal positions as pricing takes them, by id (two queries)."""
     ids = set(position_ids)
-    taxes: dict[int, dict[int, list[int]]] = {pk: {} for pk in ids}
+    taxes = position_tax_maps(position_ids=ids)
     accounts: dict[int, dict[int, int]] = {pk: {} for pk in ids}
-    for position_id, src, dest in FiscalPositionTax.objects.filter(position_id__in=ids).values_list(
-        "position_id", "tax_src_id", "tax_dest_id"
-    ):
-        targets = taxes[position_id].setdefault(src, [])
-        if dest is not None:
-            targets.append(dest)
     for position_id, src, dest in FiscalPositionAccount.objects.filter(
         position_id__in=ids
     ).values_list("position_id", "account_src_id", "account_dest_id"):
