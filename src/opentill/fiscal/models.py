@@ -37,6 +37,16 @@ class FiscalRecord(models.Model):
         FORCE_CLOSE = "force_close", "Force close"
         RESCUE = "rescue", "Orders stored in a rescue session"
         KEY_ROTATION = "key_rotation", "Key rotation"
+        DAY_CLOSE = "day_close", "Daily close"
+        MONTH_CLOSE = "month_close", "Monthly close"
+        YEAR_CLOSE = "year_close", "Yearly close"
+        ARCHIVE = "archive", "Archive of a closed period"
+        TRAINING = "training", "Training ticket (not a sale)"
+        REPRINT = "reprint", "Reprint of a receipt or report"
+        APPROVAL = "approval", "Manager approval of a difference"
+        SETTINGS = "settings", "Change of taxes, prices or fiscal settings"
+        VERSION = "version", "Software version change"
+        DEVICE = "device", "Fiscal device event"
 
     profile = models.ForeignKey("pos.PosProfile", on_delete=models.PROTECT, related_name="+")
     sequence = models.PositiveBigIntegerField(help_text="1, 2, 3… per till, without gaps")
