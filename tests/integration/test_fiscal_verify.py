@@ -105,7 +105,33 @@ def tamper(pk: int, field: str, journal: dict[str, Any]) -> int:
 FIELDS = ("data", "previous", "signature", "key_id", "kind", "sequence", "created_at", "session")
 
 
-@pytest.mark.parametrize("kind", FiscalRecord.Kind.values)
+# Kinds no code writes yet (issue #13 is landing in steps): their test is a strict xfail, so
+# it fails as soon as ``build_journal`` writes such a record: remove the kind from here then.
+UNWRITTEN = {
+    "day_close",
+    "month_close",
+    "year_close",
+    "archive",
+    "training",
+    "reprint",
+    "approval",
+    "settings",
+    "version",
+    "device",
+}
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(
+            kind, marks=pytest.mark.xfail(strict=True, reason="no writer yet, see UNWRITTEN")
+        )
+        if kind in UNWRITTEN
+        else kind
+        for kind in FiscalRecord.Kind.values
+    ],
+)
 def test_one_changed_byte_in_any_field_breaks_exactly_that_record(journal, kind):
     assert verify_till1().ok
     pk = journal["first_of"][kind]
