@@ -94,3 +94,11 @@ class FiscalHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile_id} at {self.sequence}"
+
+
+# The fiscal-device boundary's tables (issue #13 item 8) have a module of their own.
+from opentill.fiscal.devices.models import (  # noqa: E402, F401
+    DeviceTransaction,
+    FiscalDevice,
+    TillDevice,
+)
