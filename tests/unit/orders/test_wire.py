@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from opentill.common.problems import Problem
 from opentill.orders.parsing import OrderContentError, parse_order, shape_errors
 from opentill.orders.wire import OrderWire
-from tests.unit.test_parsing import UUID, ticket
+from tests.unit.orders.test_parsing import UUID, ticket
 
 
 def without(field: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from opentill.common.problems import CODES, STATUS_BY_CODE, TITLES, Problem, problem_document
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SOURCE = ROOT / "src" / "opentill"
 # A code given as the first argument of whatever builds a problem or a refusal.
 RAISED = re.compile(
