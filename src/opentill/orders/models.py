@@ -85,7 +85,11 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["session", "state"], name="order_session_state")]
+        indexes = [
+            models.Index(fields=["session", "state"], name="order_session_state"),
+            # A period's orders (dashboard, exports) without reading the years before it.
+            models.Index(fields=["created_at"], name="order_created_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(difference=0) | models.Q(difference_account__isnull=False),
