@@ -79,9 +79,27 @@ def test_baseline_writes_the_same_rows(bench_run: tuple[dict, str]) -> None:
     )
 
 
+def test_close_baseline_in_the_same_run(bench_run: tuple[dict, str]) -> None:
+    figures, _ = bench_run
+    assert figures["close_baseline_seconds"] > 0
+    # Every payment's transaction and the cash moves' are cleared into a reconciliation.
+    assert figures["close_baseline_cleared"] >= ORDERS + figures["cash_moves"]
+    assert figures["close_ratio"] == pytest.approx(
+        figures["close_seconds"] / figures["close_baseline_seconds"], rel=0.05
+    )
+
+
 def test_the_table_is_printed(bench_run: tuple[dict, str]) -> None:
     _, stdout = bench_run
-    for label in ("ingest", "close", "journal", "server memory", "baseline", "ratio"):
+    for label in (
+        "ingest",
+        "close",
+        "journal",
+        "server memory",
+        "baseline",
+        "ratio",
+        "close ratio",
+    ):
         assert any(line.startswith(label) for line in stdout.splitlines()), label
     assert f"{ORDERS} created, 0 rejected" in stdout
 

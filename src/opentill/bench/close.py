@@ -19,6 +19,7 @@ class CloseResult:
     journal_entries: int
     journal_lines: int
     journal_balanced: bool
+    countable: int  # payment methods counted at the close
 
 
 def close_session(api: Api, session_id: int) -> CloseResult:
@@ -48,4 +49,5 @@ def close_session(api: Api, session_id: int) -> CloseResult:
         journal_entries=len(entries),
         journal_lines=len(lines),
         journal_balanced=debit == credit,
+        countable=len(counts),
     )

@@ -15,6 +15,7 @@ from typing import Any
 from opentill.bench.baseline import baseline, baseline_rows
 from opentill.bench.client import Api, login
 from opentill.bench.close import CloseResult, close_session
+from opentill.bench.close_baseline import close_baseline
 from opentill.bench.database import Database, postgres_database, sqlite_database
 from opentill.bench.errors import BenchError
 from opentill.bench.ingest import IngestResult, ingest, plan_work
@@ -121,7 +122,15 @@ def run(args: argparse.Namespace) -> int:
             measured.shop, measured.orders, args.batch, measured.shop.session_id
         )
         base = baseline(database, batches)
-        result = figures(args, database, measured.ingested, measured.closed, measured.memory, base)
+        close_base = close_baseline(
+            database,
+            session_id=measured.shop.session_id,
+            journal_lines=measured.closed.journal_lines,
+            methods=measured.closed.countable,
+        )
+        result = figures(
+            args, database, measured.ingested, measured.closed, measured.memory, base, close_base
+        )
         table = render(result, database.label)
     except BenchError as exc:
         print(f"opentill bench: {exc}", file=sys.stderr)

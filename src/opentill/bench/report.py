@@ -8,11 +8,13 @@ from typing import Any
 
 from opentill.bench.baseline import BaselineResult
 from opentill.bench.close import CloseResult
+from opentill.bench.close_baseline import CloseBaselineResult
 from opentill.bench.database import Database
 from opentill.bench.ingest import IngestResult
 from opentill.bench.server import MemorySampler
 
 TARGET_CLOSE_SECONDS = 3
+TARGET_CLOSE_RATIO = 3  # the close within 3× its plain-SQL baseline
 TARGET_ORDERS_PER_SECOND = 2000
 
 
@@ -23,6 +25,7 @@ def figures(
     closed: CloseResult,
     memory: MemorySampler,
     base: BaselineResult,
+    close_base: CloseBaselineResult,
 ) -> dict[str, Any]:
     """Every measured figure, as JSON-ready values (seconds and rates rounded for reading)."""
     orders_per_s = args.orders / ingested.seconds if ingested.seconds else 0
@@ -57,6 +60,10 @@ def figures(
         "baseline_rows": base.rows,
         "baseline_rows_per_s": round(base.rows / base.seconds, 1) if base.seconds else 0,
         "ratio": round(orders_per_s / base_orders_per_s, 4) if base_orders_per_s else 0,
+        "close_baseline_seconds": round(close_base.seconds, 4),
+        "close_baseline_cleared": close_base.transactions_cleared,
+        # How many times the close's plain-SQL baseline the close takes (lower is better).
+        "close_ratio": round(closed.seconds / close_base.seconds, 2) if close_base.seconds else 0,
     }
 
 
@@ -117,6 +124,17 @@ def render(result: dict[str, Any], label: str) -> str:
             "",
         ),
         ("ratio", f"ingest / baseline = {r['ratio']:.3f}", ""),
+        (
+            "close baseline",
+            f"{r['close_baseline_seconds']:.3f} s (the close's reads and writes in plain SQL, "
+            f"{r['close_baseline_cleared']:,} transactions cleared)",
+            "",
+        ),
+        (
+            "close ratio",
+            f"close / close baseline = {r['close_ratio']:.2f}",
+            f"≤ {TARGET_CLOSE_RATIO}: {_target(r['close_ratio'] <= TARGET_CLOSE_RATIO)}",
+        ),
     ]
     width = max(len(name) for name, _, _ in rows)
     value_width = max(len(value) for _, value, target in rows if target)
