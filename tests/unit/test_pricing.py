@@ -667,3 +667,82 @@ def test_a_position_keeps_the_net_price_of_an_included_tax(price, src, dest):
     # A position that does not map the line's tax leaves it as it was.
     untouched = map_line(LineInput(D("1"), price, D("0"), (known[2],)), position, known, 2)
     assert untouched == LineInput(D("1"), price, D("0"), (known[2],))
+
+
+# --- the integer fast path gives the exact path's figures ------------------------------------
+
+percent_specs = st.builds(
+    lambda pk, rate, included, seq: TaxSpec(id=pk, rate=rate, price_include=included, sequence=seq),
+    st.integers(min_value=1, max_value=8),
+    st.one_of(
+        st.sampled_from([D("0"), D("5.5"), D("6"), D("9"), D("12"), D("21"), D("25.5")]),
+        st.integers(min_value=0, max_value=1_000_000).map(lambda n: D(n).scaleb(-4)),
+    ),
+    st.booleans(),
+    st.integers(min_value=0, max_value=3),
+)
+
+
+def _same(fast: OrderPrice, exact: OrderPrice) -> None:
+    """Equal figures with equal representations (the exponent of every Decimal too)."""
+    assert repr(fast) == repr(exact)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    data=st.data(),
+    taxes=st.lists(percent_specs, min_size=1, max_size=4),
+    places=st.sampled_from([0, 2, 3]),
+    discount_rounding=st.sampled_from(["discount", "line"]),
+)
+def test_the_fast_path_prices_percent_taxes_as_the_exact_path(
+    data, taxes, places, discount_rounding
+):
+    # Prices in the currency's decimals; several percent taxes per line, included or not.
+    unit_prices = st.integers(min_value=0, max_value=99_999_999).map(lambda n: D(n).scaleb(-places))
+    unique = tuple({t.id: t for t in taxes}.values())
+    lines = data.draw(
+        st.lists(
+            st.builds(
+                lambda q, p, d, n: LineInput(q, p, d, unique[:n]),
+                quantities,
+                unit_prices,
+                discounts,
+                st.integers(min_value=0, max_value=len(unique)),
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    conv = Conventions(discount_rounding=discount_rounding, places=places)
+    cash_after = data.draw(st.sampled_from([None, D("0")]))
+    _same(
+        price_order(lines, conventions=conv, cash_after=cash_after),
+        price_order(lines, conventions=conv, cash_after=cash_after, fast=False),
+    )
+
+
+@settings(max_examples=1000, deadline=None)
+@given(data=st.data(), taxes=st.lists(tax_specs, min_size=1, max_size=4), conv=conventions_strategy)
+def test_the_fast_path_leaves_every_other_tax_model_to_the_exact_path(data, taxes, conv):
+    # Fixed taxes, taxes in each other's base, global rounding: whatever the mix, the
+    # default pricing gives what the exact path gives.
+    lines = data.draw(st.lists(_line_with(taxes), min_size=1, max_size=8))
+    cash_after = data.draw(st.sampled_from([None, D("0.00"), D("1.37")]))
+    _same(
+        price_order(lines, conventions=conv, cash_after=cash_after),
+        price_order(lines, conventions=conv, cash_after=cash_after, fast=False),
+    )
+
+
+def test_the_fast_path_rounds_an_exact_half_cent_up():
+    # 12.35 with 9 % and 5 % included: the 9 % tax is 12.35 × 9 / 114 = 0.975 exactly, a
+    # half cent, up to 0.98 (the case that made pricing exact; tests/cases/pricing.json).
+    # The 5 % tax is 12.35 × 5 / 114 = 0.54166… → 0.54; net 12.35 − 0.98 − 0.54 = 10.83.
+    taxes = (TaxSpec(1, rate=D("9")), TaxSpec(2, rate=D("5")))
+    price = price_order([LineInput(D("1"), D("12.35"), D("0"), taxes)])
+    assert [t.amount for t in price.lines[0].taxes] == [D("0.98"), D("0.54")]
+    assert price.lines[0].net == D("10.83")
+    # A refund mirrors it: half away from zero.
+    refund = price_order([LineInput(D("-1"), D("12.35"), D("0"), taxes)])
+    assert [t.amount for t in refund.lines[0].taxes] == [D("-0.98"), D("-0.54")]

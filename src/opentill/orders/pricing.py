@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
+from math import lcm
 
 from opentill.money import MONEY_PLACES, ZERO, quantize
 
@@ -147,6 +148,12 @@ class FiscalMap:
 def ordered(taxes: Iterable[TaxSpec]) -> tuple[TaxSpec, ...]:
     """Taxes in the order they apply: by sequence, then id."""
     return tuple(sorted(taxes, key=lambda t: (t.sequence, t.id)))
+
+
+@lru_cache(maxsize=1024)
+def _ordered(taxes: tuple[TaxSpec, ...]) -> tuple[TaxSpec, ...]:
+    """:func:`ordered` of a line's taxes, once per set of taxes."""
+    return ordered(taxes)
 
 
 def map_taxes(
@@ -262,6 +269,40 @@ def _net_and_taxes(
     return net, [ta * net + tb for ta, tb in coefficients]
 
 
+@lru_cache(maxsize=1024)
+def _percent_plan(taxes: tuple[TaxSpec, ...]) -> tuple[int, tuple[int, ...]] | None:
+    """The integer plan of a line whose taxes are all percent taxes outside each other's
+    base (the usual case), or ``None``: each tax amount is ``gross × r / (100 + R)`` (``R``
+    the included rates together), so with every rate scaled to a common integer ``rᵢ·s``
+    the amounts are ``gross × ints[i] / denominator``, exactly."""
+    if not taxes or not all(t.kind == "percent" and not t.include_base_amount for t in taxes):
+        return None
+    ratios = [t.rate.as_integer_ratio() for t in taxes]
+    scale = lcm(*(d for _, d in ratios))
+    ints = tuple(n * (scale // d) for n, d in ratios)
+    denominator = 100 * scale + sum(i for i, t in zip(ints, taxes, strict=True) if t.price_include)
+    if denominator <= 0:  # no net base: the exact path says why (division by zero)
+        return None
+    return denominator, ints
+
+
+def _percent_taxes(gross: Decimal, plan: tuple[int, tuple[int, ...]], places: int) -> list[Decimal]:
+    """Each tax of a line priced by :func:`_percent_plan`, rounded half away from zero to
+    ``places``: integers only, the same figures as :func:`_round` of the exact rationals
+    (``(2·|n| + d) // (2·d)`` is the rounding of ``n/d`` whatever the fraction's terms)."""
+    denominator, ints = plan
+    numerator, den = gross.as_integer_ratio()
+    d = den * denominator
+    twice = 2 * d
+    numerator *= 10**places
+    out = []
+    for rate in ints:
+        n = numerator * rate
+        units = (2 * n + d) // twice if n >= 0 else -((d - 2 * n) // twice)
+        out.append(Decimal(units).scaleb(-places))
+    return out
+
+
 def allocate(
     target: Decimal, raw: Sequence[Fraction | Decimal], places: int = MONEY_PLACES
 ) -> list[Decimal]:
@@ -342,21 +383,28 @@ def price_order(
     *,
     conventions: Conventions = Conventions(),
     cash_after: Decimal | None = None,
+    fast: bool = True,
 ) -> OrderPrice:
     """Price an order under the company's conventions.
 
     ``cash_after``: when cash pays (part of) the order, what the other methods pay (``ZERO``
-    when cash pays all of it); ``None`` when no cash is involved.
+    when cash pays all of it); ``None`` when no cash is involved. ``fast`` (the default):
+    lines whose taxes are all percent taxes outside each other's base, rounded per line, are
+    priced in integers (:func:`_percent_taxes`) — the same figures as the exact rationals,
+    which ``fast=False`` uses for every line (the tests compare both).
     """
     places = conventions.places
     zero = quantize(ZERO, places)
     lines = [
-        LineInput(x.quantity, x.unit_price, x.discount_percent, ordered(x.taxes)) for x in lines
+        LineInput(x.quantity, x.unit_price, x.discount_percent, _ordered(tuple(x.taxes)))
+        for x in lines
     ]
+    per_line = fast and conventions.tax_rounding == "per_line"
     raws: list[list[tuple[int, Fraction]]] = []
+    quick: dict[int, list[Decimal]] = {}  # line index → its rounded taxes (the fast path)
     afters: list[Decimal] = []
     head: list[tuple[Decimal, Decimal]] = []
-    for line in lines:
+    for index, line in enumerate(lines):
         amount = quantize(line.quantity * line.unit_price, places)
         discount, after = discount_line(
             amount,
@@ -366,12 +414,19 @@ def price_order(
             convention=conventions.discount_rounding,
             places=places,
         )
-        _, raw_amounts = _net_and_taxes(after, line.quantity, line.taxes)
         head.append((amount, discount))
         afters.append(after)
+        plan = _percent_plan(line.taxes) if per_line else None
+        if plan is not None:
+            quick[index] = _percent_taxes(after, plan, places)
+            raws.append([])
+            continue
+        _, raw_amounts = _net_and_taxes(after, line.quantity, line.taxes)
         raws.append([(t.id, a) for t, a in zip(line.taxes, raw_amounts, strict=True)])
     refund = [line.quantity < 0 for line in lines]
     rounded = round_taxes(raws, refund, convention=conventions.tax_rounding, places=places)
+    for index, taxes in quick.items():
+        rounded[index] = taxes
 
     priced: list[LinePrice] = []
     for line, (amount, discount), after, taxes in zip(lines, head, afters, rounded, strict=True):
