@@ -138,11 +138,11 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "fiscal.FiscalHead",
         "a till's fiscal head only moves forward",
-        changeable=("sequence", "signature"),
+        changeable=("sequence", "signature", "totals"),
         change_allowed="NEW.sequence > OLD.sequence",
-        why_changeable="each append moves the till's head to its new last record; the head "
-        "is the row appends lock, and never going back lets the verifier find records "
-        "taken off the end of a journal",
+        why_changeable="each append moves the till's head to its new last record and adds "
+        "its records to the running grand totals; the head is the row appends lock, and "
+        "never going back lets the verifier find records taken off the end of a journal",
     ),
 )
 

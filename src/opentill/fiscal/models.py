@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from opentill.fiscal.totals import EMPTY_HEAD
+
 
 class FiscalKey(models.Model):
     """A public key that signed records (the private key is a file, never in the database)."""
@@ -84,13 +86,20 @@ class FiscalHead(models.Model):
     """A till's last sequence and signature: the row an append locks (so two appends to one
     till take turns on SQLite and PostgreSQL alike), and the end the verifier checks the
     journal against (records removed from the end are found). The one fiscal row that
-    changes, and only forward (``common.protection``)."""
+    changes, and only forward (``common.protection``). It keeps the till's grand totals
+    running (``fiscal.totals.Running``), so a Z reads them in O(1); the verifier checks them
+    against the records."""
 
     profile = models.OneToOneField(
         "pos.PosProfile", on_delete=models.PROTECT, primary_key=True, related_name="+"
     )
     sequence = models.PositiveBigIntegerField(default=0)
     signature = models.CharField(max_length=100, blank=True)
+    totals = models.TextField(
+        default=EMPTY_HEAD,
+        help_text="Canonical JSON: the period totals of each session not closed by a Z yet "
+        "and the perpetual totals of the last Z",
+    )
 
     def __str__(self) -> str:
         return f"{self.profile_id} at {self.sequence}"

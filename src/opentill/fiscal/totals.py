@@ -9,15 +9,23 @@ in the shape :func:`period` returns: sales and refunds apart, their **real** val
 (sales + refunds, refunds being negative) and their **absolute** value (sales − refunds),
 overall and per tax, with the count of tickets and refunds. Every figure is a sum, so the
 perpetual of the n-th Z is the sum of the periods of the n Z records of the till.
+
+A till's **head** keeps these totals running (:class:`Running`, stored as :func:`head_text`):
+the period totals of each session with ticket or refund records not closed by a Z yet
+(``"open"``, by session id) and the perpetual totals of its last Z (``"perpetual"``). Each
+append adds its records there, so a Z reads its totals in O(1) instead of reading its
+session's records back; :func:`head_of` recomputes the same from the records (the verifier
+checks a head against it).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from opentill.fiscal.canonical import amount
+from opentill.fiscal.canonical import amount, dumps
 
 SALE_KINDS = ("ticket", "refund")
 _SIDE = ("net", "tax", "total")
@@ -136,3 +144,82 @@ def perpetual(
         sums.add_totals(previous)
     sums.add_totals(this_period)
     return sums.render(places)
+
+
+# --- the head's running totals ----------------------------------------------------------------
+
+
+def head_text(head: dict[str, Any]) -> str:
+    """A head's totals as stored: canonical JSON ``{"open": {session id: period},
+    "perpetual": totals or null}``."""
+    return dumps(head)
+
+
+EMPTY_HEAD = head_text({"open": {}, "perpetual": None})
+
+
+class Running:
+    """A till's head totals while records are appended: the open sessions' period totals
+    (added to in place, rendered once at the end) and the perpetual of its last Z."""
+
+    def __init__(self, text: str, places: int) -> None:
+        head = json.loads(text or EMPTY_HEAD)
+        self.places = places
+        self.perpetual: dict[str, Any] | None = head.get("perpetual")
+        self._open: dict[str, dict[str, Any]] = dict(head.get("open") or {})
+        self._sums: dict[str, _Sums] = {}
+        self.changed = False
+
+    def _sums_of(self, session_id: int | None) -> _Sums:
+        key = str(session_id)
+        sums = self._sums.get(key)
+        if sums is None:
+            sums = self._sums[key] = _Sums()
+            earlier = self._open.pop(key, None)
+            if earlier is not None:
+                sums.add_totals(earlier)
+        return sums
+
+    def add(self, kind: str, session_id: int | None, data: dict[str, Any]) -> None:
+        """An appended record: a ticket or refund adds to its session's period; a Z closes
+        its session's period and its perpetual becomes the till's."""
+        if kind in SALE_KINDS:
+            self._sums_of(session_id).add_record(kind, data)
+            self.changed = True
+        elif kind == "z":
+            key = str(session_id)
+            self._sums.pop(key, None)
+            self._open.pop(key, None)
+            self.perpetual = data["perpetual"]
+            self.changed = True
+
+    def period(self, session_id: int | None) -> dict[str, Any]:
+        """The period totals of a session so far (its Z's ``period``)."""
+        key = str(session_id)
+        if key in self._sums:
+            return self._sums[key].render(self.places)
+        earlier = self._open.get(key)
+        if earlier is not None:
+            return earlier
+        return _Sums().render(self.places)
+
+    def head(self) -> dict[str, Any]:
+        """The head's totals now."""
+        open_ = dict(self._open)
+        for key, sums in self._sums.items():
+            open_[key] = sums.render(self.places)
+        return {"open": open_, "perpetual": self.perpetual}
+
+    def text(self) -> str:
+        return head_text(self.head())
+
+
+def head_of(
+    records: Iterable[tuple[str, int | None, dict[str, Any]]], places: int
+) -> dict[str, Any]:
+    """A head's totals recomputed from a till's records ((kind, session id, data) in sequence
+    order, from its first record)."""
+    running = Running(EMPTY_HEAD, places)
+    for kind, session_id, data in records:
+        running.add(kind, session_id, data)
+    return running.head()
