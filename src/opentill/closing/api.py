@@ -24,6 +24,7 @@ from opentill.closing.schemas import (
     JournalEntryOut,
     OpenIn,
     PartialCloseIn,
+    SessionCreateIn,
     SessionOut,
     SessionPage,
     ValidateIn,
@@ -74,9 +75,14 @@ def _approval_doc(action: str) -> dict[str, Any]:
     response={201: SessionOut, **problems(403, 404, 409, 422)},
     operation_id="opentill_pos_api_session_create",
 )
-def session_create(request: HttpRequest, profile_id: int) -> Status:
+def session_create(
+    request: HttpRequest, profile_id: int, body: SessionCreateIn | None = None
+) -> Status:
+    """Start a session; ``training``: a training session (its tickets are not sales)."""
     profile = profile_for_use(profile_id, request.user)
-    session = services.session_create(profile=profile, user=request.user)
+    session = services.session_create(
+        profile=profile, user=request.user, training=bool(body and body.training)
+    )
     return Status(201, session_out(session, request.user))
 
 

@@ -102,6 +102,7 @@ def sessions_out(sessions: list[Session], viewer: Any) -> list[dict[str, Any]]:
                 "user_id": s.user_id,
                 "state": s.state,
                 "rescue": s.rescue,
+                "training": s.training,
                 "opened_at": s.opened_at,
                 "closed_at": s.closed_at,
                 "opening": openings.get(s.pk, []),

@@ -21,6 +21,14 @@ class OpeningCountIn(Schema):
     denominations: list[DenominationIn] | None = None
 
 
+class SessionCreateIn(Schema):
+    training: bool = Field(
+        False,
+        description="a training session: its tickets are marked TRAINING, are not sales and "
+        "count in no total; its close books nothing (docs/fiscal.md)",
+    )
+
+
 class OpenIn(Schema):
     counts: list[OpeningCountIn] = []
     notes: MultilineText = Field("", max_length=2000)
@@ -71,6 +79,9 @@ class SessionOut(Schema):
     user_id: int
     state: str
     rescue: bool
+    training: bool = Field(
+        False, description="training mode: its tickets are not sales and count in no total"
+    )
     opened_at: datetime | None
     closed_at: datetime | None
     opening: list[OpeningOut]

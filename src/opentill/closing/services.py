@@ -208,7 +208,14 @@ def _audit(
 
 
 def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
-    """Book the plan: transactions, reconciliations, invoices, journal entry, stock, state."""
+    """Book the plan: transactions, reconciliations, invoices, journal entry, stock, state.
+    A training session books nothing: only its state (and its Z in the fiscal journal)."""
+    if not session.training:
+        _book(session, plan)
+    _closed(session, user)
+
+
+def _book(session: Session, plan: ClosingPlan) -> None:
     FinancialTransaction.objects.bulk_create(
         FinancialTransaction(
             account_id=t.account_id,
@@ -288,6 +295,8 @@ def _post(session: Session, plan: ClosingPlan, user: Any) -> None:
             if quantity
         )
 
+
+def _closed(session: Session, user: Any) -> None:
     session.state = Session.State.CLOSED
     session.closed_at = timezone.now()
     session.closed_by = user

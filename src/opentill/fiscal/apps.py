@@ -18,3 +18,7 @@ class FiscalConfig(AppConfig):
         session_close_booked.connect(
             services.on_session_close_booked, dispatch_uid="fiscal-session-close-booked"
         )
+        # Technical events (fiscal/events.py): approvals, settings changes, the version.
+        from opentill.fiscal.events import connect_receivers
+
+        connect_receivers()

@@ -150,3 +150,37 @@ def _net_tax_total(sums: list[Decimal], places: int) -> dict[str, str]:
 
 def _base_tax(sums: list[Decimal], places: int) -> dict[str, str]:
     return {"base": amount(sums[0], places), "tax": amount(sums[1], places)}
+
+
+# --- technical events (fiscal/events.py) -------------------------------------------------------
+
+
+def reprint(
+    *, what: str, reference: str, medium: str, by: str, order: str | None, number: str | None
+) -> dict[str, Any]:
+    """A receipt or a report asked for again: which (``what``, ``reference``), how
+    (``medium``: screen, print, pdf, html, text, escpos), by whom."""
+    return {
+        "what": what,
+        "reference": reference,
+        "medium": medium,
+        "by": by,
+        "order": order,
+        "number": number,
+    }
+
+
+def approval(*, session_name: str, action: str, approver: str, why: str) -> dict[str, Any]:
+    """A manager's approval of an opening or closing difference beyond the maximum."""
+    return {"session_name": session_name, "action": action, "approver": approver, "why": why}
+
+
+def settings_change(*, change: str, subject: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """A change of prices, taxes or fiscal settings: ``changes`` maps each changed field to
+    ``{"from", "to"}`` (amounts and rates as strings)."""
+    return {"change": change, "subject": subject, "changes": changes}
+
+
+def version(*, version: str, previous: str | None) -> dict[str, Any]:
+    """The software version now running, and the one the till's journal recorded before."""
+    return {"version": version, "previous": previous}

@@ -133,8 +133,9 @@ def till_journal(
 def on_orders_synced(
     sender: Any, *, orders: Sequence[StoredOrder], session: Session, **kwargs: Any
 ) -> None:
-    """A ``ticket`` or ``refund`` record per sold order (pending tickets are recorded when
-    voided); a ``rescue`` record first when the orders went to a rescue session."""
+    """A ``ticket`` or ``refund`` record per sold order (``training`` in a training session:
+    chained, in no grand total; pending tickets are recorded when voided); a ``rescue``
+    record first when the orders went to a rescue session."""
     sold = [o for o in orders if o.state in SOLD_STATES]
     if not sold and not (session.rescue and orders):
         return
@@ -147,7 +148,7 @@ def on_orders_synced(
             )
         for order in sold:
             journal.append(
-                facts.sale_kind(order),
+                "training" if session.training else facts.sale_kind(order),
                 session.pk,
                 facts.sale(order, session_name=session.name, places=journal.places),
             )

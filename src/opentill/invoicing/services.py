@@ -64,7 +64,10 @@ def _walk_in(session: Session) -> int:
 
 
 def invoices_for_orders(*, orders: Sequence[StoredOrder], session: Session) -> list[Invoice]:
-    """An individual invoice (or credit note) for each synced order asking for one."""
+    """An individual invoice (or credit note) for each synced order asking for one (none in
+    a training session: its tickets are not sales)."""
+    if session.training:
+        return []
     walk_in: int | None = None
     wanted = []
     for order in orders:

@@ -23,8 +23,8 @@ def orders_after_sync(*, orders: Sequence[StoredOrder], session: Session) -> Non
     that ask for one), then a journal entry per sold order when the profile posts in real
     time."""
     orders_synced.send(sender=StoredOrder, orders=orders, session=session)
-    if session.profile.posting_mode != PosProfile.PostingMode.PER_ORDER:
-        return
+    if session.training or session.profile.posting_mode != PosProfile.PostingMode.PER_ORDER:
+        return  # a training session books nothing
     company = session.profile.store.company
     for order in orders:
         if order.state not in SOLD:

@@ -155,9 +155,10 @@ def orders_insert(
     )
     # Payments raise (refunds lower) their method's financial account: one transaction per
     # method and batch keeps expected amounts a SUM over few rows, whatever the volume.
+    # A training session's tickets move no cash and no stock (docs/fiscal.md, training mode).
     per_account: dict[int, Decimal] = {}
     count: dict[int, int] = {}
-    for o in orders:
+    for o in orders if not session.training else ():
         for p in o.payments:
             per_account[p.account_id] = per_account.get(p.account_id, ZERO) + p.amount
             count[p.account_id] = count.get(p.account_id, 0) + 1
@@ -176,7 +177,7 @@ def orders_insert(
             for account_id, amount in per_account.items()
         ],
     )
-    if session.profile.stock_mode == PosProfile.StockMode.REAL_TIME:
+    if session.profile.stock_mode == PosProfile.StockMode.REAL_TIME and not session.training:
         moved: dict[int, Decimal] = {}
         for o in orders:
             if o.state != Order.State.PAID:

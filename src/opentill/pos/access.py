@@ -20,6 +20,7 @@ from opentill.common.problems import Problem
 from opentill.identity.approvals import approval_consume
 from opentill.identity.roles import is_accountant, is_cashier, is_manager
 from opentill.pos.models import PosProfile, Session
+from opentill.pos.signals import difference_approved
 from opentill.stores.access import managed_store_ids
 
 #: The permissions of the privileged session actions (pos.models.Session.Meta).
@@ -134,6 +135,9 @@ def approval_check(session: Session, *, token: str | None, action: str, why: str
             f"{why}: {approver.get_username()} is not a manager of {session.profile.store.name}.",
             extra=extra,
         )
+    difference_approved.send(
+        sender=Session, session=session, action=action, approver=approver, why=why
+    )
     return approver
 
 

@@ -289,6 +289,11 @@ class Session(models.Model):
     name = models.CharField(max_length=60, unique=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.NEW)
     rescue = models.BooleanField(default=False)
+    training = models.BooleanField(
+        default=False,
+        help_text="Training mode: its tickets are not sales (TRAINING on every receipt), left "
+        "out of every total, report and export, and its close books nothing",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closing_started_at = models.DateTimeField(null=True, blank=True)

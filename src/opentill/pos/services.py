@@ -84,9 +84,10 @@ def _already_open(profile: PosProfile, session: Session | None) -> Problem:
     return Problem("session_already_open", detail, extra=extra)
 
 
-def session_create(*, profile: PosProfile, user: Any) -> Session:
+def session_create(*, profile: PosProfile, user: Any, training: bool = False) -> Session:
     """Start a session on ``profile`` for ``user``: ``opening_control`` when the profile
-    counts its float, else ``in_progress``. The partial unique index decides races."""
+    counts its float, else ``in_progress``. The partial unique index decides races.
+    ``training``: a training session (docs/fiscal.md, "Training mode"), for good."""
     profile_check_access(profile, user)
     existing = _active_session(profile)
     if existing is not None:
@@ -94,7 +95,9 @@ def session_create(*, profile: PosProfile, user: Any) -> Session:
     try:
         with transaction.atomic():
             now = timezone.now()
-            session = Session(profile=profile, user=user, name=_session_name(profile))
+            session = Session(
+                profile=profile, user=user, name=_session_name(profile), training=training
+            )
             if profile.opening_control:
                 session.state = Session.State.OPENING_CONTROL
             else:
@@ -106,7 +109,12 @@ def session_create(*, profile: PosProfile, user: Any) -> Session:
                 action=AuditEvent.Action.SESSION_CREATED,
                 obj=session,
                 session_id=session.pk,
-                after={"state": session.state, "profile": profile.pk, "user": user.pk},
+                after={
+                    "state": session.state,
+                    "profile": profile.pk,
+                    "user": user.pk,
+                    **({"training": True} if training else {}),
+                },
             )
     except IntegrityError:
         raise _already_open(profile, _active_session(profile)) from None
@@ -370,7 +378,7 @@ def session_open(
                 user=user,
                 approved_by=approver if method.pk in over else None,
             )
-            if counted != expected:
+            if counted != expected and not session.training:  # training moves no cash
                 transaction_create(
                     account_id=method.financial_account_id,
                     kind=FinancialTransaction.Kind.OPENING_DIFFERENCE,
@@ -443,6 +451,12 @@ def cash_move_create(
                     )
                 return known, False
         session_check_state(session, Session.State.IN_PROGRESS, action="move cash")
+        if session.training:
+            raise Problem(
+                "invalid_state",
+                f"Session {session.name} is a training session: it moves no cash.",
+                extra={"training": True},
+            )
         if not_in_places(amount, session.places):
             message = _too_many_decimals(amount, session.places)
             raise Problem(

@@ -13,3 +13,9 @@ session_closed = Signal()
 #: closed, with ``session`` (locked) and ``user``: the fiscal journal writes the Z record.
 #: A receiver's error undoes the close.
 session_close_booked = Signal()
+
+#: Sent inside the caller's transaction by ``pos.access.approval_check`` once a manager's
+#: approval of a difference (``opening_difference``, ``closing_difference``) is consumed,
+#: with ``session``, ``action``, ``approver`` and ``why``: the fiscal journal writes an
+#: ``approval`` record. A receiver's error undoes the approved action.
+difference_approved = Signal()

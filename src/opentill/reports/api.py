@@ -170,3 +170,121 @@ def export(request: HttpRequest, dataset: str, query: Query[ExportQuery]) -> Htt
             "validation_error", str(exc), errors=[{"loc": ["query", "to"], "msg": str(exc)}]
         ) from None
     return export_response(data, format, exports.export_filename(dataset, format, start, end))
+
+
+# --- a ticket's receipt (reports/receipt.py) ---------------------------------------------------
+
+
+def _order_for_read(order_uuid: str, user: Any) -> Any:
+    import uuid as uuidlib
+
+    from opentill.orders.models import Order
+
+    try:
+        key = uuidlib.UUID(order_uuid)
+    except ValueError:
+        raise Problem("not_found", f"No order {order_uuid!r}.") from None
+    order = (
+        Order.objects.select_related("session__profile__store__company", "user")
+        .filter(uuid=key)
+        .first()
+    )
+    if order is None:
+        raise Problem("not_found", f"No order {order_uuid!r}.")
+    session_for_read(order.session_id, user)
+    return order
+
+
+class ProofOut(Schema):
+    number: str | None = Field(description="the ticket number, TILL1-000123")
+    signed: bool = Field(description="false while the ticket has no record in the journal")
+    sequence: int | None = Field(description="the record's place in its till's journal")
+    kind: str | None = Field(description="ticket, refund or training")
+    key_id: str | None
+    excerpt: str | None = Field(description="the signature's first 16 characters")
+    qr: str | None = Field(description="the QR code's text (docs/fiscal.md)")
+    qr_svg: str | None = Field(description="the QR code as an SVG element")
+    training: bool
+
+
+@router.get(
+    "/orders/{order_uuid}/proof",
+    response={200: ProofOut, **problems(403, 404, 422)},
+    tags=["fiscal"],
+)
+def order_proof(request: HttpRequest, order_uuid: str) -> dict[str, Any]:
+    """The fiscal proof of a ticket for the receipt shown at the sale (the terminal asks
+    once its sync answered): not a reprint. ``signed`` is false until the ticket's record
+    exists."""
+    from opentill.reports.receipt import qr_svg, receipt_data
+
+    order = _order_for_read(order_uuid, request.user)
+    data = receipt_data(order)
+    proof = data["proof"]
+    return {
+        "number": order.number,
+        "signed": proof is not None,
+        "sequence": proof["sequence"] if proof else None,
+        "kind": proof["kind"] if proof else None,
+        "key_id": proof["key_id"] if proof else None,
+        "excerpt": proof["excerpt"] if proof else None,
+        "qr": proof["qr"] if proof else None,
+        "qr_svg": qr_svg(proof["qr"]) if proof else None,
+        "training": data["training"],
+    }
+
+
+@router.get(
+    "/orders/{order_uuid}/receipt",
+    response={200: dict[str, Any], **problems(403, 404, 422)},
+    openapi_extra=_REPORT_MEDIA,
+)
+def order_receipt(
+    request: HttpRequest,
+    order_uuid: str,
+    format: ReportFormat = "json",
+    paper: Literal["80", "58"] | None = None,
+) -> Any:
+    """A ticket's receipt asked for again (screen: ``json``, or ``html``, ``pdf``, ``text``,
+    ``escpos``; ``paper`` 80 or 58 mm): a ``reprint`` record in the till's journal, and the
+    receipt says REPRINT."""
+    from django.http import HttpResponse
+
+    from opentill.reports.receipt import FORMATS, receipt_reprint, render_receipt
+
+    if format not in FORMATS:
+        raise bad_choice("format", format, FORMATS)
+    order = _order_for_read(order_uuid, request.user)
+    data = receipt_reprint(
+        order=order, user=request.user, format="screen" if format == "json" else format
+    )
+    if format == "json":
+        return data
+    rendered = render_receipt(data, format=format, paper=paper)
+    response = HttpResponse(rendered.body, content_type=rendered.content_type)
+    if rendered.filename:
+        disposition = "inline" if format == "pdf" else "attachment"
+        response["Content-Disposition"] = f'{disposition}; filename="{rendered.filename}"'
+    return response
+
+
+@router.post(
+    "/orders/{order_uuid}/receipt/print",
+    response={202: dict[str, Any], **problems(403, 404, 409, 422)},
+)
+def order_receipt_print(request: HttpRequest, order_uuid: str) -> Any:
+    """Queue the ticket's receipt for its till's printer (the durable print queue). The
+    first print is the original; a later one is a reprint (``reprint`` record, REPRINT).
+    The answer is the queued print job."""
+    from ninja import Status
+
+    from opentill.reports.receipt_print import receipt_print
+
+    order = _order_for_read(order_uuid, request.user)
+    profile = order.session.profile
+    if not printing.printer_configured(profile):
+        raise Problem("invalid_state", f"The profile {profile.name!r} has no receipt printer.")
+    job = receipt_print(order=order, user=request.user)
+    return Status(
+        202, {**printing.print_job_out(job), "order": str(order.uuid), "reprint": job.reprint}
+    )

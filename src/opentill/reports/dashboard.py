@@ -54,6 +54,7 @@ def _differences(
     counts = SessionCount.objects.filter(
         stage=SessionCount.Stage.CLOSING,
         session__state=Session.State.CLOSED,
+        session__training=False,  # training sessions count in no total
         session__closed_at__gte=since,
         session__closed_at__lt=until,
     )
@@ -106,7 +107,12 @@ def dashboard(*, start: date, end: date, store_ids: Iterable[int] | None = None)
     panels = []
 
     orders = _scoped(
-        Order.objects.filter(state__in=SOLD_STATES, created_at__gte=since, created_at__lt=until),
+        Order.objects.filter(
+            state__in=SOLD_STATES,
+            created_at__gte=since,
+            created_at__lt=until,
+            session__training=False,  # training tickets are not sales
+        ),
         "session__profile__store_id",
         stores,
     )

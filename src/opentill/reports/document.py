@@ -165,6 +165,8 @@ def build_document(r: dict[str, Any]) -> Document:
     kind = r["kind"]
     title = f"{kind} report {session['name']}" + (" (rescue)" if session.get("rescue") else "")
     subtitle = f"{r['company']} · {r['store']} · {r['profile']}"
+    if session.get("training"):  # a training session's figures are no sales
+        title = f"TRAINING — not a sale · {title}"
     sections: list[Section] = []
 
     # Who, where, when.

@@ -122,7 +122,8 @@ def dataset(
 def _dataset(name: str, start: date, end: date, *, stores: list[int] | None) -> Dataset:
     since, until = _bounds(start, end)
     if name == "sessions":
-        qs = Session.objects.filter(created_at__gte=since, created_at__lt=until)
+        # Training sessions are left out of every export (docs/fiscal.md, training mode).
+        qs = Session.objects.filter(created_at__gte=since, created_at__lt=until, training=False)
         if stores is not None:
             qs = qs.filter(profile__store_id__in=stores)
         sold = Order.objects.filter(session=OuterRef("pk"), state__in=SOLD_STATES)
@@ -184,7 +185,9 @@ def _dataset(name: str, start: date, end: date, *, stores: list[int] | None) -> 
             ),
         )
     if name == "orders":
-        orders = Order.objects.filter(created_at__gte=since, created_at__lt=until)
+        orders = Order.objects.filter(
+            created_at__gte=since, created_at__lt=until, session__training=False
+        )
         if stores is not None:
             orders = orders.filter(session__profile__store_id__in=stores)
         # What the customer handed over for the order and the change given back (cash).
@@ -237,7 +240,9 @@ def _dataset(name: str, start: date, end: date, *, stores: list[int] | None) -> 
             ),
         )
     if name == "payments":
-        payments = Payment.objects.filter(order__created_at__gte=since, order__created_at__lt=until)
+        payments = Payment.objects.filter(
+            order__created_at__gte=since, order__created_at__lt=until, session__training=False
+        )
         if stores is not None:
             payments = payments.filter(session__profile__store_id__in=stores)
         return Dataset(
@@ -270,7 +275,9 @@ def _dataset(name: str, start: date, end: date, *, stores: list[int] | None) -> 
     if name == "taxes":
         # The VAT detail: every tax of every order line, sale and refund lines apart.
         taxes = OrderLineTax.objects.filter(
-            order__created_at__gte=since, order__created_at__lt=until
+            order__created_at__gte=since,
+            order__created_at__lt=until,
+            order__session__training=False,
         )
         if stores is not None:
             taxes = taxes.filter(order__session__profile__store_id__in=stores)

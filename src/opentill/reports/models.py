@@ -28,7 +28,18 @@ class PrintJob(models.Model):
         MANUAL = "manual", "Print button"
 
     session = models.ForeignKey("pos.Session", on_delete=models.CASCADE, related_name="print_jobs")
-    kind = models.CharField(max_length=1, help_text="X or Z")
+    kind = models.CharField(max_length=1, help_text="X or Z report, R: a ticket's receipt")
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The ticket whose receipt is printed (kind R)",
+    )
+    reprint = models.BooleanField(
+        default=False, help_text="The receipt was printed before: it says REPRINT"
+    )
     printer = models.CharField(max_length=300, help_text="host:port")
     width = models.PositiveSmallIntegerField(default=80, help_text="Paper width in mm")
     trigger = models.CharField(max_length=8, choices=Trigger.choices)

@@ -158,8 +158,13 @@ def _send(job: PrintJob) -> int:
 
     host, _, port = job.printer.rpartition(":")
     target = printer_target_check(host, int(port))  # again: the profile may predate the rule
-    report = session_report(session=job.session)
-    data = render_escpos(report, paper=job.width)
+    if job.kind == "R":  # a ticket's receipt (reports/receipt.py)
+        from opentill.reports.receipt import receipt_escpos
+
+        data = receipt_escpos(job)
+    else:
+        report = session_report(session=job.session)
+        data = render_escpos(report, paper=job.width)
     # To the address that was checked, not the name (which could resolve elsewhere now).
     return send_to_printer(target.addresses[0], target.port, data, timeout=print_timeout())
 

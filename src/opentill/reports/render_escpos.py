@@ -102,9 +102,11 @@ class EscposDecodeError(ValueError):
 
 def decode_escpos(data: bytes) -> str:
     """The text an ESC/POS byte stream prints, with the formatting commands this module
-    emits stripped (styles, alignment, code page, feed, cut). Unknown commands raise."""
+    emits stripped (styles, alignment, code page, feed, cut); a native QR code reads as
+    ``[QR <its text>]`` on a line. Unknown commands raise."""
     out: list[str] = []
     encoding = "cp437"
+    qr_data = ""
     i = 0
     n = len(data)
     while i < n:
@@ -132,6 +134,16 @@ def decode_escpos(data: bytes) -> str:
             elif command == ord("V"):
                 mode = data[i + 2]
                 i += 3 if mode in (0, 1, 48, 49) else 4
+            elif command == ord("(") and data[i + 2 : i + 3] == b"k":  # a 2D code (receipts)
+                size = data[i + 3] + 256 * data[i + 4]
+                block = data[i + 5 : i + 5 + size]
+                if len(block) < size or size < 2 or block[0] != 49:
+                    raise EscposDecodeError(f"malformed QR command at {i}")
+                if block[1] == 80:  # store the data: cn fn m data
+                    qr_data = block[3:].decode("utf-8")
+                elif block[1] == 81:  # print what was stored
+                    out.append(f"[QR {qr_data}]\n")
+                i += 5 + size
             else:
                 raise EscposDecodeError(f"unknown command GS {command:#x} at {i}")
         elif byte == 0x0A:

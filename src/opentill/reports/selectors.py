@@ -54,7 +54,8 @@ def _grand_total(session: Session, tz: tzinfo) -> dict[str, Any]:
     else:
         upto = closed | Q(pk=session.pk)
     places = session.places
-    sessions = Session.objects.filter(upto, profile_id=session.profile_id)
+    # Training sessions are in no grand total (their own report shows its figures, marked).
+    sessions = Session.objects.filter(upto, profile_id=session.profile_id, training=False)
     counted = sessions.aggregate(n=Count("id"), first=Min("opened_at"))
     sums = Order.objects.filter(session__in=sessions.values("pk"), state__in=SOLD_STATES).aggregate(
         grand=Sum("total"),
@@ -62,6 +63,8 @@ def _grand_total(session: Session, tz: tzinfo) -> dict[str, Any]:
         negative=Sum("total", filter=Q(total__lt=0)),
     )
     this = Order.objects.filter(session=session, state__in=SOLD_STATES).aggregate(t=Sum("total"))
+    if session.training:
+        this = {"t": None}  # not a sale: this session adds nothing to the till's totals
     perpetual = _dec(sums["grand"])
     return {
         "sessions": counted["n"],
@@ -331,6 +334,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             "sequence": _sequence(session),
             "state": session.state,
             "rescue": session.rescue,
+            "training": session.training,
         },
         "cashier": session.user.get_username(),
         "cashier_name": session.user.get_full_name() or session.user.get_username(),
