@@ -32,6 +32,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
             "--batch",
             "100",
             "--json",
+            "--profile",
         ],
         env=env,
         cwd=Path(env["OPENTILL_DATA_DIR"]),
@@ -87,6 +88,30 @@ def test_close_baseline_in_the_same_run(bench_run: tuple[dict, str]) -> None:
     assert figures["close_ratio"] == pytest.approx(
         figures["close_seconds"] / figures["close_baseline_seconds"], rel=0.05
     )
+
+
+def test_the_profile_says_where_a_sync_goes(bench_run: tuple[dict, str]) -> None:
+    figures, stdout = bench_run
+    profile = figures["profile"]
+    assert profile["created"] == profile["orders"] == ORDERS
+    buckets = profile["buckets"]
+    assert set(buckets) == {
+        "JSON parsing",
+        "validation",
+        "pricing",
+        "SQL",
+        "HTTP",
+        "fiscal signing",
+        "server code",
+        "other",
+    }
+    # Every profiled second lands in one bucket; the sync prices, writes and signs.
+    assert sum(b["seconds"] for b in buckets.values()) == pytest.approx(
+        profile["profiled_seconds"], rel=0.01
+    )
+    for name in ("pricing", "SQL", "fiscal signing", "validation"):
+        assert buckets[name]["seconds"] > 0, name
+    assert "profile" in stdout and "ms/order" in stdout
 
 
 def test_the_table_is_printed(bench_run: tuple[dict, str]) -> None:

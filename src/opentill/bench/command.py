@@ -20,10 +20,19 @@ from opentill.bench.database import Database, postgres_database, sqlite_database
 from opentill.bench.errors import BenchError
 from opentill.bench.ingest import IngestResult, ingest, plan_work
 from opentill.bench.orders import Shop, generate_orders, open_shop
+from opentill.bench.profile import render as render_profile
 from opentill.bench.report import figures, render
-from opentill.bench.server import MemorySampler, free_port, load_demo, running_server, server_env
+from opentill.bench.server import (
+    MemorySampler,
+    free_port,
+    load_demo,
+    profile_run,
+    running_server,
+    server_env,
+)
 
 SEED = 20261121
+PROFILE_ORDERS = 2000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +50,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP senders")
     parser.add_argument("--seed", type=int, default=SEED, help="random seed of the orders")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile an in-process sync of up to 2,000 orders (cProfile) and print "
+        "where its time goes: JSON parsing, validation, pricing, SQL, HTTP, fiscal signing",
+    )
+    parser.add_argument(
+        "--database-name",
+        default="",
+        help="name of the PostgreSQL database the bench creates and drops "
+        "(default: opentill_bench_<pid>)",
+    )
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -113,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     database: Database | None = None
     try:
         database = (
-            postgres_database(args.database_url)
+            postgres_database(args.database_url, args.database_name)
             if args.database_url
             else sqlite_database(directory)
         )
@@ -131,7 +152,16 @@ def run(args: argparse.Namespace) -> int:
         result = figures(
             args, database, measured.ingested, measured.closed, measured.memory, base, close_base
         )
+        if args.profile:
+            result["profile"] = profile_run(
+                server_env(directory, database.url),
+                orders=min(args.orders, PROFILE_ORDERS),
+                batch=args.batch,
+                seed=args.seed + 1,
+            )
         table = render(result, database.label)
+        if args.profile:
+            table += "\n" + render_profile(result["profile"])
     except BenchError as exc:
         print(f"opentill bench: {exc}", file=sys.stderr)
         return 1

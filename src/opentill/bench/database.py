@@ -22,11 +22,11 @@ class Database:
     drop: Callable[[], None] = field(default=lambda: None)
 
 
-def postgres_database(server_url: str) -> Database:
-    """Create ``opentill_bench_<pid>`` on the server of ``server_url``."""
+def postgres_database(server_url: str, name: str = "") -> Database:
+    """Create ``name`` (default ``opentill_bench_<pid>``) on the server of ``server_url``."""
     import psycopg
 
-    name = f"opentill_bench_{os.getpid()}"
+    name = name or f"opentill_bench_{os.getpid()}"
     parts = urlsplit(server_url)
     try:
         with psycopg.connect(server_url, autocommit=True) as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from opentill.bench.errors import BenchError
 
@@ -60,6 +62,20 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def profile_run(env: dict[str, str], *, orders: int, batch: int, seed: int) -> Any:
+    """Profile an in-process sync in a subprocess (:mod:`opentill.bench.profile`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "opentill.bench.profile", str(orders), str(batch), str(seed)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"the profile failed:\n{done.stderr[-3000:]}{done.stdout[-1000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @dataclass
