@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, InternalError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -324,6 +324,18 @@ def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
             extra={"retry_after": RETRY_AFTER_UNAVAILABLE},
         ),
     )
+
+
+# SQLSTATE 25006 read_only_sql_transaction: PostgreSQL refuses writes on a hot standby or a
+# database set read-only (psycopg reports it as an InternalError): an outage, not a bug.
+_READ_ONLY_SQLSTATE = "25006"
+
+
+@api.exception_handler(InternalError)
+def _internal(request: HttpRequest, exc: InternalError) -> HttpResponse:
+    if getattr(exc.__cause__, "sqlstate", None) == _READ_ONLY_SQLSTATE:
+        return _unavailable(request, exc)
+    return _unexpected(request, exc)
 
 
 @api.exception_handler(Http404)
