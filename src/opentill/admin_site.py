@@ -22,6 +22,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "invoicing.Invoice",
             "catalog.StockMove",
             "reports.PrintJob",
+            "fiscal.DeviceTransaction",
         ],
     ),
     (
@@ -38,6 +39,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "catalog.Category",
             "catalog.Tax",
             "catalog.Customer",
+            "fiscal.FiscalDevice",
+            "fiscal.TillDevice",
         ],
     ),
     (

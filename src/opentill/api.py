@@ -356,6 +356,7 @@ def _routers() -> None:
     from opentill.accounting.api import router as accounting_router
     from opentill.closing.api import router as closing_router
     from opentill.fiscal.api import router as fiscal_router
+    from opentill.fiscal.devices.api import router as fiscal_devices_router
     from opentill.identity.api import router as identity_router
     from opentill.invoicing.api import router as invoicing_router
     from opentill.orders.api import router as orders_router
@@ -370,6 +371,7 @@ def _routers() -> None:
         accounting_router,
         invoicing_router,
         fiscal_router,
+        fiscal_devices_router,
         reports_router,
     ):
         api.add_router("/", router)

@@ -11,6 +11,7 @@ from typing import Any
 from opentill.common import backup as backup_cli
 from opentill.config import env as config_env
 from opentill.fiscal import cli as fiscal_cli
+from opentill.fiscal.devices import cli as fiscal_device_cli
 from opentill.reports import cli as reports_cli
 
 
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     reports_cli.add_commands(sub)
     backup_cli.add_commands(sub)
     fiscal_cli.add_commands(sub)
+    fiscal_device_cli.add_commands(sub)
 
     args = parser.parse_args(argv)
     if args.command == "bench":  # runs the server in a subprocess: no Django here
@@ -127,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         code = backup_cli.run(args)
     if code is None:
         code = fiscal_cli.run(args)
+    if code is None:
+        code = fiscal_device_cli.run(args)
     if code is not None:
         return code
     from django.conf import settings

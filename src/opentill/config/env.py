@@ -55,6 +55,8 @@ class Env:
     printer_networks: str | None  # OPENTILL_PRINTER_NETWORKS: None → private ranges
     printer_ports: str | None  # OPENTILL_PRINTER_PORTS: None → 9100
     fiscal_key: str | None  # OPENTILL_FISCAL_KEY: None → fiscal_key.pem in the data dir
+    device_retry_seconds: float  # float ok: OPENTILL_DEVICE_RETRY_SECONDS
+    device_retry_max_seconds: float  # float ok: OPENTILL_DEVICE_RETRY_MAX_SECONDS
 
 
 def read(environ: Mapping[str, str] | None = None) -> Env:
@@ -111,4 +113,6 @@ def read(environ: Mapping[str, str] | None = None) -> Env:
         printer_networks=optional("PRINTER_NETWORKS"),
         printer_ports=optional("PRINTER_PORTS"),
         fiscal_key=optional("FISCAL_KEY"),
+        device_retry_seconds=number("DEVICE_RETRY_SECONDS", "10", float),
+        device_retry_max_seconds=number("DEVICE_RETRY_MAX_SECONDS", "300", float),
     )

@@ -179,6 +179,10 @@ OPENTILL_PRINTER_PORTS = _ENV.printer_ports
 # The private key that signs the fiscal journal (a PEM file kept out of the database; None:
 # fiscal_key.pem in the data directory, created at first use). See docs/fiscal.md.
 OPENTILL_FISCAL_KEY = _ENV.fiscal_key
+# A till's signing device that does not answer is tried again after RETRY_SECONDS × 2^(n-1),
+# at most RETRY_MAX_SECONDS (docs/fiscal.md, the fiscal-device boundary).
+OPENTILL_DEVICE_RETRY_SECONDS = _ENV.device_retry_seconds
+OPENTILL_DEVICE_RETRY_MAX_SECONDS = _ENV.device_retry_max_seconds
 
 LOGGING = {
     "version": 1,

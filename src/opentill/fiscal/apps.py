@@ -14,6 +14,14 @@ class FiscalConfig(AppConfig):
         from opentill.pos.signals import session_close_booked
 
         orders_synced.connect(services.on_orders_synced, dispatch_uid="fiscal-orders-synced")
+        # After the journal's records, in the same transaction: each sale's transaction on
+        # the till's signing device, drained by the worker (fiscal/devices/services.py).
+        from opentill.common.worker import recovery_register
+        from opentill.fiscal.devices import admin as _device_admin  # noqa: F401 (back office)
+        from opentill.fiscal.devices import services as devices
+
+        orders_synced.connect(devices.on_orders_synced, dispatch_uid="fiscal-device-transactions")
+        recovery_register(devices.device_jobs_recover, lease=devices.lease_seconds)
         order_voided.connect(services.on_order_voided, dispatch_uid="fiscal-order-voided")
         session_close_booked.connect(
             services.on_session_close_booked, dispatch_uid="fiscal-session-close-booked"

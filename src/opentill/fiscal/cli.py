@@ -28,6 +28,11 @@ def add_commands(subparsers: Any) -> None:
         description="The signed journal of each till (docs/fiscal.md).",
     )
     sub = fiscal.add_subparsers(dest="fiscal_command", required=True)
+    from opentill.fiscal.devices.cli import add_export_arguments
+
+    add_export_arguments(
+        sub.add_parser("device-export", help="write a till's signing-device log, as returned")
+    )
     verify = sub.add_parser(
         "verify",
         help="check every signature, the chain, the sequence and the grand totals",
@@ -47,6 +52,10 @@ def add_commands(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int | None:
     if args.command != COMMAND:
         return None
+    if args.fiscal_command == "device-export":
+        from opentill.fiscal.devices.cli import export
+
+        return export(args)
     if args.fiscal_command == "verify":
         return _verify(args)
     if args.fiscal_command == "public-key":

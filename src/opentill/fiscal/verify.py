@@ -223,6 +223,10 @@ def _check(
     for name, stored in signed.items():
         if parsed.get(name) != stored:
             return f"its {name} is {stored!r} but its signed data says {parsed.get(name)!r}"
+    if row.kind == "device":  # the signing device's events (fiscal/devices/facts.py)
+        from opentill.fiscal.devices import facts as device_facts
+
+        return device_facts.check(parsed)
     return None
 
 

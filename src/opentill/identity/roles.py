@@ -54,6 +54,8 @@ _CONFIG = [
     ("catalog", "category"),
     ("catalog", "tax"),
     ("catalog", "customer"),
+    ("fiscal", "fiscaldevice"),
+    ("fiscal", "tilldevice"),
 ]
 _OPERATIONS = [
     ("pos", "session"),
@@ -65,6 +67,7 @@ _OPERATIONS = [
     ("invoicing", "invoice"),
     ("catalog", "stockmove"),
     ("identity", "approval"),
+    ("fiscal", "devicetransaction"),
 ]
 _ACCOUNTING = [
     ("accounting", "ledgeraccount"),
