@@ -22,13 +22,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from opentill.money import RATE_PLACES, STORED_PLACES, fmt, quantize
+from opentill.money import RATE_PLACES, STORED_PLACES, fmt
 
 #: The version of the record format, in every record's data as ``"format"``.
 FORMAT = 1
@@ -69,14 +70,24 @@ def key_id_of(public: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(STORED_PLACES + 1)}
+
+
 def amount(value: Decimal, places: int) -> str:
     """An amount with the currency's ``places`` decimals (``Decimal('12.3')``, 2 → ``"12.30"``);
     exact digits kept when finer."""
-    if quantize(value, places) != value:
+    exponent = _EXPONENTS.get(places)
+    if exponent is None:
+        exponent = Decimal(1).scaleb(-places)
+    result = Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP)
+    if result != value:
         return fmt(value, STORED_PLACES) or ""
-    return fmt(value, places) or ""
+    if not result:
+        result = abs(result)  # zero is never negative
+    return f"{result:f}"
 
 
+@lru_cache(maxsize=256)
 def rate(value: Decimal) -> str:
     """A rate with four decimals: ``Decimal('21')`` → ``"21.0000"``."""
     return fmt(value, RATE_PLACES) or ""
@@ -101,16 +112,25 @@ def _no_float(text: str) -> Any:
     raise CanonicalError(f"a number with a fraction or exponent: {text}")
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _check(value: Any) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise CanonicalError(f"a key that is not a string: {key!r}")
-            _check(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check(item)
-    elif value is None or isinstance(value, str | bool | int):
-        return
-    else:
-        raise CanonicalError(f"{type(value).__name__} has no canonical form: {value!r}")
+    """Refuse what has no canonical form: walked without recursion, the plain types by their
+    exact type first (the journal checks every record it writes)."""
+    stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind in _PLAIN:
+            continue
+        if kind is dict or isinstance(item, dict):
+            for key, inner in item.items():
+                if not isinstance(key, str):
+                    raise CanonicalError(f"a key that is not a string: {key!r}")
+                push(inner)
+        elif kind is list or isinstance(item, list):
+            extend(item)
+        elif not isinstance(item, str | bool | int):
+            raise CanonicalError(f"{kind.__name__} has no canonical form: {item!r}")

@@ -31,19 +31,27 @@ def sale(order: StoredOrder, *, session_name: str, places: int) -> dict[str, Any
     """A ticket or refund: its lines' sums (sale and refund lines apart), per tax as
     charged, the order's totals and its payments per method."""
     zero = Decimal(0)
-    sides = {"sales": [zero, zero, zero], "refunds": [zero, zero, zero]}
-    taxes: dict[tuple[str, str, str], dict[str, list[Decimal]]] = {}
+    sales = [zero, zero, zero]
+    refunds = [zero, zero, zero]
+    # (name, kind, rate) → [sales base, sales tax, refunds base, refunds tax]
+    taxes: dict[tuple[str, str, str], list[Decimal]] = {}
     for line in order.lines:
-        side = "refunds" if line.quantity < 0 else "sales"
-        sums = sides[side]
+        refund = line.quantity < 0
+        sums = refunds if refund else sales
         sums[0] += line.net
         sums[1] += line.tax_amount
         sums[2] += line.total
         for t in line.taxes:
             key = (t.name, t.kind, rate(t.rate))
-            tax = taxes.setdefault(key, {"sales": [zero, zero], "refunds": [zero, zero]})
-            tax[side][0] += t.base
-            tax[side][1] += t.amount
+            tax = taxes.get(key)
+            if tax is None:
+                tax = taxes[key] = [zero, zero, zero, zero]
+            if refund:
+                tax[2] += t.base
+                tax[3] += t.amount
+            else:
+                tax[0] += t.base
+                tax[1] += t.amount
     payments: dict[int, tuple[str, Decimal]] = {}
     for p in order.payments:
         name, paid = payments.get(p.payment_method_id, (p.method_name, zero))
@@ -53,15 +61,15 @@ def sale(order: StoredOrder, *, session_name: str, places: int) -> dict[str, Any
         "number": number_of(order),
         "session_name": session_name,
         "ordered_at": time(order.created_at),
-        "sales": _net_tax_total(sides["sales"], places),
-        "refunds": _net_tax_total(sides["refunds"], places),
+        "sales": _net_tax_total(sales, places),
+        "refunds": _net_tax_total(refunds, places),
         "taxes": [
             {
                 "name": name,
                 "kind": kind,
                 "rate": tax_rate,
-                "sales": _base_tax(sums["sales"], places),
-                "refunds": _base_tax(sums["refunds"], places),
+                "sales": _base_tax(sums[0:2], places),
+                "refunds": _base_tax(sums[2:4], places),
             }
             for (name, kind, tax_rate), sums in sorted(taxes.items())
         ],

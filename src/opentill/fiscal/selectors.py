@@ -12,7 +12,7 @@ from django.utils import timezone
 from opentill.common.problems import Problem
 from opentill.fiscal import canonical, verify
 from opentill.fiscal.models import FiscalHead, FiscalKey, FiscalRecord
-from opentill.fiscal.totals import SALE_KINDS
+from opentill.fiscal.totals import EMPTY_HEAD, SALE_KINDS
 from opentill.identity.roles import may_see_reports
 from opentill.pos.models import PosProfile
 from opentill.stores.access import visible_store_ids
@@ -121,15 +121,22 @@ def till_verify(
     rows = [_row(r) for r in _records(profile, start, end).values_list(*_ROW_FIELDS)]
     keys = verify.public_keys(FiscalKey.objects.values_list("key_id", "public_key"))
     head = None
+    head_totals = None
     if end is None:
         found = (
-            FiscalHead.objects.filter(pk=profile.pk).values_list("sequence", "signature").first()
+            FiscalHead.objects.filter(pk=profile.pk)
+            .values_list("sequence", "signature", "totals")
+            .first()
         )
         head = (int(found[0]), str(found[1])) if found else (0, "")
+        if start is None:  # the whole journal: the head's running totals are checked too
+            head_totals = str(found[2]) if found else EMPTY_HEAD
     context = verify.Context()
     if start is not None and rows:
         context = _context(profile, rows)
-    return verify.verify(rows, keys, till_id=profile.pk, head=head, context=context)
+    return verify.verify(
+        rows, keys, till_id=profile.pk, head=head, context=context, head_totals=head_totals
+    )
 
 
 def _context(profile: PosProfile, rows: list[verify.Row]) -> verify.Context:

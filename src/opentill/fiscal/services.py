@@ -7,12 +7,12 @@ contexts send inside their transactions: ``orders.signals.orders_synced`` (a ``t
 ``refund`` record per sold order; a ``rescue`` record when the orders went to a rescue
 session), ``orders.signals.order_voided`` (a ``void``) and
 ``pos.signals.session_close_booked`` (the ``void`` records of the tickets the close voided,
-a ``force_close`` record when forced, and the ``z`` with the grand totals).
+a ``force_close`` record when forced, and the ``z`` with the grand totals, which the till's
+head keeps running: :class:`opentill.fiscal.totals.Running`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -52,7 +52,8 @@ def key_register(signer: keys.Signer) -> None:
 
 
 class TillJournal:
-    """One till's journal, its head locked: :meth:`append` signs records in memory, the
+    """One till's journal, its head locked: :meth:`append` signs records in memory and adds
+    tickets and refunds to the head's running grand totals (:class:`totals.Running`); the
     context of :func:`till_journal` writes them in one INSERT and moves the head once."""
 
     def __init__(self, profile: PosProfile, signer: keys.Signer) -> None:
@@ -60,33 +61,36 @@ class TillJournal:
         self.signer = signer
         self.currency = profile.store.company.currency
         self.places = currency_places(self.currency)
-        head = FiscalHead.objects.select_for_update().filter(pk=profile.pk).first()
+        locked = FiscalHead.objects.select_for_update().filter(pk=profile.pk)
+        head = locked.values_list("sequence", "signature", "totals").first()
         if head is None:
             FiscalHead.objects.bulk_create([FiscalHead(profile=profile)], ignore_conflicts=True)
-            head = FiscalHead.objects.select_for_update().get(pk=profile.pk)
-        self.sequence = head.sequence
-        self.signature = head.signature
-        self._moved = False
+            head = locked.values_list("sequence", "signature", "totals").get()
+        self.sequence, self.signature, text = head
+        self.totals = totals.Running(text, self.places)
         self.rows: list[tuple[Any, ...]] = []
+        # Every record's fields but its body, sequence, kind, time and session.
+        self._common = {
+            "format": canonical.FORMAT,
+            "till": profile.pk,
+            "till_code": profile.code,
+            "key_id": signer.key_id,
+            "currency": self.currency,
+        }
 
     def append(self, kind: str, session_id: int | None, body: dict[str, Any]) -> str:
         """Sign and queue a record of ``kind``; returns its canonical data."""
         now = timezone.now()
         sequence = self.sequence + 1
-        data = canonical.dumps(
-            {
-                **body,
-                "format": canonical.FORMAT,
-                "till": self.profile.pk,
-                "till_code": self.profile.code,
-                "sequence": sequence,
-                "kind": kind,
-                "created_at": canonical.time(now),
-                "session": session_id,
-                "key_id": self.signer.key_id,
-                "currency": self.currency,
-            }
-        )
+        record = {
+            **body,
+            **self._common,
+            "sequence": sequence,
+            "kind": kind,
+            "created_at": canonical.time(now),
+            "session": session_id,
+        }
+        data = canonical.dumps(record)
         signature = self.signer.sign(canonical.message(data, self.signature))
         self.rows.append(
             (
@@ -102,16 +106,23 @@ class TillJournal:
             )
         )
         self.sequence, self.signature = sequence, signature
+        self.totals.add(kind, session_id, record)
         return data
+
+    def period(self, session_id: int) -> dict[str, Any]:
+        """The grand totals of the session's tickets and refunds so far (the head's)."""
+        return self.totals.period(session_id)
 
     def flush(self) -> None:
         if not self.rows:
             return
         insert_rows(FiscalRecord, _FIELDS, self.rows)
-        FiscalHead.objects.filter(pk=self.profile.pk).update(
-            sequence=self.sequence, signature=self.signature
-        )
+        moved: dict[str, Any] = {"sequence": self.sequence, "signature": self.signature}
+        if self.totals.changed:
+            moved["totals"] = self.totals.text()
+        FiscalHead.objects.filter(pk=self.profile.pk).update(**moved)
         self.rows = []
+        self.totals.changed = False
 
 
 @contextmanager
@@ -176,7 +187,8 @@ def on_order_voided(sender: Any, *, order: Order, session: Session, **kwargs: An
 def on_session_close_booked(sender: Any, *, session: Session, user: Any, **kwargs: Any) -> None:
     """The close's records: a ``void`` for each pending ticket it voided, ``force_close``
     when forced, then the ``z`` with the session's and the till's grand totals, computed
-    from the ticket and refund records of the journal (:mod:`opentill.fiscal.totals`)."""
+    from the ticket and refund records of the journal as the head keeps them running
+    (:mod:`opentill.fiscal.totals`)."""
     profile = session.profile
     with till_journal(profile) as journal:
         mine = FiscalRecord.objects.filter(profile=profile, session=session)
@@ -196,24 +208,10 @@ def on_session_close_booked(sender: Any, *, session: Session, user: Any, **kwarg
                     session_name=session.name, reason=session.force_close_reason, by=by
                 ),
             )
-        # The journal's own text, just read back under its lock: plain json.loads (the
-        # verifier checks the canonical form), one parse per record at the close.
-        sales = [
-            (kind, json.loads(data))
-            for kind, data in mine.filter(kind__in=totals.SALE_KINDS)
-            .order_by("sequence")
-            .values_list("kind", "data")
-        ]
-        period = totals.period(sales, journal.places)
-        last_z = (
-            FiscalRecord.objects.filter(profile=profile, kind=FiscalRecord.Kind.Z)
-            .order_by("-sequence")
-            .values_list("data", flat=True)
-            .first()
-        )
-        perpetual = totals.perpetual(
-            canonical.loads(last_z)["perpetual"] if last_z else None, period, journal.places
-        )
+        # The grand totals the head keeps running under its lock (O(1), whatever the
+        # session's size); the verifier recomputes them from the records.
+        period = journal.period(session.pk)
+        perpetual = totals.perpetual(journal.totals.perpetual, period, journal.places)
         journal.append(
             "z",
             session.pk,

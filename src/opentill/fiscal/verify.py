@@ -16,6 +16,7 @@ signature does not verify), so a record whose stored sequence was changed is nam
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,9 +116,11 @@ def verify(
     till_id: int,
     head: tuple[int, str] | None = None,
     context: Context | None = None,
+    head_totals: str | None = None,
 ) -> Result:
     """Verify ``rows`` (one till's records); ``head``: the till's (sequence, signature) when
-    the rows run to the end of its journal."""
+    the rows run to the end of its journal; ``head_totals``: the running grand totals its
+    head keeps, when the rows are the whole journal (checked against the records)."""
     context = context or Context()
     signed = [(_signed(r, keys), r) for r in rows]
     order = sorted(
@@ -186,7 +189,35 @@ def verify(
                 f"the till's head is at record {head[0]} but the journal ends at record "
                 f"{last[0]}: records are missing from its end",
             )
+        elif head_totals is not None and context.before is None:
+            reason = _check_head_totals(head_totals, [(r.kind, r.session_id, d) for d, r in order])
+            if reason is not None:
+                result.first_broken = Broken(head[0], None, reason)
     return result
+
+
+def _check_head_totals(
+    text: str, records: Sequence[tuple[str, int | None, dict[str, Any] | None]]
+) -> str | None:
+    """Why the head's running grand totals are not those of the till's records (or ``None``):
+    each open session's period and the perpetual of the last Z (:func:`totals.head_of`)."""
+    sales: list[tuple[str, int | None, dict[str, Any]]] = [
+        (k, s, d) for k, s, d in records if d is not None and k in (*totals.SALE_KINDS, "z")
+    ]
+    currency = str(sales[-1][2].get("currency", "")) if sales else ""
+    try:
+        expected = totals.head_of(sales, currency_places(currency))
+        stored = json.loads(text)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        return f"the till's head totals cannot be compared with its records: {exc!r}"
+    if stored != expected:
+        return (
+            "the till's head keeps grand totals that differ from its records: the records "
+            "give the open sessions "
+            f"{ {k: v['real']['total'] for k, v in expected['open'].items()} } and a perpetual "
+            f"real total of {_total(expected['perpetual'])}"
+        )
+    return None
 
 
 def _check(
