@@ -8,6 +8,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,14 @@ from opentill.bench.profile import render as render_profile
 from opentill.bench.report import figures, render
 from opentill.bench.server import (
     MemorySampler,
+    fill,
     free_port,
     load_demo,
     profile_run,
     running_server,
     server_env,
 )
+from opentill.bench.tills import check_tills, open_tills, render_tills, sync_tills, tills_figures
 
 SEED = 20261121
 PROFILE_ORDERS = 2000
@@ -50,6 +53,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP senders")
     parser.add_argument("--seed", type=int, default=SEED, help="random seed of the orders")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--tills",
+        type=int,
+        default=0,
+        help="instead of one till: N tills in 5 stores syncing at once in batches of 1–5 "
+        "orders (--orders shared out between them); throughput and p50/p99 latency",
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="with --tills: opentill serve processes on different ports, one database",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -74,6 +90,10 @@ def _check_options(args: argparse.Namespace) -> None:
         raise BenchError("--orders must be at least 1")
     if not 1 <= args.batch <= 1000:
         raise BenchError("--batch must be between 1 and 1000 (the server's batch limit)")
+    if args.tills < 0 or not 1 <= args.servers <= 8:
+        raise BenchError("--tills must be positive and --servers between 1 and 8")
+    if args.servers > 1 and not args.tills:
+        raise BenchError("--servers needs --tills")
     if args.workers < 1 or args.clients < 1:
         raise BenchError("--workers and --clients must be at least 1")
     if args.database_url and not args.database_url.startswith(("postgres://", "postgresql://")):
@@ -115,6 +135,41 @@ def _measure(args: argparse.Namespace, database: Database, directory: Path) -> M
     return Measured(shop, orders, ingested, closed, memory)
 
 
+def _measure_tills(args: argparse.Namespace, database: Database, directory: Path) -> dict[str, Any]:
+    """--tills: create the tills, serve from --servers processes, sync from every till."""
+    env = server_env(directory, database.url)
+    log = directory / "server.log"
+    load_demo(env, log)
+    fill(env, "tills", args.tills)
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(
+                running_server(env, port=free_port(), workers=args.workers, log=log)
+            )
+            for _ in range(args.servers)
+        ]
+        ports = [server.port for server in servers]
+        token = login(ports[0])
+        api = Api(ports[0], token)
+        try:
+            tills = open_tills(api, args.orders, args.seed)
+            synced = sync_tills(tills, ports, token, args.seed)
+            checked = check_tills(api, tills)
+        finally:
+            api.close()
+    result = tills_figures(tills, synced, checked, args.servers, args.workers)
+    result["engine"] = database.engine
+    if result["created"] != result["orders"] or result["errors"] or result["mismatches"]:
+        raise BenchError(
+            f"{result['created']} of {result['orders']} orders created, "
+            f"{result['errors']} errors {result['first_errors']}, "
+            f"mismatches {result['mismatches']}"
+        )
+    if result["journals_balanced"] != result["tills"]:
+        raise BenchError("a session's journal does not balance")
+    return result
+
+
 def _check_ingest(ingested: IngestResult, count: int) -> None:
     if ingested.statuses.get("created", 0) != count:
         raise BenchError(
@@ -138,6 +193,10 @@ def run(args: argparse.Namespace) -> int:
             if args.database_url
             else sqlite_database(directory)
         )
+        if args.tills:
+            result = _measure_tills(args, database, directory)
+            table = render_tills(result, database.label)
+            return _print(args, directory, table, result)
         measured = _measure(args, database, directory)
         batches = baseline_rows(
             measured.shop, measured.orders, args.batch, measured.shop.session_id
@@ -170,6 +229,10 @@ def run(args: argparse.Namespace) -> int:
             database.drop()
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)
+    return _print(args, directory, table, result)
+
+
+def _print(args: argparse.Namespace, directory: Path, table: str, result: dict[str, Any]) -> int:
     print(table)
     if args.keep:
         print(f"kept {directory} (server.log, database)")

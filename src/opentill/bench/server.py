@@ -64,6 +64,20 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
+def fill(env: dict[str, str], *args: Any) -> Any:
+    """Run a set-up of :mod:`opentill.bench.fill` in a subprocess; its JSON answer."""
+    done = subprocess.run(
+        [sys.executable, "-m", "opentill.bench.fill", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"the set-up {args} failed:\n{done.stderr[-3000:]}{done.stdout[-500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def profile_run(env: dict[str, str], *, orders: int, batch: int, seed: int) -> Any:
     """Profile an in-process sync in a subprocess (:mod:`opentill.bench.profile`)."""
     done = subprocess.run(
