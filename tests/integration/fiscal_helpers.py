@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ def force_close(api: Any, session_id: int, reason: str = "terminal crashed") -> 
 def build_journal(shop: dict[str, Any], key_path: Path) -> dict[str, Any]:
     """TILL1's journal with every kind of record:
     1 ticket, 2 refund, 3 void, 4 z, 5 rescue, 6 ticket, 7 force_close, 8 z (rescue session),
-    9 key_rotation, 10 ticket (new key), 11 force_close, 12 z."""
+    9 key_rotation, 10 ticket (new key), 11 force_close, 12 z; then the technical events
+    and a training session (``technical_events``): 13 version, 14 settings, 15 approval,
+    16 training, 17 reprint, 18 z (training session)."""
     alice, manager = api_for("alice"), api_for("manager")
     cash, card = shop["cash1"].pk, shop["card1"].pk
     e, m = shop["espresso"].pk, shop["mug"].pk
@@ -55,4 +58,47 @@ def build_journal(shop: dict[str, Any], key_path: Path) -> dict[str, Any]:
     s2 = start_till1(manager, shop)["id"]  # a manager opens whatever the drawer holds
     sync(manager, s2, order([(e, "1")], [(cash, "2.20")]))
     force_close(manager, s2)
-    return {"s1": s1, "rescue": late["session"], "s2": s2}
+    return {"s1": s1, "rescue": late["session"], "s2": s2, **technical_events(shop)}
+
+
+def approval_token(api: Any, action: str, session_id: int) -> str:
+    """The demo manager types their PIN on ``api``'s screen to approve ``action``."""
+    response = api.post(
+        "/auth/approvals",
+        {"username": "manager", "pin": "1234", "action": action, "session": session_id},
+    )
+    assert response.status_code == 201, response.content
+    return str(response.json()["approval"])
+
+
+def technical_events(shop: dict[str, Any]) -> dict[str, Any]:
+    """TILL1's technical records (fiscal/events.py) after its sessions: the version at
+    migrate, a price change in the back office, a training session opened with a manager's
+    approval of its opening difference, a training ticket, its receipt asked again, its Z."""
+    from opentill.catalog.models import Product
+    from opentill.fiscal.events import version_record
+
+    alice = api_for("alice")
+    assert version_record(version="0.1.0+journal") == 1  # only TILL1 has records
+    espresso = Product.objects.get(pk=shop["espresso"].pk)
+    espresso.price = espresso.price + 1
+    espresso.save()
+    created = alice.post(f"/profiles/{shop['till1'].pk}/sessions", {"training": True})
+    assert created.status_code == 201, created.content
+    training = created.json()["id"]
+    opened = alice.client.post(
+        f"/api/v1/sessions/{training}/open",
+        json.dumps({"counts": [{"payment_method": shop["cash1"].pk, "amount": "0.00"}]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {alice.token}",
+        HTTP_X_OPENTILL_APPROVAL=approval_token(alice, "opening_difference", training),
+    )
+    assert opened.status_code == 200, opened.content
+    ticket = order([(shop["mug"].pk, "1")], [(shop["card1"].pk, "9.90")])
+    sync(alice, training, ticket)
+    assert alice.get(f"/orders/{ticket['uuid']}/receipt").status_code == 200
+    # The drawer's real float (a training session's opening difference and sales move no
+    # cash): nothing to approve at the close.
+    closed = close(alice, training, count(shop["cash1"], "100.00"))
+    assert closed.json()["state"] == "closed", closed.content
+    return {"training": training}

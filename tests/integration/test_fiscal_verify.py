@@ -112,11 +112,6 @@ UNWRITTEN = {
     "month_close",
     "year_close",
     "archive",
-    "training",
-    "reprint",
-    "approval",
-    "settings",
-    "version",
     "device",
 }
 
@@ -175,7 +170,7 @@ def test_records_taken_off_the_end_are_found(journal):
     lifted("DELETE FROM {table} WHERE id = %s", [last.pk])
     broken = verify_till1().first_broken
     assert broken is not None
-    assert broken.sequence == 12 and "missing from its end" in broken.reason
+    assert broken.sequence == last.sequence and "missing from its end" in broken.reason
 
 
 def test_two_swapped_records_are_found(journal):
@@ -189,22 +184,23 @@ def test_two_swapped_records_are_found(journal):
 
 
 def test_a_replayed_record_is_found(journal):
-    first = records()[0]
+    first, after = records()[0], records()[-1].sequence + 1
     fields = ("profile_id", "sequence", "kind", "created_at", "session_id", "data", "previous")
     table = connection.ops.quote_name(FiscalRecord._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(fields)}, signature, key_id) "
-            f"SELECT profile_id, 13, kind, created_at, session_id, data, previous, signature, "
+            f"SELECT profile_id, %s, kind, created_at, session_id, data, previous, signature, "
             f"key_id FROM {table} WHERE id = %s",
-            [first.pk],
+            [after, first.pk],
         )
     broken = verify_till1().first_broken
     assert broken is not None
-    assert (broken.sequence, broken.kind) == (13, "ticket")
+    assert (broken.sequence, broken.kind) == (after, "ticket")
 
 
 def test_a_record_signed_with_another_key_is_found(journal):
+    after = records()[-1].sequence + 1
     other = Signer.of(Ed25519PrivateKey.generate())
     key_register(other)
     till1 = PosProfile.objects.select_related("store__company").get(code="TILL1")
@@ -214,7 +210,7 @@ def test_a_record_signed_with_another_key_is_found(journal):
         )
     broken = verify_till1().first_broken
     assert broken is not None
-    assert (broken.sequence, broken.kind) == (13, "force_close")
+    assert (broken.sequence, broken.kind) == (after, "force_close")
     assert f"no key rotation introduces {other.key_id}" in broken.reason
 
 
@@ -242,14 +238,14 @@ def test_a_z_signed_with_wrong_grand_totals_is_found(journal):
             )
     broken = verify_till1().first_broken
     assert broken is not None
-    assert (broken.sequence, broken.kind) == (13, "z")
+    assert (broken.sequence, broken.kind) == (records()[-1].sequence, "z")
     assert "period totals differ" in broken.reason
 
 
 def test_a_range_of_days_verifies_with_what_came_before(journal):
     day = records()[5].created_at.date()
     result = till_verify(profile=PosProfile.objects.get(code="TILL1"), start=day, end=day)
-    assert result.ok and result.records == 12
+    assert result.ok and result.records == len(records())
     lifted(
         "UPDATE {table} SET data = %s WHERE id = %s",
         [_one_byte(records()[4].data), records()[4].pk],
@@ -313,9 +309,10 @@ def test_the_api_answers_managers_and_accountants(journal):
     manager, accountant, alice = api_for("manager"), api_for("accountant"), api_for("alice")
     verified = accountant.get(f"/profiles/{till1.pk}/fiscal/verify")
     assert verified.status_code == 200, verified.content
-    assert verified.json() == {"ok": True, "records": 12, "first_broken": None}
+    total = len(records())
+    assert verified.json() == {"ok": True, "records": total, "first_broken": None}
     listed = manager.get(f"/profiles/{till1.pk}/fiscal/records").json()
-    assert [r["sequence"] for r in listed] == list(range(1, 13))
+    assert [r["sequence"] for r in listed] == list(range(1, total + 1))
     assert set(listed[0]) == {
         "sequence",
         "kind",

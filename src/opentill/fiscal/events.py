@@ -147,7 +147,20 @@ def _watched(instance: Any) -> tuple[tuple[str, ...], str] | None:
 
 
 def _values(instance: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(instance, name) for name in fields}
+    """The watched fields' values, amounts with the currency's decimals and rates with four
+    (the canonical form's way), whatever decimals the value was given with."""
+    values = {}
+    for name in fields:
+        value = getattr(instance, name)
+        kind = type(instance._meta.get_field(name.removesuffix("_id"))).__name__
+        if isinstance(value, Decimal) and kind == "MoneyField":
+            company = instance if instance._meta.label_lower == "stores.company" else None
+            places = (company or instance.company).places
+            value = canonical.amount(value, places)
+        elif isinstance(value, Decimal) and kind == "RateField":
+            value = canonical.rate(value)
+        values[name] = value
+    return values
 
 
 def _company_id(instance: Any) -> int | None:
@@ -208,14 +221,16 @@ def on_post_save(
     sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
     """A ``settings`` record when a watched field changed (a new fiscal position mapping
-    too: it changes what a position charges)."""
+    too: it changes what a position charges; a new product, tax or position is not a change
+    of what was sold before, and its first ticket records its price and taxes)."""
     watched = _watched(instance)
     if watched is None or raw:
         return
     fields, change = watched
     before = getattr(instance, "_fiscal_before", None)
     instance._fiscal_before = None
-    if before is None and not (created and change == "fiscal_position"):
+    new_mapping = created and instance._meta.label_lower == "catalog.fiscalpositiontax"
+    if before is None and not new_mapping:
         return
     company_id = _company_id(instance)
     if company_id is None or not _journaled(company_id):

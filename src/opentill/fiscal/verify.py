@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from opentill.fiscal import canonical, totals
+from opentill.fiscal.event_checks import KINDS as EVENT_KINDS
+from opentill.fiscal.event_checks import check as event_check
 from opentill.money import currency_places
 
 
@@ -157,6 +159,9 @@ def verify(
                     f"signed with key {row.key_id}, but the till's key is {expected_key} "
                     f"and no key rotation introduces {row.key_id}"
                 )
+        if reason is None and row.kind in EVENT_KINDS:
+            assert data is not None
+            reason = event_check(row.kind, data)
         if reason is None and row.kind == "z":
             assert data is not None
             reason = _check_z(data, sales.get(row.session_id, []), last_z)
