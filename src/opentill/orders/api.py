@@ -7,8 +7,9 @@ import uuid as uuidlib
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
+from ninja.renderers import JSONRenderer
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import Text, problems
@@ -22,6 +23,8 @@ from opentill.orders.wire import OrderWire
 from opentill.pos.selectors import session_for_read, session_places
 
 router = Router(tags=["orders"])
+#: The API's renderer (ninja's JSON renderer, which ``opentill.api`` keeps).
+_RENDERER = JSONRenderer()
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -203,10 +206,10 @@ def held_order_out(held: HeldOrder, places: int) -> dict[str, Any]:
     "/sessions/{session_id}/orders",
     response={200: SyncOut, **problems(400, 403, 404, 409, 413, 422)},
 )
-def order_sync(request: HttpRequest, session_id: int, body: SyncIn) -> dict[str, Any]:
+def order_sync(request: HttpRequest, session_id: int, body: SyncIn) -> HttpResponse:
     results = services.order_sync(session_id=session_id, user=request.user, payloads=body.orders)
     places = session_places(session_id)
-    return {
+    answer = {
         "results": [
             {
                 "uuid": r.uuid,
@@ -218,6 +221,14 @@ def order_sync(request: HttpRequest, session_id: int, body: SyncIn) -> dict[str,
             for r in results
         ]
     }
+    # The answer is built here from typed values, in SyncOut's shape and field order (a
+    # test renders it through SyncOut too and compares): rendered as it stands, without
+    # validating a few thousand objects again (half a batch's time in the response).
+    return HttpResponse(
+        _RENDERER.render(request, answer, response_status=200),
+        status=200,
+        content_type=f"{_RENDERER.media_type}; charset={_RENDERER.charset}",
+    )
 
 
 @router.post(

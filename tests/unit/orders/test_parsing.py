@@ -567,3 +567,88 @@ def test_a_bhd_order_has_three_decimals():
         ["body", "orders", 0, "lines", 0, "unit_price"],
         "unit_price '1.099' has more than 2 decimals",
     )
+
+
+# --- the shape check's fast path ------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
+
+from opentill.orders.parsing import _plainly_well_formed, shape_errors  # noqa: E402
+from opentill.orders.wire import OrderWire  # noqa: E402
+
+_json_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-3, max_value=2**64),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "2", "12.30", "paid", str(uuid.uuid4()), "not a uuid"]),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["a", "product"]), st.integers(), max_size=2),
+)
+
+
+def _maybe(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly a value of the right type, sometimes anything JSON has."""
+    return st.one_of(good, good, good, _json_values)
+
+
+_lines = st.fixed_dictionaries(
+    {"product": _maybe(st.integers(min_value=1, max_value=99)), "quantity": _maybe(st.just("1"))},
+    optional={
+        "unit_price": _maybe(st.one_of(st.none(), st.just("2.20"))),
+        "discount_percent": _maybe(st.one_of(st.none(), st.just("10"))),
+        "colour": _json_values,
+    },
+)
+_payments = st.fixed_dictionaries(
+    {
+        "payment_method": _maybe(st.integers(min_value=1, max_value=99)),
+        "amount": _maybe(st.just("2.20")),
+    },
+    optional={"tendered": _maybe(st.one_of(st.none(), st.just("5.00")))},
+)
+_orders = st.fixed_dictionaries(
+    {},
+    optional={
+        "uuid": _maybe(st.uuids().map(str)),
+        "created_at": _maybe(st.one_of(st.none(), st.just("2026-11-21T10:02:03+01:00"))),
+        "state": _maybe(st.sampled_from(["paid", "draft", "held"])),
+        "customer": _maybe(st.one_of(st.none(), st.integers(min_value=1, max_value=2**63 - 1))),
+        "fiscal_position": _maybe(st.one_of(st.none(), st.integers(min_value=1, max_value=9))),
+        "to_invoice": _maybe(st.booleans()),
+        "number": _maybe(st.one_of(st.none(), st.integers(min_value=1, max_value=2**63))),
+        "lines": _maybe(st.lists(_maybe(_lines), max_size=3)),
+        "payments": _maybe(st.lists(_maybe(_payments), max_size=2)),
+        "note": _json_values,
+    },
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(payload=_orders)
+def test_the_fast_shape_check_passes_only_what_the_wire_model_takes(payload):
+    if _plainly_well_formed(payload):
+        OrderWire.model_validate(payload)  # raises if the fast path let a wrong shape by
+    else:
+        try:
+            OrderWire.model_validate(payload)
+        except ValidationError:
+            return
+        # What it leaves to the model is taken by the model with the same (empty) errors.
+        assert shape_errors(payload) == {}
+
+
+def test_a_terminals_order_takes_the_fast_path():
+    payload = {
+        "uuid": str(uuid.uuid4()),
+        "created_at": "2026-11-21T10:02:03+01:00",
+        "customer": 7,
+        "lines": [{"product": 1, "quantity": "2", "unit_price": "2.20"}],
+        "payments": [{"payment_method": 1, "amount": "4.40", "tendered": "5.00"}],
+    }
+    assert _plainly_well_formed(payload)
+    for key, bad in [("customer", True), ("state", None), ("lines", None), ("number", 0)]:
+        assert not _plainly_well_formed({**payload, key: bad})
+        assert shape_errors({**payload, key: bad})
