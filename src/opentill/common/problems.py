@@ -30,6 +30,8 @@ CODES: dict[str, tuple[int, str]] = {
     "held_orders": (409, "Held orders wait for a manager"),
     "approval_required": (409, "A manager's approval is required"),
     "immutable": (409, "A closed record cannot be changed"),
+    "period_open": (409, "The period has not ended or a session of it is still open"),
+    "periods_not_closed": (409, "The days (or months) of this period are not all closed"),
     "too_many_attempts": (429, "Too many attempts"),
     "too_large": (413, "The request body is too large"),
     "server_error": (500, "Internal error"),

@@ -38,6 +38,34 @@ def recovery_register(hook: Callable[[], int], *, lease: Callable[[], float]) ->
         _LEASES.append(lease)
 
 
+# Passes the worker makes now and then, whatever the queue holds (the fiscal journal closes
+# the periods that are due), registered with :func:`periodic_register` from an
+# AppConfig.ready with how many seconds apart they run; each returns how much it did.
+PERIODIC: dict[Callable[[], int], float] = {}
+_PERIODIC_LAST: dict[Callable[[], int], float] = {}
+
+
+def periodic_register(task: Callable[[], int], *, every: float) -> None:  # float ok: s
+    PERIODIC[task] = every
+
+
+def periodic_run(*, force: bool = False) -> int:
+    """Run the periodic passes that are due (every one with ``force``); errors are logged,
+    never raised."""
+    done = 0
+    for task, every in list(PERIODIC.items()):
+        now = time.monotonic()
+        last = _PERIODIC_LAST.get(task)
+        if not force and last is not None and now - last < every:
+            continue
+        _PERIODIC_LAST[task] = now
+        try:
+            done += int(task())
+        except Exception:
+            logger.exception("periodic %s failed", getattr(task, "__qualname__", task))
+    return done
+
+
 def lease_seconds() -> float:  # float ok: seconds
     """The shortest lease of the registered job kinds (60 s when none is registered)."""
     return min((lease() for lease in _LEASES), default=60.0)
@@ -60,6 +88,7 @@ def run_due_jobs() -> None:
     from django_tasks_db.management.commands.db_worker import Worker
 
     jobs_recover()
+    periodic_run(force=True)
     Worker(
         queue_names=["*"],
         interval=0,
@@ -80,6 +109,7 @@ def _sweep(stop: threading.Event, every: float, parent_pid: int | None) -> None:
                 os.kill(os.getpid(), signal.SIGTERM)  # finishes the job in hand, then exits
                 return
             jobs_recover()
+            periodic_run()
             connections.close_all()
     finally:
         connections.close_all()
@@ -100,6 +130,7 @@ def run_worker(
     recovered = jobs_recover()
     if recovered:
         logger.warning("%s job(s) of a stopped worker queued again", recovered)
+    periodic_run()
     stop = threading.Event()
     sweeper = threading.Thread(
         target=_sweep, args=(stop, max(0.5, lease_seconds() / 2), parent_pid), daemon=True

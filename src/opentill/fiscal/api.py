@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
 
 from opentill.common.problems import Problem
 from opentill.common.schemas import problems
+from opentill.fiscal.archive import archive_build
+from opentill.fiscal.period_close import period_close, period_of
 from opentill.fiscal.selectors import (
     profile_for_fiscal_read,
     public_keys_list,
@@ -18,6 +20,7 @@ from opentill.fiscal.selectors import (
     till_verify,
 )
 from opentill.identity.roles import may_see_reports
+from opentill.pos.access import manages_store
 
 router = Router(tags=["fiscal"])
 
@@ -93,3 +96,66 @@ def fiscal_public_key(request: HttpRequest) -> list[dict[str, Any]]:
     if not may_see_reports(request.user):
         raise Problem("forbidden", "The fiscal keys are for managers and accountants.")
     return public_keys_list()
+
+
+class CloseIn(Schema):
+    period: str = Field(
+        description="the day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY) to close, in the "
+        "company's time zone",
+        max_length=10,
+    )
+
+
+class CloseOut(Schema):
+    kind: str = Field(description="day_close, month_close or year_close")
+    period: str
+    sequence: int = Field(description="the close's record in the till's journal")
+    created: bool = Field(description="false when the period was closed before (idempotent)")
+
+
+@router.post(
+    "/profiles/{profile_id}/fiscal/closes",
+    response={200: CloseOut, 201: CloseOut, **problems(400, 403, 404, 409, 413, 422)},
+)
+def fiscal_close(request: HttpRequest, profile_id: int, body: CloseIn) -> Status:
+    """Close a day, a month or a year of the till (managers of its store): 201 with the new
+    record, 200 with the one that closed it before; 409 ``period_open`` (not ended, or a
+    session of it open), 409 ``periods_not_closed`` (a day of the month, a month of the
+    year, still open)."""
+    profile = profile_for_fiscal_read(profile_id, request.user)
+    if not manages_store(request.user, profile.store_id):
+        raise Problem("forbidden", "Closing a fiscal period is for managers of the till's store.")
+    closed = period_close(profile=profile, period=period_of(profile, body.period))
+    return Status(201 if closed["created"] else 200, closed)
+
+
+class ArchiveQuery(Schema):
+    period: str = Field(
+        description="a closed day (YYYY-MM-DD), month (YYYY-MM) or year (YYYY)", max_length=10
+    )
+
+
+@router.get(
+    "/profiles/{profile_id}/fiscal/archive",
+    response={200: None, **problems(403, 404, 409, 422)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+            }
+        }
+    },
+)
+def fiscal_archive(
+    request: HttpRequest, profile_id: int, query: Query[ArchiveQuery]
+) -> HttpResponse:
+    """The signed archive (ZIP) of a closed period of the till (managers of its store and
+    accountants); making it is recorded in the till's journal. 409 ``period_open`` while
+    the period is not closed."""
+    profile = profile_for_fiscal_read(profile_id, request.user)
+    name, content = archive_build(
+        profile=profile, period=period_of(profile, query.period, where="query")
+    )
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

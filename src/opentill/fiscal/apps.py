@@ -26,6 +26,12 @@ class FiscalConfig(AppConfig):
         session_close_booked.connect(
             services.on_session_close_booked, dispatch_uid="fiscal-session-close-booked"
         )
+
+        # The worker closes the days, months and years that are due (docs/fiscal.md).
+        from opentill.common.worker import periodic_register
+        from opentill.fiscal.period_close import period_closes_run
+
+        periodic_register(period_closes_run, every=300.0)
         # Technical events (fiscal/events.py): approvals, settings changes, the version.
         from opentill.fiscal.events import connect_receivers
 

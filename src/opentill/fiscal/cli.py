@@ -42,6 +42,46 @@ def add_commands(subparsers: Any) -> None:
     verify.add_argument("--till", help="the till's code, e.g. TILL1 (default: every till)")
     verify.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD")
     verify.add_argument("--to", dest="end", type=_date, help="last day (inclusive), YYYY-MM-DD")
+    close = sub.add_parser(
+        "close",
+        help="close a day, a month or a year of a till (or every period that is due)",
+        description="Write the period close of a till: a signed record with the period's "
+        "totals and the till's perpetual totals (docs/fiscal.md). A period closed before is "
+        "left as it is. --due closes every period of every till that has ended, as the "
+        "worker does.",
+    )
+    close.add_argument("--till", help="the till's code, e.g. TILL1")
+    which = close.add_mutually_exclusive_group(required=True)
+    which.add_argument("--day", help="YYYY-MM-DD")
+    which.add_argument("--month", help="YYYY-MM")
+    which.add_argument("--year", help="YYYY")
+    which.add_argument("--due", action="store_true", help="every period that is due")
+    archive = sub.add_parser(
+        "archive",
+        help="write the signed archive (ZIP) of a closed period of a till",
+        description="A ZIP of the period's records, Z reports, grand totals, event log and "
+        "public keys, with a manifest of their SHA-256 signed with Ed25519 (docs/fiscal.md). "
+        "Making it is recorded in the till's journal.",
+    )
+    archive.add_argument("--till", required=True, help="the till's code, e.g. TILL1")
+    archive.add_argument(
+        "--period", required=True, help="a closed day, month or year: 2026-11-30, 2026-11, 2026"
+    )
+    archive.add_argument("--output", "-o", help="the file to write (default: its own name)")
+    german = sub.add_parser(
+        "dsfinvk",
+        help="write the DSFinV-K export (Germany) of a till's period: CSV files and index.xml",
+        description="One cash-point closing per Z dated in the period (docs/fiscal.md).",
+    )
+    german.add_argument("--till", required=True, help="the till's code, e.g. TILL1")
+    german.add_argument("--period", required=True, help="a day, month or year: 2026-11")
+    german.add_argument("--output", "-o", help="the file to write (default: its own name)")
+    checked = sub.add_parser(
+        "verify-archive",
+        help="verify an archive on its own: manifest signature, hashes, records, totals",
+        description="Exit status 1 when the archive does not verify.",
+    )
+    checked.add_argument("file")
     sub.add_parser("public-key", help="print the public keys (PEM) with their key ids")
     sub.add_parser(
         "rotate-key",
@@ -58,6 +98,14 @@ def run(args: argparse.Namespace) -> int | None:
         return export(args)
     if args.fiscal_command == "verify":
         return _verify(args)
+    if args.fiscal_command == "close":
+        return _close(args)
+    if args.fiscal_command == "archive":
+        return _archive(args)
+    if args.fiscal_command == "verify-archive":
+        return _verify_archive(args)
+    if args.fiscal_command == "dsfinvk":
+        return _dsfinvk(args)
     if args.fiscal_command == "public-key":
         from opentill.fiscal.selectors import public_keys_list
 
@@ -99,3 +147,98 @@ def _verify(args: argparse.Namespace) -> int:
             broken += 1
             print(f"{till.code}: BROKEN at record {b.sequence} ({b.kind or 'missing'}): {b.reason}")
     return 1 if broken else 0
+
+
+def _close(args: argparse.Namespace) -> int:
+    from opentill.common.problems import Problem
+    from opentill.fiscal.period_close import (
+        period_close,
+        period_closes_run,
+        periods,
+        till_time_zone,
+    )
+    from opentill.pos.models import PosProfile
+
+    if args.due:
+        print(f"{period_closes_run()} period close(s) written")
+        return 0
+    till = PosProfile.objects.select_related("store__company").filter(code=args.till or "").first()
+    if till is None:
+        print(f"opentill: no till {args.till!r} (--till is required)", file=sys.stderr)
+        return 2
+    span = "day" if args.day else "month" if args.month else "year"
+    try:
+        p = periods.period(span, args.day or args.month or args.year, till_time_zone(till))
+        closed = period_close(profile=till, period=p)
+    except periods.PeriodError as exc:
+        print(f"opentill: {exc}", file=sys.stderr)
+        return 2
+    except Problem as exc:
+        print(f"opentill: {exc.detail}", file=sys.stderr)
+        return 1
+    done = "closed" if closed["created"] else "was closed before"
+    print(f"{till.code}: {p.name} {done} (record {closed['sequence']}, {closed['kind']})")
+    return 0
+
+
+def _archive(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from opentill.common.problems import Problem
+    from opentill.fiscal.archive import archive_build
+    from opentill.fiscal.period_close import period_of
+    from opentill.pos.models import PosProfile
+
+    till = PosProfile.objects.select_related("store__company").filter(code=args.till).first()
+    if till is None:
+        print(f"opentill: no till {args.till!r}", file=sys.stderr)
+        return 2
+    try:
+        name, content = archive_build(profile=till, period=period_of(till, args.period))
+    except Problem as exc:
+        print(f"opentill: {exc.detail}", file=sys.stderr)
+        return 2 if exc.code == "validation_error" else 1
+    path = Path(args.output or name)
+    path.write_bytes(content)
+    print(f"{path}: {len(content)} bytes")
+    return 0
+
+
+def _verify_archive(args: argparse.Namespace) -> int:
+    from opentill.fiscal.archive_verify import archive_verify
+
+    result = archive_verify(args.file)
+    if not result.ok:
+        for problem in result.problems:
+            print(f"BROKEN: {problem}")
+        return 1
+    m = result.manifest
+    print(
+        f"{m['till_code']} {m['calendar']['name']}: {result.records} record(s) and every "
+        f"file verified (keys: {', '.join(result.key_ids)}; compare them with the ones you "
+        "were given)"
+    )
+    return 0
+
+
+def _dsfinvk(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from opentill.common.problems import Problem
+    from opentill.fiscal.dsfinvk_export import dsfinvk_build
+    from opentill.fiscal.period_close import period_of
+    from opentill.pos.models import PosProfile
+
+    till = PosProfile.objects.select_related("store__company").filter(code=args.till).first()
+    if till is None:
+        print(f"opentill: no till {args.till!r}", file=sys.stderr)
+        return 2
+    try:
+        name, content = dsfinvk_build(profile=till, period=period_of(till, args.period))
+    except Problem as exc:
+        print(f"opentill: {exc.detail}", file=sys.stderr)
+        return 2
+    path = Path(args.output or name)
+    path.write_bytes(content)
+    print(f"{path}: {len(content)} bytes")
+    return 0

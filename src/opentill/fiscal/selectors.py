@@ -12,6 +12,7 @@ from django.utils import timezone
 from opentill.common.problems import Problem
 from opentill.fiscal import canonical, verify
 from opentill.fiscal.models import FiscalHead, FiscalKey, FiscalRecord
+from opentill.fiscal.periods import CLOSE_KINDS
 from opentill.fiscal.totals import EMPTY_HEAD, SALE_KINDS
 from opentill.identity.roles import may_see_reports
 from opentill.pos.models import PosProfile
@@ -157,4 +158,10 @@ def _context(profile: PosProfile, rows: list[verify.Row]) -> verify.Context:
         before_key=before_row.key_id if before_row else None,
         last_z=perpetual,
         earlier_sales=[_row(r) for r in sales.values_list(*_ROW_FIELDS)],
+        earlier_closing=[
+            _row(r)
+            for r in earlier.filter(kind__in=("z", *CLOSE_KINDS))
+            .order_by("sequence")
+            .values_list(*_ROW_FIELDS)
+        ],
     )

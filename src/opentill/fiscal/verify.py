@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from opentill.fiscal import canonical, totals
+from opentill.fiscal import canonical, periods, totals
 from opentill.fiscal.event_checks import KINDS as EVENT_KINDS
 from opentill.fiscal.event_checks import check as event_check
 from opentill.money import currency_places
@@ -73,6 +73,8 @@ class Context:
     before_key: str | None = None
     last_z: dict[str, Any] | None = None
     earlier_sales: Sequence[Row] = ()
+    # The Z and period-close records before the range, for its period closes.
+    earlier_closing: Sequence[Row] = ()
 
 
 def public_keys(rows: Iterable[tuple[str, str]]) -> dict[str, Ed25519PublicKey]:
@@ -148,6 +150,11 @@ def verify(
         if data is not None:
             sales.setdefault(row.session_id, []).append((row.kind, data))
     used: list[str] = []
+    closes = periods.Tracker()
+    for row in context.earlier_closing:
+        data = _signed(row, keys)
+        if data is not None:
+            closes.see(row.kind, row.sequence, data, row.signature, check=False)
 
     for data, row in order:
         reason = _check(row, data, keys, prior, till_id)
@@ -165,6 +172,9 @@ def verify(
         if reason is None and row.kind == "z":
             assert data is not None
             reason = _check_z(data, sales.get(row.session_id, []), last_z)
+        if reason is None:
+            assert data is not None
+            reason = closes.see(row.kind, row.sequence, data, row.signature)
         if reason is not None:
             # The kind it was signed as, when its signature holds (its column may lie).
             kind = (

@@ -15,3 +15,9 @@ class ReportsConfig(AppConfig):
 
         recovery_register(printing.print_jobs_recover, lease=printing.lease_seconds)
         session_closed.connect(printing.print_on_session_closed, dispatch_uid="print-z-report")
+
+        # A fiscal archive holds the Z reports of its period (fiscal sits below reports).
+        from opentill.fiscal.archive import part_register
+        from opentill.reports.fiscal_archive import z_reports
+
+        part_register(z_reports)

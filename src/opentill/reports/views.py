@@ -170,11 +170,42 @@ def session_page_context(session: Session) -> dict[str, Any]:
     }
 
 
+def fiscal_archives_view(request: HttpRequest) -> HttpResponse:
+    """Each till's period closes with the link to the signed archive of each (the API's
+    download: it is recorded in the till's journal)."""
+    from opentill.fiscal.period_close import period_closes_list
+    from opentill.pos.models import PosProfile
+
+    _check(request)
+    stores = visible_store_ids(request.user)
+    tills = PosProfile.objects.select_related("store").order_by("code")
+    if stores is not None:
+        tills = tills.filter(store_id__in=stores)
+    rows = [
+        {
+            "till": till,
+            "closes": [
+                {
+                    **close,
+                    "url": f"/api/v1/profiles/{till.pk}/fiscal/archive?period={close['period']}",
+                }
+                for close in period_closes_list(till)
+            ],
+        }
+        for till in tills
+    ]
+    context = {**admin.site.each_context(request), "title": "Fiscal archives", "tills": rows}
+    return TemplateResponse(request, "reports/admin/fiscal_archives.html", context)
+
+
 def admin_urls(site: admin.AdminSite) -> list[URLPattern]:
     wrap = site.admin_view
     return [
         path("reports/dashboard/", wrap(dashboard_view), name="reports_dashboard"),
         path("reports/exports/", wrap(exports_view), name="reports_exports"),
+        path(
+            "reports/fiscal-archives/", wrap(fiscal_archives_view), name="reports_fiscal_archives"
+        ),
         path(
             "reports/session/<int:session_id>/print/",
             wrap(print_view),
@@ -205,6 +236,13 @@ def app_list_section(request: HttpRequest) -> dict[str, Any] | None:
                 "name": "Exports for accountants",
                 "object_name": "Exports",
                 "admin_url": reverse("admin:reports_exports"),
+                "view_only": True,
+                "perms": {"view": True},
+            },
+            {
+                "name": "Fiscal archives",
+                "object_name": "FiscalArchives",
+                "admin_url": reverse("admin:reports_fiscal_archives"),
                 "view_only": True,
                 "perms": {"view": True},
             },
