@@ -43,6 +43,7 @@ from opentill.pos.access import blind_for
 from opentill.pos.counting import CountInput, DenominationRow
 from opentill.pos.models import Session
 from opentill.pos.selectors import profile_for_use, session_for_read
+from opentill.reports.model import SessionReport
 from opentill.reports.selectors import session_report
 
 router = Router(tags=["sessions"])
@@ -288,7 +289,7 @@ def session_force_close(
 )
 def session_partial_close(
     request: HttpRequest, session_id: int, body: PartialCloseIn
-) -> dict[str, Any]:
+) -> SessionReport:
     with transaction.atomic():
         if body.drop is not None:
             services.cash_move_create(

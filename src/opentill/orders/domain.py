@@ -7,13 +7,32 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from opentill.accounting.postings import SoldNet, SoldTax
 from opentill.money import ZERO
 
 #: Order states whose orders count as sold (``Order.State.PAID``, ``Order.State.INVOICED``).
 SOLD_STATES = ("paid", "invoiced")
+
+
+class NumberGap(TypedDict):
+    """Numbers of a till's series that no ticket of the till carries: ``first`` … ``last``."""
+
+    first: str
+    last: str
+    count: int
+
+
+class TicketNumbers(TypedDict):
+    """A session's ticket numbers for its X/Z report (``orders.selectors.session_numbers``)."""
+
+    series: str
+    first: str | None
+    last: str | None
+    count: int
+    gaps: list[NumberGap]
+    missing: int
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.db.models import BooleanField, Case, Count, Max, Min, Q, QuerySet, S
 
 from opentill.accounting.postings import Sold, SoldNet, SoldTax
 from opentill.money import STORED_PLACES, ZERO, AmountError, fmt, parse_decimal
-from opentill.orders.domain import ticket_number
+from opentill.orders.domain import NumberGap, TicketNumbers, ticket_number
 from opentill.orders.models import HeldOrder, Order, OrderLine, OrderLineTax, Payment
 
 SOLD_STATES = (Order.State.PAID, Order.State.INVOICED)
@@ -263,7 +263,7 @@ def next_numbers(*, profile_ids: Iterable[int]) -> dict[int, int]:
     return {pk: (top.get(pk) or 0) + 1 for pk in ids}
 
 
-def session_numbers(*, session_id: int, till_id: int, code: str) -> dict[str, Any]:
+def session_numbers(*, session_id: int, till_id: int, code: str) -> TicketNumbers:
     """The ticket numbers of a session, for its X/Z report: the first and the last, how many,
     and the gaps — numbers of the till's series that no order of the till carries, from just
     after the till's highest number below the session's first up to the session's last (so
@@ -284,7 +284,7 @@ def session_numbers(*, session_id: int, till_id: int, code: str) -> dict[str, An
     till = Order.objects.filter(till_id=till_id)
     before = till.filter(sequence__lt=first).aggregate(top=Max("sequence"))["top"] or 0
     expected = before + 1
-    gaps: list[dict[str, Any]] = []
+    gaps: list[NumberGap] = []
     for stored in (
         till.filter(sequence__gte=expected, sequence__lte=last)
         .order_by("sequence")

@@ -1,18 +1,19 @@
 """The X/Z report as a printable document: titled sections of tables and paragraphs.
 
-:func:`build_document` turns the report model of :func:`opentill.reports.selectors.session_report`
-into a :class:`Document`; every human format (HTML, PDF, plain text, ESC/POS) lays out this
+:func:`build_document` turns the report model (:class:`opentill.reports.model.SessionReport`,
+built by :func:`opentill.reports.selectors.session_report`) into a :class:`Document`; every human format (HTML, PDF, plain text, ESC/POS) lays out this
 one document, so they show the same figures in the same order and cannot disagree. Pure:
 no Django import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+
+from opentill.reports.model import CountRow, SessionReport, TicketNumbers
 
 DASH = "—"
 LEFT = "l"
@@ -84,7 +85,7 @@ def quantity(value: str | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _opt(row: dict[str, Any], key: str) -> str:
+def _opt(row: Mapping[str, object], key: str) -> str:
     value = row.get(key)
     return DASH if value is None else str(value)
 
@@ -92,15 +93,15 @@ def _opt(row: dict[str, Any], key: str) -> str:
 NOT_COUNTED = "not counted"
 
 
-def _method(row: dict[str, Any]) -> str:
+def _method(row: CountRow) -> str:
     """A count's method, marked when its amount was taken as expected rather than counted."""
     return f"{row['name']} ({NOT_COUNTED})" if row.get("not_counted") else row["name"]
 
 
-def _count_notes(rows: Sequence[dict[str, Any]], stage: str) -> list[Block]:
+def _count_notes(rows: Sequence[CountRow], stage: str) -> list[Block]:
     """Who approved a difference beyond the maximum; what nobody counted."""
     notes: list[Block] = []
-    approvers = sorted({r["approved_by"] for r in rows if r.get("approved_by")})
+    approvers = sorted({name for r in rows if (name := r.get("approved_by"))})
     if approvers:
         notes.append(Paragraph(f"{stage} difference approved by {', '.join(approvers)}."))
     if any(r.get("not_counted") for r in rows):
@@ -114,7 +115,7 @@ def _kv(rows: Sequence[tuple[str, str]]) -> Table:
     return Table([Column(""), Column("", RIGHT)], [[k, v] for k, v in rows], header=False, empty="")
 
 
-def _tendered(r: dict[str, Any]) -> list[Block]:
+def _tendered(r: SessionReport) -> list[Block]:
     """Cash given and cash kept: per cash method (and any method that gave change), what
     customers tendered, the change handed back and what the drawer kept (the amount)."""
     rows = [p for p in r["payments"] if p.get("cash") or Decimal(p.get("change") or 0) != 0]
@@ -133,7 +134,7 @@ def _tendered(r: dict[str, Any]) -> list[Block]:
     ]
 
 
-def _numbers(n: dict[str, Any]) -> Section:
+def _numbers(n: TicketNumbers) -> Section:
     """The ticket numbers of the session: the first and the last of the till's series, and
     every gap (numbers no ticket of the till carries) — none on a continuous series."""
     blocks: list[Block] = [
@@ -158,7 +159,7 @@ def _numbers(n: dict[str, Any]) -> Section:
     return Section("Ticket numbers", blocks)
 
 
-def build_document(r: dict[str, Any]) -> Document:
+def build_document(r: SessionReport) -> Document:
     """Lay the report model out as sections. Amounts keep the model's exact strings."""
     cur = r.get("currency", "")
     session = r["session"]
@@ -479,7 +480,7 @@ def build_document(r: dict[str, Any]) -> Document:
             )
         )
 
-    notes = r.get("notes") or {}
+    notes: Mapping[str, object] = r.get("notes") or {}
     texts = [
         f"{label}: {notes[key]}"
         for key, label in (
@@ -500,7 +501,7 @@ def build_document(r: dict[str, Any]) -> Document:
     return Document(title, subtitle, sections, signatures, footer)
 
 
-def _tax_summary(r: dict[str, Any]) -> Section:
+def _tax_summary(r: SessionReport) -> Section:
     """The VAT summary an accountant files: per tax, the base and tax of sales, then of
     refunds on a line of their own, and the tax due in all."""
     rows: list[list[str]] = []

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import socket
 import unicodedata
-from typing import Any
 
 from escpos.printer import Dummy
 
 from opentill.reports.document import build_document
+from opentill.reports.model import SessionReport
 from opentill.reports.render_text import BOLD, CENTER, HEADING, TITLE, layout
 
 # Characters per line in font A: Epson-compatible printers print 42 on 80 mm paper
@@ -49,7 +49,7 @@ def paper_columns(paper: int) -> int:
     return COLUMNS[paper]
 
 
-def render_escpos(report: dict[str, Any], *, paper: int = 80) -> bytes:
+def render_escpos(report: SessionReport, *, paper: int = 80) -> bytes:
     """ESC/POS bytes of the report for ``paper`` mm wide rolls, ending with a cut."""
     columns = paper_columns(paper)
     printer = Dummy(profile=PROFILE)

@@ -8,6 +8,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from opentill.reports.document import RIGHT, Document, Paragraph, build_document
+from opentill.reports.model import SessionReport
 
 PAPERS = ("a4", "80", "58")
 
@@ -39,7 +40,7 @@ def _context(doc: Document) -> list[dict[str, Any]]:
 
 
 def render_html(
-    report: dict[str, Any], *, paper: str = "a4", links: dict[str, str] | None = None
+    report: SessionReport, *, paper: str = "a4", links: dict[str, str] | None = None
 ) -> str:
     """The report page; ``paper`` sets the print layout (``a4``, ``80`` or ``58`` mm);
     ``links`` (label → URL) are shown on screen only, e.g. the PDF and the other papers."""

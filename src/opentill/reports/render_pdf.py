@@ -29,6 +29,7 @@ from reportlab.platypus.flowables import Flowable
 from opentill.reports.document import RIGHT, Document, Section, build_document
 from opentill.reports.document import Paragraph as DocParagraph
 from opentill.reports.document import Table as DocTable
+from opentill.reports.model import SessionReport
 
 FONT = "OpenTillSans"
 FONT_BOLD = "OpenTillSans-Bold"
@@ -274,7 +275,7 @@ def _numbered_canvas(doc: Document) -> type[pdfcanvas.Canvas]:
     return NumberedCanvas
 
 
-def render_pdf(report: dict[str, Any]) -> bytes:
+def render_pdf(report: SessionReport) -> bytes:
     """The report as an A4 PDF document."""
     _fonts()
     doc = build_document(report)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import Any
 
 from opentill.reports.document import RIGHT, Document, Paragraph, Table, build_document
+from opentill.reports.model import SessionReport
 
 TEXT_WIDTH = 80
 MIN_TEXT_COLUMN = 8
@@ -143,7 +143,7 @@ def _center(text: str, width: int) -> str:
     return text.center(width).rstrip()
 
 
-def render_text(report: dict[str, Any], *, width: int = TEXT_WIDTH) -> str:
+def render_text(report: SessionReport, *, width: int = TEXT_WIDTH) -> str:
     """The report as plain text, ``width`` columns wide."""
     out = []
     for line in layout(build_document(report), width):

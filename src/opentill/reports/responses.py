@@ -13,6 +13,7 @@ from django.http.response import HttpResponseBase
 from opentill.common.problems import Problem
 from opentill.pos.models import Session
 from opentill.reports import exports
+from opentill.reports.model import SessionReport
 from opentill.reports.selectors import session_report
 
 ReportFormat = Literal["json", "html", "pdf", "text", "escpos"]
@@ -30,7 +31,7 @@ def bad_choice(name: str, value: str, allowed: tuple[str, ...]) -> Problem:
     )
 
 
-def report_filename(report: dict[str, Any], extension: str) -> str:
+def report_filename(report: SessionReport, extension: str) -> str:
     name = report["session"]["name"].replace("/", "-")
     return f"{report['kind']}-report-{name}.{extension}"
 
@@ -56,7 +57,7 @@ def api_link(session_id: int) -> LinkMaker:
 
 
 def render_report(
-    report: dict[str, Any],
+    report: SessionReport,
     *,
     format: str,
     paper: str | None,

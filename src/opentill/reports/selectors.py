@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Min, Q, Sum
@@ -18,6 +18,23 @@ from opentill.orders.selectors import SOLD_STATES, session_numbers, tax_summary
 from opentill.pos.access import blind_for
 from opentill.pos.models import PaymentMethod, Session, SessionCount
 from opentill.pos.selectors import session_expected_amounts
+from opentill.reports.model import (
+    CashMoveRow,
+    CategoryRow,
+    ClosingTotals,
+    CountColumn,
+    CountRow,
+    CountTotals,
+    ExpectedRow,
+    GrandTotal,
+    InvoiceRow,
+    JournalAccountRow,
+    JournalEntryRow,
+    PaymentRow,
+    SessionReport,
+    TaxesRow,
+    TaxRow,
+)
 
 
 def _money(value: Decimal | None, places: int) -> str:
@@ -41,7 +58,7 @@ def _dec(value: Decimal | None) -> Decimal:
     return value if value is not None else ZERO
 
 
-def _grand_total(session: Session, tz: tzinfo) -> dict[str, Any]:
+def _grand_total(session: Session, tz: tzinfo) -> GrandTotal:
     """The profile's perpetual grand total (as fiscal rules such as NF525 ask): every sold
     order of every session of the profile closed up to this one (a Z report), or closed so
     far plus this one (an X report). Closed sessions never change, so a Z report's grand
@@ -76,15 +93,15 @@ def _grand_total(session: Session, tz: tzinfo) -> dict[str, Any]:
     }
 
 
-def _counts(session: Session, stage: str, hide_expected: bool, tz: tzinfo) -> list[dict[str, Any]]:
+def _counts(session: Session, stage: str, hide_expected: bool, tz: tzinfo) -> list[CountRow]:
     places = session.places
-    rows = []
+    rows: list[CountRow] = []
     for c in (
         session.counts.filter(stage=stage)
         .select_related("payment_method", "approved_by")
         .prefetch_related("denominations")
     ):
-        row: dict[str, Any] = {
+        row: CountRow = {
             "payment_method": c.payment_method_id,
             "name": c.payment_method.name,
             "counted": _money(c.counted, places),
@@ -108,17 +125,34 @@ def _counts(session: Session, stage: str, hide_expected: bool, tz: tzinfo) -> li
     return rows
 
 
-def _count_totals(
-    rows: list[dict[str, Any]], keys: tuple[str, ...], places: int
-) -> dict[str, str | None]:
-    """Column totals of count rows; ``None`` for a column hidden from the reader."""
-    out: dict[str, str | None] = {}
-    for key in keys:
-        if any(key not in r for r in rows):
-            out[key] = None
-        else:
-            out[key] = _money(sum((Decimal(r[key]) for r in rows), ZERO), places)
-    return out
+def _column_total(rows: list[CountRow], key: CountColumn, places: int) -> str | None:
+    """The total of a column of count rows; ``None`` for a column hidden from the reader."""
+    if any(key not in r for r in rows):
+        return None
+    return _money(sum((Decimal(r[key]) for r in rows), ZERO), places)
+
+
+def _count_totals(rows: list[CountRow], places: int) -> CountTotals:
+    return {
+        "expected": _column_total(rows, "expected", places),
+        "counted": _column_total(rows, "counted", places),
+        "difference": _column_total(rows, "difference", places),
+    }
+
+
+def _closing_totals(rows: list[CountRow], places: int) -> ClosingTotals:
+    return {
+        "expected": _column_total(rows, "expected", places),
+        "counted": _column_total(rows, "counted", places),
+        "difference": _column_total(rows, "difference", places),
+        "keep": _column_total(rows, "keep", places),
+        "transferred": _column_total(rows, "transferred", places),
+    }
+
+
+def _tax_total(summary: list[dict[str, Any]], key: TaxAmount, places: int) -> str:
+    """A column total of the VAT summary."""
+    return _money(sum((t[key] for t in summary), ZERO), places)
 
 
 def _sequence(session: Session) -> int:
@@ -130,14 +164,14 @@ def _sequence(session: Session) -> int:
 
 
 #: The figures of a row of the VAT summary (``taxes``): sale lines, refund lines, both.
-_TAX_AMOUNTS = ("sales_base", "sales_tax", "refunds_base", "refunds_tax", "base", "amount")
+TaxAmount = Literal["sales_base", "sales_tax", "refunds_base", "refunds_tax", "base", "amount"]
 
 
-def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
+def session_report(*, session: Session, user: Any = None) -> SessionReport:
     """X report while the session is open, Z report once it is closed.
 
-    Every format (JSON, HTML, PDF, text, ESC/POS) renders this one dictionary, so they
-    cannot disagree. Amounts are strings with the currency's decimals; times are RFC 3339
+    Every format (JSON, HTML, PDF, text, ESC/POS) renders this one dictionary (typed by
+    :class:`opentill.reports.model.SessionReport`), so they cannot disagree. Amounts are strings with the currency's decimals; times are RFC 3339
     in the company's time zone. ``orders.average_ticket`` is ``sales_total / count``.
     """
     closed = session.state == Session.State.CLOSED
@@ -162,7 +196,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     average = quantize(_dec(totals["sum_total"]) / count, rounding=ROUND_HALF_UP) if count else ZERO
     lines = OrderLine.objects.filter(order__session=session, order__state__in=SOLD_STATES)
     # Sales per the lines' taxes, as the journal books them ("21%", "10% + 21%").
-    per_taxes = [
+    per_taxes: list[TaxesRow] = [
         {
             "taxes": key,
             "net": _money(net, places),
@@ -175,9 +209,14 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         .values_list("tax_label", "net", "tax", "gross")
     ]
     summary = tax_summary(session_ids=[session.pk])
-    taxes = [
+    taxes: list[TaxRow] = [
         {
-            **{k: _money(t[k], places) for k in _TAX_AMOUNTS},
+            "sales_base": _money(t["sales_base"], places),
+            "sales_tax": _money(t["sales_tax"], places),
+            "refunds_base": _money(t["refunds_base"], places),
+            "refunds_tax": _money(t["refunds_tax"], places),
+            "base": _money(t["base"], places),
+            "amount": _money(t["amount"], places),
             "tax": t["tax"],
             "name": t["name"],
             "kind": t["kind"],
@@ -188,7 +227,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     line_totals = lines.aggregate(
         net=Sum("net"), tax=Sum("tax_amount"), gross=Sum("total"), discount=Sum("discount")
     )
-    per_category = [
+    per_category: list[CategoryRow] = [
         {
             "category": name or "Uncategorised",
             "quantity": fmt(quantity, QUANTITY_PLACES),
@@ -215,7 +254,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     # opening count they would give away the expected cash. ``tendered`` is what customers
     # handed over, ``change`` what the drawer gave back (cash only): amount = tendered − change.
     sold_payments = Payment.objects.filter(session=session, order__state__in=SOLD_STATES)
-    payments = (
+    payments: list[PaymentRow] = (
         []
         if hide_expected
         else [
@@ -249,7 +288,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     payment_totals = sold_payments.aggregate(
         amount=Sum("amount"), tendered=Sum("tendered"), change=Sum("change")
     )
-    cash_moves = [
+    cash_moves: list[CashMoveRow] = [
         {
             "kind": m.kind,
             "payment_method": m.payment_method.name,
@@ -267,7 +306,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         .order_by("kind")
         .values_list("kind", "t")
     )
-    expected_now: list[dict[str, Any]] = []
+    expected_now: list[ExpectedRow] = []
     if not closed and not hide_expected:
         expected = session_expected_amounts(session=session)
         names = dict(profile.payment_methods.values_list("pk", "name"))
@@ -275,7 +314,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
             {"payment_method": k, "name": names[k], "expected": _money(v, places)}
             for k, v in expected.items()
         ]
-    invoices = [
+    invoices: list[InvoiceRow] = [
         {
             "number": i.number,
             "kind": i.kind,
@@ -291,7 +330,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
     journal_totals = journal_lines.aggregate(
         debit=Sum("debit"), credit=Sum("credit"), n=Count("id")
     )
-    journal_accounts = [
+    journal_accounts: list[JournalAccountRow] = [
         {
             "code": code,
             "name": name,
@@ -303,7 +342,7 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         .order_by("account__code", "account_name")
         .values_list("account__code", "account_name", "debit", "credit")
     ]
-    journal_entries = [
+    journal_entries: list[JournalEntryRow] = [
         {
             "id": pk,
             "date": day.isoformat(),
@@ -367,7 +406,12 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         },
         "taxes": taxes,
         "taxes_total": {
-            k: _money(sum((t[k] for t in summary), ZERO), places) for k in _TAX_AMOUNTS
+            "sales_base": _tax_total(summary, "sales_base", places),
+            "sales_tax": _tax_total(summary, "sales_tax", places),
+            "refunds_base": _tax_total(summary, "refunds_base", places),
+            "refunds_tax": _tax_total(summary, "refunds_tax", places),
+            "base": _tax_total(summary, "base", places),
+            "amount": _tax_total(summary, "amount", places),
         },
         "sales_by_category": per_category,
         "payments": payments,
@@ -375,15 +419,16 @@ def session_report(*, session: Session, user: Any = None) -> dict[str, Any]:
         "payments_tendered_total": _money(payment_totals["tendered"], places),
         "payments_change_total": _money(payment_totals["change"], places),
         "cash_moves": cash_moves,
-        "cash_moves_total": {k: _money(move_totals.get(k), places) for k in ("drop", "deposit")},
+        "cash_moves_total": {
+            "drop": _money(move_totals.get("drop"), places),
+            "deposit": _money(move_totals.get("deposit"), places),
+        },
         "opening": opening,
-        "opening_total": _count_totals(opening, ("expected", "counted", "difference"), places),
+        "opening_total": _count_totals(opening, places),
         "partial_counts": _counts(session, SessionCount.Stage.PARTIAL, hide_expected, tz),
         "expected_now": expected_now,
         "closing": closing,
-        "closing_total": _count_totals(
-            closing, ("expected", "counted", "difference", "keep", "transferred"), places
-        ),
+        "closing_total": _closing_totals(closing, places),
         "invoices": invoices,
         "invoices_summary": {
             "consolidated": sum(1 for i in invoices if i["consolidated"]),
