@@ -34,6 +34,7 @@ class CurrentSessionOut(Schema):
     name: str
     state: str
     user: str
+    training: bool = False
 
 
 class ProfileOut(Schema):
@@ -71,6 +72,7 @@ def profile_out(profile: PosProfile, current: Session | None) -> dict[str, Any]:
             "name": current.name,
             "state": current.state,
             "user": current.user.get_username(),
+            "training": current.training,
         },
     }
 

@@ -20,7 +20,7 @@ const STATE_LABELS = {
 };
 
 // With where the till's ticket numbers stand (numbering.js): its series and next number.
-export const sessionSummary = (s) => ({ id: s.id, name: s.name, state: s.state, user: s.user, number_series: s.number_series, next_number: s.next_number });
+export const sessionSummary = (s) => ({ id: s.id, name: s.name, state: s.state, user: s.user, number_series: s.number_series, next_number: s.next_number, training: Boolean(s.training) });
 
 export async function showDashboard(app) {
   const me = app.user.username;
@@ -95,6 +95,8 @@ function profileCard(app, profile, { offline }) {
   const actions = [];
   if (!current) {
     actions.push(h("button", { type: "button", class: "primary", disabled: offline, onclick: () => newSession(app, profile) }, "New Session"));
+    // Training mode (docs/fiscal.md): tickets marked TRAINING, no sale, in no total.
+    actions.push(h("button", { type: "button", class: "training-session", disabled: offline, onclick: () => newSession(app, profile, { training: true }) }, "Training Session"));
   } else if (current.state === "opening_control" || current.state === "new") {
     if (mine || isManager) actions.push(h("button", { type: "button", class: "primary", disabled: offline, onclick: () => openingModal(app, profile, current) }, "Open Session"));
   } else if (current.state === "in_progress") {
@@ -118,6 +120,7 @@ function profileCard(app, profile, { offline }) {
     h("h2", { id: titleId }, profile.name),
     h("p", { class: "muted" }, profile.store || "", profile.opening_control ? " · opening control" : "", profile.blind_close ? " · blind close" : ""),
     h("p", { class: "badge" }, current ? STATE_LABELS[current.state] || current.state : "No session"),
+    current?.training ? h("p", { class: "training" }, "TRAINING — not a sale") : null,
     h("p", { class: "holder" }, who),
     note,
     h("p", { class: "notice warn attention-warning", role: "status", hidden: true }),
@@ -125,9 +128,9 @@ function profileCard(app, profile, { offline }) {
   );
 }
 
-async function newSession(app, profile) {
+async function newSession(app, profile, { training = false } = {}) {
   try {
-    const session = await api.post(`/profiles/${profile.id}/sessions`, {});
+    const session = await api.post(`/profiles/${profile.id}/sessions`, training ? { training: true } : {});
     return enter(app, profile, sessionSummary(session));
   } catch (error) {
     const other = error.problem?.session;
@@ -235,6 +238,7 @@ export async function openingModal(app, profile, session) {
     wide: true,
     className: "opening",
     body: [
+      session.training ? h("p", { class: "training", id: "opening-training" }, "TRAINING — not a sale: this session's tickets count in no total") : null,
       methods.length ? rows.map((r) => r.element) : h("p", {}, "No payment method of this profile is counted."),
       h("div", { class: "notes" }, notesLabel, notes),
       error,

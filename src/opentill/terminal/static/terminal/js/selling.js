@@ -13,6 +13,7 @@ import { openCashMove } from "./cashmove.js";
 import { openCloseWizard } from "./closing.js";
 import { quantityProblem, ticketProblem } from "./limits.js";
 import { plainProblem } from "./problems.js";
+import { proofBlock, TRAINING } from "./proof.js";
 import { parseQuantity, parseRate, quantityToString, rateToString } from "./money.js";
 import { seriesOf } from "./numbering.js";
 import { openPayment, wirePayment } from "./payment.js";
@@ -199,7 +200,13 @@ export class Selling {
     app.attentionChanged = () => this.refreshAttention();
     app.onCatalog((catalog) => this.useCatalog(catalog));
     app.setTopbar(
-      h("span", {}, h("strong", {}, this.profile.name), ` · ${this.session.name} · ${app.user.username}`),
+      h(
+        "span",
+        {},
+        h("strong", {}, this.profile.name),
+        ` · ${this.session.name} · ${app.user.username}`,
+        this.session.training ? h("span", { class: "training", id: "topbar-training" }, " · TRAINING") : null,
+      ),
       [
         this.attentionButton,
         h("button", { type: "button", onclick: () => this.cashMove() }, "Cash in/out ", h("kbd", {}, "F7")),
@@ -958,6 +965,7 @@ export class Selling {
       body: h(
         "div",
         { class: "receipt", id: "receipt" },
+        this.session.training ? h("p", { class: "center training", id: "receipt-training" }, TRAINING) : null,
         h("p", { class: "center" }, h("strong", {}, this.company.name), h("br"), `${this.profile.name} · ${this.session.name}`),
         h("p", { class: "muted center" }, new Date(ticket.created_at).toLocaleString(fmt.locale), h("br"), ticket.number_text ? h("strong", { id: "receipt-number" }, `Ticket ${ticket.number_text}`) : `Ticket ${ticket.uuid.slice(0, 8)}`, ` · ${ticket.customer_name}`),
         h(
@@ -998,6 +1006,8 @@ export class Selling {
           ),
         ),
         ticket.to_invoice ? h("p", { class: "center" }, "An invoice will be issued.") : null,
+        // The fiscal proof, once the server has signed the ticket (proof.js).
+        proofBlock(ticket.uuid, { isOpen: () => dialog.isConnected }),
         h("p", { class: "center muted" }, "Thank you!"),
       ),
       actions: [
