@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # runs `opentill bench` end to end
 
-ORDERS = 300
+ORDERS = 2000
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_the_table_is_printed(bench_run: tuple[dict, str]) -> None:
         "close ratio",
     ):
         assert any(line.startswith(label) for line in stdout.splitlines()), label
-    assert f"{ORDERS} created, 0 rejected" in stdout
+    assert f"{ORDERS:,} created, 0 rejected" in stdout
 
 
 def test_bad_options_are_refused() -> None:

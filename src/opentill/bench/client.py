@@ -22,7 +22,14 @@ class Api:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
-        """Send a request, reconnecting once when the server closed an idle connection."""
+        """Send a request, reconnecting once when the server closed an idle connection;
+        the status and the parsed JSON answer."""
+        status, data = self.raw(method, path, body)
+        return status, json.loads(data) if data else None
+
+    def raw(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        """Send a request, reconnecting once when the server closed an idle connection;
+        the status and the answer's bytes."""
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -37,7 +44,7 @@ class Api:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
                 if attempt == 2:
                     raise
-        return response.status, json.loads(data) if data else None
+        return response.status, data
 
     def call(self, method: str, path: str, payload: Any = None, *, expect: int = 200) -> Any:
         """A request with a JSON payload whose answer must have status ``expect``."""
@@ -51,10 +58,10 @@ class Api:
         self.conn.close()
 
 
-def login(port: int) -> str:
+def login(port: int, username: str = USERNAME) -> str:
     api = Api(port)
     try:
-        answer = api.call("POST", "/auth/token", {"username": USERNAME, "password": PASSWORD})
+        answer = api.call("POST", "/auth/token", {"username": username, "password": PASSWORD})
     finally:
         api.close()
     token: str = answer["token"]

@@ -19,6 +19,15 @@ from opentill.bench.close import CloseResult, close_session
 from opentill.bench.close_baseline import close_baseline
 from opentill.bench.database import Database, postgres_database, sqlite_database
 from opentill.bench.errors import BenchError
+from opentill.bench.history import (
+    HISTORY_DAYS,
+    HISTORY_FIRST_DAY,
+    SYNC_ORDERS,
+    history_figures,
+    measure_steps,
+    render_history,
+    shift_orders,
+)
 from opentill.bench.ingest import IngestResult, ingest, plan_work
 from opentill.bench.orders import Shop, generate_orders, open_shop
 from opentill.bench.profile import render as render_profile
@@ -36,6 +45,7 @@ from opentill.bench.tills import check_tills, open_tills, render_tills, sync_til
 
 SEED = 20261121
 PROFILE_ORDERS = 2000
+WARM_ORDERS = 200
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +69,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="instead of one till: N tills in 5 stores syncing at once in batches of 1–5 "
         "orders (--orders shared out between them); throughput and p50/p99 latency",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="instead: measure open, sync (up to 10,000 of --orders), X report, close, "
+        "dashboard and a month's export on the empty database, then again after filling "
+        "a year of closed sessions holding N orders; each step's ratio",
     )
     parser.add_argument(
         "--servers",
@@ -92,6 +110,8 @@ def _check_options(args: argparse.Namespace) -> None:
         raise BenchError("--batch must be between 1 and 1000 (the server's batch limit)")
     if args.tills < 0 or not 1 <= args.servers <= 8:
         raise BenchError("--tills must be positive and --servers between 1 and 8")
+    if args.history < 0 or (args.history and args.tills):
+        raise BenchError("--history must be positive, and not with --tills")
     if args.servers > 1 and not args.tills:
         raise BenchError("--servers needs --tills")
     if args.workers < 1 or args.clients < 1:
@@ -170,6 +190,40 @@ def _measure_tills(args: argparse.Namespace, database: Database, directory: Path
     return result
 
 
+def _measure_history(
+    args: argparse.Namespace, database: Database, directory: Path
+) -> dict[str, Any]:
+    """--history: the steps on the empty database, fill a year, the steps again."""
+    env = server_env(directory, database.url)
+    log = directory / "server.log"
+    load_demo(env, log)
+    port = args.port or free_port()
+    with running_server(env, port=port, workers=args.workers, log=log) as server:
+        token = login(server.port)
+        api = Api(server.port, token)
+        manager = Api(server.port, login(server.port, "manager"))
+        try:
+            shop = open_shop(api)  # a session on the till, closed at once: its catalog
+            close_session(api, shop.session_id)
+            count = min(args.orders, SYNC_ORDERS)
+            # Once through every step unmeasured: each worker's imports and caches are warm.
+            warm = generate_orders(shop, min(count, WARM_ORDERS), args.seed + 2)
+            shift_orders(warm, -31)
+            measure_steps(api, manager, env, warm, args.batch, shop.profile_id)
+            first = generate_orders(shop, count, args.seed)
+            empty = measure_steps(api, manager, env, first, args.batch, shop.profile_id)
+            filled = fill(env, "history", args.history, HISTORY_FIRST_DAY.isoformat(), HISTORY_DAYS)
+            second = generate_orders(shop, count, args.seed + 1)
+            shift_orders(second, 10)  # the next month: an export as large as the first
+            full = measure_steps(api, manager, env, second, args.batch, shop.profile_id)
+        finally:
+            api.close()
+            manager.close()
+    if filled["unbalanced_entries"]:
+        raise BenchError(f"{filled['unbalanced_entries']} history entries do not balance")
+    return {"engine": database.engine, "history": history_figures(empty, full, filled)}
+
+
 def _check_ingest(ingested: IngestResult, count: int) -> None:
     if ingested.statuses.get("created", 0) != count:
         raise BenchError(
@@ -193,6 +247,10 @@ def run(args: argparse.Namespace) -> int:
             if args.database_url
             else sqlite_database(directory)
         )
+        if args.history:
+            result = _measure_history(args, database, directory)
+            table = render_history(result["history"], database.label)
+            return _print(args, directory, table, result)
         if args.tills:
             result = _measure_tills(args, database, directory)
             table = render_tills(result, database.label)

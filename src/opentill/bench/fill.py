@@ -5,7 +5,10 @@ i") spread over 5 stores ("Bench store 1" … "Bench store 5"), each with its ow
 and card clearing account and the demo's Cash and Card methods, no opening control; like
 the demo's Till 2. Prints the profile ids as JSON.
 
-``python -m opentill.bench.fill history N``: see :mod:`opentill.bench.history`.
+``python -m opentill.bench.fill history N FIRST_DAY DAYS``: see :mod:`opentill.bench.history`.
+
+``python -m opentill.bench.fill dashboard 0 FIRST_DAY LAST_DAY``: the seconds the back
+office's dashboard figures of those days take (all stores), in process.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-STORES = 5
-TILL_PREFIX = "Bench till"
+from opentill.bench.tills import STORES, TILL_PREFIX
 
 
 def create_tills(count: int) -> list[int]:
@@ -91,6 +95,12 @@ def main(argv: list[str]) -> int:
         from opentill.bench.history import fill_history
 
         result = fill_history(count, *argv[2:])
+    elif what == "dashboard":
+        from opentill.reports.dashboard import dashboard
+
+        started = time.perf_counter()
+        panels = dashboard(start=date.fromisoformat(argv[2]), end=date.fromisoformat(argv[3]))
+        result = {"seconds": time.perf_counter() - started, "panels": len(panels)}
     else:
         raise SystemExit(f"unknown set-up {what!r}")
     print(json.dumps(result, default=lambda v: str(v) if isinstance(v, Decimal) else v))

@@ -30,9 +30,10 @@ from typing import Any
 from opentill.bench.client import Api
 from opentill.bench.close import close_session
 from opentill.bench.errors import BenchError
-from opentill.bench.fill import STORES, TILL_PREFIX
 from opentill.bench.orders import Shop, generate_orders, shop_from_catalog
 
+STORES = 5
+TILL_PREFIX = "Bench till"
 MIN_BATCH = 1
 MAX_BATCH = 5
 
