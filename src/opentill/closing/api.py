@@ -73,7 +73,7 @@ def _approval_doc(action: str) -> dict[str, Any]:
 
 @router.post(
     "/profiles/{profile_id}/sessions",
-    response={201: SessionOut, **problems(403, 404, 409, 422)},
+    response={201: SessionOut, **problems(400, 403, 404, 409, 413, 422)},
     operation_id="opentill_pos_api_session_create",
 )
 def session_create(
