@@ -18,7 +18,7 @@ import pytest
 
 from opentill.orders.pricing import price_order
 from tests.e2e.conftest import ApiProblem, HttpApi
-from tests.unit.test_pricing import case_inputs
+from tests.unit.orders.test_pricing import case_inputs
 
 pytestmark = pytest.mark.browser
 

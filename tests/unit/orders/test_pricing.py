@@ -467,7 +467,7 @@ def test_a_refund_is_the_exact_mirror_of_the_sale(lines, included, per_line, ste
 
 # tests/cases/pricing.json: worked cases, numbers by hand, that tests/js/money.test.mjs feeds
 # to the terminal's priceOrder. The server and the till must give every figure.
-SHARED = json.loads((Path(__file__).parents[1] / "cases" / "pricing.json").read_text())["cases"]
+SHARED = json.loads((Path(__file__).parents[2] / "cases" / "pricing.json").read_text())["cases"]
 
 
 def case_inputs(case: dict[str, Any]) -> tuple[list[LineInput], Conventions, Decimal | None]:
