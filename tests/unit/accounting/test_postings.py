@@ -7,9 +7,12 @@ from decimal import Decimal
 import pytest
 
 from opentill.accounting.postings import (
+    EntryLine,
+    Posting,
     Sold,
     SoldNet,
     SoldTax,
+    UnbalancedEntry,
     build_entry,
     invoice_postings,
     order_postings,
@@ -115,3 +118,63 @@ def test_invoicing_without_a_receivable_account_is_refused():
         )
     assert caught.value.code == "invalid_state"
     assert caught.value.status == 409
+
+
+# --- build_entry: the balanced entry ------------------------------------------------------------------------------
+
+
+def test_build_entry_merges_per_account_label_and_side():
+    lines = build_entry(
+        [
+            Posting(1, "Cash", D("4.40")),
+            Posting(1, "Cash", D("12.10")),
+            Posting(1, "Cash", D("-2.20")),  # a credit on the same account stays apart
+            Posting(7, "Sales", D("-14.30")),
+        ]
+    )
+    assert lines == [
+        EntryLine(1, "Cash", D("16.50"), D("0")),
+        EntryLine(1, "Cash", D("0"), D("2.20")),
+        EntryLine(7, "Sales", D("0"), D("14.30")),
+    ]
+
+
+def test_build_entry_keeps_labels_apart_and_drops_zeros():
+    lines = build_entry(
+        [
+            Posting(1, "Cash", D("5.00")),
+            Posting(1, "Cash difference", D("-5.00")),
+            Posting(2, "Nothing", D("0.00")),
+            Posting(3, "Nothing", D("0")),
+        ]
+    )
+    assert [(line.account_id, line.label) for line in lines] == [
+        (1, "Cash"),
+        (1, "Cash difference"),
+    ]
+    assert all(line.debit >= 0 and line.credit >= 0 for line in lines)
+    assert all(line.debit == 0 or line.credit == 0 for line in lines)
+
+
+def test_build_entry_of_nothing_or_zeros_is_empty():
+    assert build_entry([]) == []
+    assert build_entry([Posting(1, "x", D("0.00"))]) == []
+
+
+def test_build_entry_refuses_an_unbalanced_entry():
+    with pytest.raises(UnbalancedEntry) as info:
+        build_entry([Posting(1, "Cash", D("10.00")), Posting(2, "Sales", D("-9.99"))])
+    assert "0.01" in str(info.value)
+
+
+def test_build_entry_is_balanced_in_debits_and_credits():
+    lines = build_entry(
+        [
+            Posting(1, "a", D("3.33")),
+            Posting(2, "b", D("3.33")),
+            Posting(3, "c", D("-6.66")),
+            Posting(1, "a", D("-1.00")),
+            Posting(4, "d", D("1.00")),
+        ]
+    )
+    assert sum(line.debit for line in lines) == sum(line.credit for line in lines) == D("7.66")

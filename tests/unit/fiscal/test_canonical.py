@@ -1,5 +1,4 @@
-"""The pure rules of the fiscal journal: the canonical form and the grand totals, with the
-figures worked by hand."""
+"""The canonical form of the fiscal journal's records (``fiscal/canonical.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from opentill.fiscal import canonical, totals
+from opentill.fiscal import canonical
 
 
 def test_canonical_text_sorts_keys_keeps_utf8_and_has_no_whitespace():
@@ -49,45 +48,3 @@ def test_amounts_rates_and_times():
     assert canonical.parse_time("2026-11-21T09:02:03.000000Z") == at.astimezone(UTC)
     with pytest.raises(canonical.CanonicalError):
         canonical.time(datetime(2026, 11, 21))
-
-
-def _ticket(sales: tuple[str, str, str], refunds: tuple[str, str, str], vat: dict) -> dict:
-    return {
-        "sales": dict(zip(("net", "tax", "total"), sales, strict=True)),
-        "refunds": dict(zip(("net", "tax", "total"), refunds, strict=True)),
-        "taxes": [{"name": "VAT 21%", "kind": "percent", "rate": "21.0000", **vat}],
-        "rounding": "0.00",
-        "amount_due": str(Decimal(sales[2]) + Decimal(refunds[2])),
-    }
-
-
-def test_period_and_perpetual_totals_keep_sales_and_refunds_apart():
-    # A mug sold (9.90 = 8.18 + 1.72), then one refunded on its own ticket.
-    sold = _ticket(
-        ("8.18", "1.72", "9.90"),
-        ("0.00", "0.00", "0.00"),
-        {"sales": {"base": "8.18", "tax": "1.72"}, "refunds": {"base": "0.00", "tax": "0.00"}},
-    )
-    refunded = _ticket(
-        ("0.00", "0.00", "0.00"),
-        ("-8.18", "-1.72", "-9.90"),
-        {"sales": {"base": "0.00", "tax": "0.00"}, "refunds": {"base": "-8.18", "tax": "-1.72"}},
-    )
-    period = totals.period([("ticket", sold), ("refund", refunded)], 2)
-    assert period["count"] == {"tickets": 1, "refunds": 1}
-    assert period["real"] == {"net": "0.00", "tax": "0.00", "total": "0.00"}
-    assert period["absolute"] == {"net": "16.36", "tax": "3.44", "total": "19.80"}
-    (vat,) = period["taxes"]
-    assert (vat["real"], vat["absolute"]) == (
-        {"base": "0.00", "tax": "0.00"},
-        {"base": "16.36", "tax": "3.44"},
-    )
-    # The next period sells two mugs: the perpetual adds up.
-    second = totals.period([("ticket", sold), ("ticket", sold)], 2)
-    perpetual = totals.perpetual(period, second, 2)
-    assert perpetual["count"] == {"tickets": 3, "refunds": 1}
-    assert perpetual["sales"]["total"] == "29.70"
-    assert perpetual["refunds"]["total"] == "-9.90"
-    assert perpetual["real"]["total"] == "19.80"
-    assert perpetual["absolute"]["total"] == "39.60"
-    assert totals.perpetual(None, period, 2) == period

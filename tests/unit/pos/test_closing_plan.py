@@ -1,4 +1,4 @@
-"""The closing plan and the journal builder: pure functions, no database."""
+"""The closing plan (``pos/closing_plan.py``): pure functions, no database."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from opentill.accounting.postings import EntryLine, Posting, UnbalancedEntry, build_entry
 from opentill.pos.closing_plan import (
     KEEP_ALL,
     KEEP_FIXED,
@@ -18,7 +17,6 @@ from opentill.pos.closing_plan import (
     cash_to_keep,
     plan_close,
 )
-from opentill.pos.counting import opening_needs_approval
 
 D = Decimal
 DRAWER, CLEARING, SAFE, BANK = 11, 12, 21, 22
@@ -328,86 +326,6 @@ def test_variable_keep_of_a_method_below_zero_keeps_nothing():
 def test_no_difference_no_transfer_no_transactions():
     result = plan(cash(expected=D("100.00"), counted=D("100.00")), card(expected=D("0.00")))
     assert result.transactions == ()
-
-
-# --- build_entry ------------------------------------------------------------------------------
-
-
-def test_build_entry_merges_per_account_label_and_side():
-    lines = build_entry(
-        [
-            Posting(1, "Cash", D("4.40")),
-            Posting(1, "Cash", D("12.10")),
-            Posting(1, "Cash", D("-2.20")),  # a credit on the same account stays apart
-            Posting(7, "Sales", D("-14.30")),
-        ]
-    )
-    assert lines == [
-        EntryLine(1, "Cash", D("16.50"), D("0")),
-        EntryLine(1, "Cash", D("0"), D("2.20")),
-        EntryLine(7, "Sales", D("0"), D("14.30")),
-    ]
-
-
-def test_build_entry_keeps_labels_apart_and_drops_zeros():
-    lines = build_entry(
-        [
-            Posting(1, "Cash", D("5.00")),
-            Posting(1, "Cash difference", D("-5.00")),
-            Posting(2, "Nothing", D("0.00")),
-            Posting(3, "Nothing", D("0")),
-        ]
-    )
-    assert [(line.account_id, line.label) for line in lines] == [
-        (1, "Cash"),
-        (1, "Cash difference"),
-    ]
-    assert all(line.debit >= 0 and line.credit >= 0 for line in lines)
-    assert all(line.debit == 0 or line.credit == 0 for line in lines)
-
-
-def test_build_entry_of_nothing_or_zeros_is_empty():
-    assert build_entry([]) == []
-    assert build_entry([Posting(1, "x", D("0.00"))]) == []
-
-
-def test_build_entry_refuses_an_unbalanced_entry():
-    with pytest.raises(UnbalancedEntry) as info:
-        build_entry([Posting(1, "Cash", D("10.00")), Posting(2, "Sales", D("-9.99"))])
-    assert "0.01" in str(info.value)
-
-
-def test_build_entry_is_balanced_in_debits_and_credits():
-    lines = build_entry(
-        [
-            Posting(1, "a", D("3.33")),
-            Posting(2, "b", D("3.33")),
-            Posting(3, "c", D("-6.66")),
-            Posting(1, "a", D("-1.00")),
-            Posting(4, "d", D("1.00")),
-        ]
-    )
-    assert sum(line.debit for line in lines) == sum(line.credit for line in lines) == D("7.66")
-
-
-# --- the opening count ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("expected", "counted", "needs"),
-    [
-        ("100.00", "105.00", False),  # at the limit
-        ("100.00", "105.01", True),
-        ("100.00", "94.99", True),
-        ("0.00", "250.00", False),  # nothing kept: the first float, not a difference
-        ("100.00", "0.00", True),
-    ],
-)
-def test_opening_needs_approval_beyond_the_maximum_from_a_kept_float(expected, counted, needs):
-    assert (
-        opening_needs_approval(expected=D(expected), counted=D(counted), max_difference=D("5.00"))
-        is needs
-    )
 
 
 # --- a keep the policy would not use is refused -----------------------------------------------

@@ -87,6 +87,7 @@ def test_an_unknown_coin_is_refused_even_when_the_total_agrees():
         ("100.00", "105.01", "5.00", True),  # 5.01 over
         ("100.00", "100.01", "0.00", True),
         ("0.00", "250.00", "5.00", False),  # no float kept: the drawer's first float
+        ("100.00", "0.00", "5.00", True),  # the kept float is missing
     ],
 )
 def test_opening_needs_approval(expected, counted, max_difference, needs):
