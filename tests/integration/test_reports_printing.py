@@ -312,6 +312,21 @@ def test_print_button_prints_again_and_reports_failure(alice, till):
     assert followed.status_code == 200
     assert "Printing on 127.0.0.1" in followed.content.decode()
     assert PrintJob.objects.filter(session_id=sid).count() == 3
+    # Each Z printed again (API and back office) is a reprint record in the till's journal.
+    from opentill.fiscal import canonical
+    from opentill.fiscal.models import FiscalRecord
+
+    reprints = [
+        canonical.loads(data)
+        for data in FiscalRecord.objects.filter(kind="reprint", session_id=sid).values_list(
+            "data", flat=True
+        )
+    ]
+    z = f"Z {Session.objects.get(pk=sid).name}"
+    assert [(r["what"], r["reference"], r["medium"], r["by"]) for r in reprints] == [
+        ("report", z, "print", "alice"),
+        ("report", z, "print", "manager"),
+    ]
 
 
 def test_no_printer_no_job(alice, till):

@@ -84,8 +84,24 @@ def _count_rows(session: Session, data: Any) -> list[dict[str, Any]]:
 
 @admin.register(Session)
 class SessionAdmin(ReadOnlyAdmin):
-    list_display = ["name", "profile", "user", "state", "rescue", "opened_at", "closed_at"]
-    list_filter = ["state", "profile", "user", "rescue", ("opened_at", admin.DateFieldListFilter)]
+    list_display = [
+        "name",
+        "profile",
+        "user",
+        "state",
+        "rescue",
+        "training",
+        "opened_at",
+        "closed_at",
+    ]
+    list_filter = [
+        "state",
+        "profile",
+        "user",
+        "rescue",
+        "training",  # training sessions: tickets that are no sales (docs/fiscal.md)
+        ("opened_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["name", "user__username", "profile__name"]
     date_hierarchy = "created_at"
     list_select_related = ["profile", "user"]

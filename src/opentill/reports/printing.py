@@ -323,7 +323,20 @@ def print_session(*, session: Session, user: Any) -> PrintJob:
     one attempt bounded by the print timeout; the answer is ``sent`` or ``failed``."""
     if not printer_configured(session.profile):
         raise ValueError(f"The profile {session.profile.name!r} has no printer.")
-    job = _job_create(session, trigger=PrintJob.Trigger.MANUAL, user=user)
+    with transaction.atomic():
+        job = _job_create(session, trigger=PrintJob.Trigger.MANUAL, user=user)
+        if session.state == Session.State.CLOSED:
+            # The Z was printed at the close: printed again, it is a reprint record.
+            from opentill.fiscal.events import reprint_record
+
+            reprint_record(
+                profile=session.profile,
+                session=session,
+                what="report",
+                reference=f"Z {session.name}",
+                medium="print",
+                user=user,
+            )
     return job_attempt(job.pk)
 
 
