@@ -112,6 +112,7 @@ UNWRITTEN = {
     "month_close",
     "year_close",
     "archive",
+    "device",
 }
 
 

@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Case, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from opentill.accounting.models import JournalEntry
@@ -24,7 +26,14 @@ from opentill.catalog.models import Customer
 from opentill.common.problems import Problem
 from opentill.common.services import sequence_next
 from opentill.invoicing.models import Invoice
-from opentill.invoicing.rules import CREDIT_NOTE, INVOICE, OrderRow, check_groups, load_rule
+from opentill.invoicing.rules import (
+    CREDIT_NOTE,
+    INVOICE,
+    OrderRow,
+    PerCustomerRule,
+    check_groups,
+    load_rule,
+)
 from opentill.money import ZERO
 from opentill.orders.domain import StoredOrder, sold_parts
 from opentill.orders.models import Order
@@ -143,21 +152,27 @@ def invoices_consolidate(*, session: Session) -> list[Invoice]:
 
     The rule sees light rows (id, customer, total); the orders are then attached to their
     invoice with one UPDATE joined to a temporary order → invoice table, whatever the volume.
+    The default rule (:class:`PerCustomerRule`) is applied in SQL instead: its groups and
+    their sums come from one ``GROUP BY`` and one UPDATE attaches every order, no order row
+    read into Python (:func:`_consolidate_per_customer`).
     """
+    profile = session.profile
+    pending = Order.objects.filter(session=session, state=Order.State.PAID, invoice__isnull=True)
+    rule = load_rule(profile.invoicing_rule or settings.OPENTILL_INVOICING_RULE)
+    if type(rule) is PerCustomerRule:
+        return _consolidate_per_customer(session, pending)
     rows = list(
-        Order.objects.filter(session=session, state=Order.State.PAID, invoice__isnull=True)
-        .order_by("id")
-        .values_list("id", "customer_id", "amount_due", "net_total", "tax_total", "rounding")
+        pending.order_by("id").values_list(
+            "id", "customer_id", "amount_due", "net_total", "tax_total", "rounding"
+        )
     )
     if not rows:
         return []
-    profile = session.profile
     orders = [
         OrderRow(id=i, customer_id=c, total=due, store_id=profile.store_id, profile_id=profile.pk)
         for i, c, due, _, _, _ in rows
     ]
     amounts = {i: (net, tax, rounding, due) for i, _, due, net, tax, rounding in rows}
-    rule = load_rule(profile.invoicing_rule or settings.OPENTILL_INVOICING_RULE)
     groups = rule.group(orders, walk_in_customer_id=_walk_in(session))
     check_groups(orders, groups)
     customers = _as_issued({group.customer_id for group in groups})
@@ -179,6 +194,78 @@ def invoices_consolidate(*, session: Session) -> list[Invoice]:
         mapping.extend((order_id, invoice.pk) for order_id in group.order_ids)
         invoices.append(invoice)
     _attach(mapping)
+    return invoices
+
+
+def _consolidate_per_customer(session: Session, pending: QuerySet[Order]) -> list[Invoice]:
+    """:class:`PerCustomerRule` in SQL: one invoice per customer (anonymous orders to the
+    walk-in customer) and one credit note per customer for the orders whose amount due is
+    below zero, issued in the rule's order (by customer, the invoice first), their figures
+    summed by the database; then one UPDATE attaches each order to its document."""
+    if not pending.exists():
+        return []
+    walk_in = _walk_in(session)
+    sums = (
+        pending.annotate(
+            group_customer=Coalesce("customer_id", Value(walk_in)),
+            credit=Case(When(amount_due__lt=0, then=Value(1)), default=Value(0)),
+        )
+        .order_by()
+        .values("group_customer", "credit")
+        .annotate(
+            net=Sum("net_total"),
+            tax=Sum("tax_total"),
+            rounding=Sum("rounding"),
+            due=Sum("amount_due"),
+        )
+        .order_by("group_customer", "credit")
+    )
+    groups = [
+        (g["group_customer"], g["credit"], g["net"], g["tax"], g["rounding"], g["due"])
+        for g in sums
+    ]
+    customers = _as_issued({customer for customer, *_ in groups})
+    invoices = []
+    mapping: list[tuple[int, int, int]] = []
+    for customer, credit, net, tax, rounding, due in groups:
+        kind = CREDIT_NOTE if credit else INVOICE
+        invoice = Invoice.objects.create(
+            number=_number(kind),
+            kind=kind,
+            consolidated=True,
+            customer_id=customer,
+            **customers[customer],
+            session=session,
+            **_amounts(kind, net=net, tax=tax, rounding=rounding, due=due),
+        )
+        mapping.append((customer, credit, invoice.pk))
+        invoices.append(invoice)
+    quote = connection.ops.quote_name
+    orders = quote(Order._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE opentill_invoice_groups "
+            "(customer_id BIGINT NOT NULL, credit INTEGER NOT NULL, invoice_id BIGINT NOT NULL, "
+            "PRIMARY KEY (customer_id, credit))"
+        )
+        try:
+            cursor.executemany(
+                "INSERT INTO opentill_invoice_groups (customer_id, credit, invoice_id) "
+                "VALUES (%s, %s, %s)",
+                mapping,
+            )
+            # UPDATE … FROM: PostgreSQL, and SQLite since 3.33.
+            cursor.execute(
+                f"UPDATE {orders} SET invoice_id = g.invoice_id, state = %s "
+                f"FROM opentill_invoice_groups AS g "
+                f"WHERE {orders}.session_id = %s AND {orders}.state = %s "
+                f"AND {orders}.invoice_id IS NULL "
+                f"AND g.customer_id = COALESCE({orders}.customer_id, %s) "
+                f"AND g.credit = CASE WHEN {orders}.amount_due < 0 THEN 1 ELSE 0 END",
+                [Order.State.INVOICED, session.pk, Order.State.PAID, walk_in],
+            )
+        finally:
+            cursor.execute("DROP TABLE opentill_invoice_groups")
     return invoices
 
 

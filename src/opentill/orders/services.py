@@ -82,6 +82,9 @@ class _Catalog:
             self.product_taxes[product_id].append(tax_id)
         self.taxes = {t.pk: t for t in Tax.objects.filter(company_id=company_id)}
         self.specs = {pk: tax_spec(t) for pk, t in self.taxes.items()}
+        # Each tax as a line records it: (name, kind, rate, account).
+        self.charged = {pk: (t.name, t.kind, t.rate, t.account_id) for pk, t in self.taxes.items()}
+        self._labels: dict[tuple[int, ...], str] = {}
         # Each customer's default fiscal position (None: none).
         self.customers: dict[int, int | None] = dict(
             Customer.objects.filter(pk__in=customer_ids, company_id=company_id).values_list(
@@ -103,6 +106,15 @@ class _Catalog:
                 "financial_account", "cash_difference_gl_item"
             )
         }
+
+    def tax_label(self, tax_ids: tuple[int, ...]) -> str:
+        """The key a line with these taxes (in their order) books its sales under."""
+        label = self._labels.get(tax_ids)
+        if label is None:
+            label = self._labels[tax_ids] = taxes_key(
+                (self.charged[pk][1], self.charged[pk][2], self.charged[pk][0]) for pk in tax_ids
+            )
+        return label
 
 
 def _unknown(code: str, detail: str, loc: list[Any]) -> Problem:
@@ -220,16 +232,9 @@ def _price(
     for line_index, (line, product, line_price, line_input) in enumerate(
         zip(order_in.lines, products, price.lines, inputs, strict=True)
     ):
+        charged = catalog.charged
         taxes = tuple(
-            StoredLineTax(
-                tax_id=t.tax_id,
-                name=catalog.taxes[t.tax_id].name,
-                kind=catalog.taxes[t.tax_id].kind,
-                rate=catalog.taxes[t.tax_id].rate,
-                account_id=catalog.taxes[t.tax_id].account_id,
-                base=t.base,
-                amount=t.amount,
-            )
+            StoredLineTax(t.tax_id, *charged[t.tax_id], base=t.base, amount=t.amount)
             for t in line_price.taxes
         )
         stored.lines.append(
@@ -240,7 +245,7 @@ def _price(
                 list_price=rung_prices[line_index],
                 discount_percent=line.discount_percent,
                 taxes=taxes,
-                tax_label=taxes_key((t.kind, t.rate, t.name) for t in taxes),
+                tax_label=catalog.tax_label(tuple(t.tax_id for t in taxes)),
                 income_account_id=map_account(product.income_account_id, position),
                 stock_tracked=product.stock_tracked,
                 discount=line_price.discount,
