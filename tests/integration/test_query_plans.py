@@ -235,6 +235,53 @@ def test_a_month_export_reads_its_period_by_index(session: dict[str, Any], datas
     assert _scans_of(export) == {}
 
 
+def _sorts(sql: str, params: Any) -> list[str]:
+    """What in the plan sorts rows (SQLite: a temporary B-tree; PostgreSQL: a Sort node)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for setting in _PG_OFF:
+                cursor.execute(f"SET LOCAL {setting} = off")
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            (raw,) = cursor.fetchone()
+            for setting in _PG_OFF:
+                cursor.execute(f"SET LOCAL {setting} = on")
+            plan = (raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]
+            return [n["Node Type"] for n in _pg_nodes(plan) if "Sort" in n["Node Type"]]
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return [row[-1] for row in cursor.fetchall() if "TEMP B-TREE" in row[-1]]
+
+
+def test_the_close_finds_each_account_s_last_reconciliation_without_sorting(
+    session: dict[str, Any],
+) -> None:
+    """The start balance of a reconciliation is the end of the account's last one: read at
+    every close, it must be one step down an index (account, id), not a sort of the
+    account's whole history."""
+    found: dict[str, list[str]] = {}
+    seen = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith("SELECT") and '"accounting_reconciliation"' in sql and "ORDER BY" in sql:
+            seen.append(sql)
+            sorts = _sorts(sql, params)  # EXPLAIN …: not a SELECT, not explained again
+            if sorts:
+                found[sql] = sorts
+        return execute(sql, params, many, context)
+
+    api = session["api"]
+    closing = api.get(f"/sessions/{session['id']}/closing").json()
+    counts = [
+        {"payment_method": line["payment_method"], "counted": line["expected"]}
+        for line in closing["lines"]
+        if line["countable"]
+    ]
+    with connection.execute_wrapper(wrapper):
+        response = api.post(f"/sessions/{session['id']}/close", {"counts": counts})
+    assert response.status_code == 200, response.content
+    assert seen, "the close read no reconciliation"
+    assert found == {}
+
+
 @pytest.mark.django_db
 def test_the_check_finds_a_scan() -> None:
     """The check itself: a query that must scan the orders (no condition an index serves)."""

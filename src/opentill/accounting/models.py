@@ -100,6 +100,11 @@ class Reconciliation(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # The account's last reconciliation (the next one's start balance), read at every
+            # close: one index step whatever the account's history.
+            models.Index(fields=["account", "-id"], name="reconciliation_account_last")
+        ]
 
     def __str__(self) -> str:
         return f"Reconciliation {self.pk} of {self.account}"
