@@ -129,6 +129,22 @@ def test_training_tickets_are_left_out_of_exports_and_dashboard(api_as, shop, ke
     assert sales.rows == []
 
 
+def test_a_closed_training_sessions_late_tickets_are_refused_not_rescued(
+    api_as, shop, key_file
+):
+    alice, manager = api_as("alice"), api_as("manager")
+    sid = training_session(alice, shop)["id"]
+    forced = manager.post(f"/sessions/{sid}/force-close", {"reason": "end of the lesson"})
+    assert forced.status_code == 200, forced.content
+    late = alice.post(
+        f"/sessions/{sid}/orders",
+        {"orders": [order([(shop["mug"].pk, "1")], [(shop["card1"].pk, "9.90")])]},
+    )
+    body = assert_problem(late, 409, "invalid_state")
+    assert body["training"] is True
+    assert not Session.objects.filter(profile=shop["till1"], rescue=True).exists()
+
+
 def test_every_receipt_of_a_training_ticket_says_training(api_as, shop, key_file):
     alice = api_as("alice")
     sid = training_session(alice, shop)["id"]

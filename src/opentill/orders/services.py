@@ -391,8 +391,17 @@ def _session_for_sync(session_id: int, user: Any) -> Session:
 
 def _target_session(requested: Session) -> tuple[Session, str]:
     """Where the orders sent to ``requested`` go, and their status: the session itself while
-    it is in progress, the profile's rescue session once it is closing or closed."""
+    it is in progress, the profile's rescue session once it is closing or closed. A training
+    session's late tickets are refused: a rescue session would make them sales."""
     if requested.state in (Session.State.CLOSING_CONTROL, Session.State.CLOSED):
+        if requested.training:
+            raise Problem(
+                "invalid_state",
+                f"Training session {requested.name} is {requested.state.replace('_', ' ')}: "
+                "its late tickets are not kept (they are no sales; no rescue session takes "
+                "them).",
+                extra={"state": requested.state, "training": True},
+            )
         target = rescue_session_get_or_create(profile=requested.profile, user=requested.user)
         target.profile = requested.profile
         return target, "rescued"
