@@ -31,9 +31,10 @@ def force_close(api: Any, session_id: int, reason: str = "terminal crashed") -> 
 def build_journal(shop: dict[str, Any], key_path: Path) -> dict[str, Any]:
     """TILL1's journal with every kind of record:
     1 ticket, 2 refund, 3 void, 4 z, 5 rescue, 6 ticket, 7 force_close, 8 z (rescue session),
-    9 key_rotation, 10 ticket (new key), 11 force_close, 12 z; then the technical events
-    and a training session (``technical_events``): 13 version, 14 settings, 15 approval,
-    16 training, 17 reprint, 18 z (training session)."""
+    9 key_rotation, 10 ticket (new key), 11 force_close, 12 z; 13 device (registered) and
+    14 device (daily_close) of a signing device (``device_events``); then the technical
+    events and a training session (``technical_events``): 15 version, 16 settings,
+    17 approval, 18 training, 19 reprint, 20 z (training session)."""
     alice, manager = api_for("alice"), api_for("manager")
     cash, card = shop["cash1"].pk, shop["card1"].pk
     e, m = shop["espresso"].pk, shop["mug"].pk
@@ -58,6 +59,7 @@ def build_journal(shop: dict[str, Any], key_path: Path) -> dict[str, Any]:
     s2 = start_till1(manager, shop)["id"]  # a manager opens whatever the drawer holds
     sync(manager, s2, order([(e, "1")], [(cash, "2.20")]))
     force_close(manager, s2)
+    device_events(shop)
     return {"s1": s1, "rescue": late["session"], "s2": s2, **technical_events(shop)}
 
 
@@ -102,3 +104,18 @@ def technical_events(shop: dict[str, Any]) -> dict[str, Any]:
     closed = close(alice, training, count(shop["cash1"], "100.00"))
     assert closed.json()["state"] == "closed", closed.content
     return {"training": training}
+
+
+def device_events(shop: dict[str, Any]) -> None:
+    """TILL1 given the software signer for a while: its registration and the device's daily
+    close, two ``device`` records (fiscal/devices); then no device again."""
+    from django.utils import timezone
+
+    from opentill.fiscal.devices.models import FiscalDevice
+    from opentill.fiscal.devices.services import till_device_assign, till_device_daily_close
+
+    till1 = shop["till1"]
+    device = FiscalDevice.objects.create(name="journal", driver=FiscalDevice.Driver.SOFTWARE)
+    till_device_assign(profile=till1, device=device)
+    till_device_daily_close(profile=till1, day=timezone.localdate().isoformat())
+    till_device_assign(profile=till1, device=None)

@@ -115,6 +115,8 @@ def test_with_the_device_away_sales_go_on_jobs_wait_receipts_say_so_then_each_is
     assert till.outage_since is not None and till.failures == 1
     assert "Connection" in till.last_error or "refused" in till.last_error.lower()
     assert [receipt(u)["receipt_line"] for u in first] == ["Signature device unavailable"] * 2
+    printed = alice.get(f"/orders/{first[0]}/receipt", format="text")
+    assert printed.status_code == 200 and "Signature device unavailable" in printed.content.decode()
     assert device_events() == ["outage"]  # recorded once
 
     later = sell(alice, sid, shop, 1)  # still selling during the outage
@@ -128,6 +130,9 @@ def test_with_the_device_away_sales_go_on_jobs_wait_receipts_say_so_then_each_is
     assert [str(t.order.uuid) for t in signed] == first + later
     assert [t.counter for t in signed] == [1, 2, 3]
     assert all(receipt(u)["receipt_line"] is None for u in first + later)
+    printed = alice.get(f"/orders/{first[0]}/receipt", format="text").content.decode()
+    assert "Signature device unavailable" not in printed
+    assert f"transaction {signed[0].transaction_number} · counter 1" in " ".join(printed.split())
     till.refresh_from_db()
     assert (till.outage_since, till.failures, till.retry_at) == (None, 0, None)
     assert device_events() == ["outage", "registered", "recovered"]

@@ -56,23 +56,25 @@ def test_every_event_is_a_signed_record_and_the_journal_verifies(shop, key_file)
         (10, "ticket"),
         (11, "force_close"),
         (12, "z"),
-        (13, "version"),
-        (14, "settings"),
-        (15, "approval"),
-        (16, "training"),
-        (17, "reprint"),
-        (18, "z"),
+        (13, "device"),
+        (14, "device"),
+        (15, "version"),
+        (16, "settings"),
+        (17, "approval"),
+        (18, "training"),
+        (19, "reprint"),
+        (20, "z"),
     ]
     assert [r.session_id for r in journal] == [sessions["s1"]] * 4 + [sessions["rescue"]] * 4 + [
         None
-    ] + [sessions["s2"]] * 3 + [None, None] + [sessions["training"]] * 4
+    ] + [sessions["s2"]] * 3 + [None] * 4 + [sessions["training"]] * 4
     # The chain: each record's previous is the signature before it.
     assert journal[0].previous == ""
     assert all(b.previous == a.signature for a, b in pairwise(journal))
     old_key, new_key = journal[0].key_id, journal[-1].key_id
     assert old_key != new_key
     assert {r.key_id for r in journal[:9]} == {old_key}
-    assert FiscalHead.objects.get(profile__code="TILL1").sequence == 18
+    assert FiscalHead.objects.get(profile__code="TILL1").sequence == 20
 
     ticket = json.loads(journal[0].data)
     # 2 espressos at 2.20 (6 % included) and a mug at 9.90 (21 % included).
@@ -130,12 +132,15 @@ def test_every_event_is_a_signed_record_and_the_journal_verifies(shop, key_file)
     assert rotation["new_key_id"] == new_key
     assert rotation["key_id"] == old_key
     # The training session's Z: its ticket is in no total (the till's perpetual stays).
-    z4 = json.loads(journal[17].data)
+    registered, closed = json.loads(journal[12].data), json.loads(journal[13].data)
+    assert (registered["event"], closed["event"]) == ("registered", "daily_close")
+    assert closed["counter"] == 13  # the software signer's day ends at its last record
+    z4 = json.loads(journal[19].data)
     assert z4["period"]["count"] == {"tickets": 0, "refunds": 0}
     assert z4["perpetual"] == z3["perpetual"]
 
     result = verify_till1()
-    assert (result.ok, result.records, result.first_broken) == (True, 18, None)
+    assert (result.ok, result.records, result.first_broken) == (True, 20, None)
     assert result.keys == [old_key, new_key]
 
 

@@ -112,7 +112,6 @@ UNWRITTEN = {
     "month_close",
     "year_close",
     "archive",
-    "device",
 }
 
 

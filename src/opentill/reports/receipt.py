@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opentill.fiscal import events
+from opentill.fiscal.devices.selectors import order_device_line
 from opentill.money import fmt
 from opentill.orders.models import Order
 from opentill.pos.models import Session
@@ -104,7 +105,7 @@ def receipt_data(order: Order, *, reprint: bool = False) -> dict[str, Any]:
         "training": bool(getattr(session, "training", False)),
         "reprint": reprint,
         "proof": proof,
-        DEVICE_KEY: None,
+        DEVICE_KEY: order_device_line(order.pk),
     }
 
 

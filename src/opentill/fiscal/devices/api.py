@@ -78,7 +78,7 @@ class OrderSignatureOut(Schema):
 
 @router.get(
     "/profiles/{profile_id}/fiscal/device",
-    response={200: TillDeviceOut, **problems(403, 404)},
+    response={200: TillDeviceOut, **problems(403, 404, 422)},
 )
 def fiscal_device(request: HttpRequest, profile_id: int) -> dict[str, Any]:
     """The till's signing device: its registration, outage, transactions per state and
@@ -97,7 +97,7 @@ def fiscal_devices(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get(
     "/orders/{order_uuid}/fiscal-device",
-    response={200: OrderSignatureOut, **problems(403, 404)},
+    response={200: OrderSignatureOut, **problems(403, 404, 422)},
 )
 def order_fiscal_device(request: HttpRequest, order_uuid: str) -> dict[str, Any]:
     """The order's signature on its till's device, with the line its receipt prints."""

@@ -67,6 +67,22 @@ def order_device_status(order_id: int) -> dict[str, Any] | None:
     }
 
 
+def order_device_line(order_id: int) -> str | None:
+    """The device's line on the order's receipt (``None``: its till has no device): the
+    device's proof once signed (serial, transaction number, signature counter, time, the
+    signature's start), else why not ("Signature device unavailable", …)."""
+    status = order_device_status(order_id)
+    if status is None:
+        return None
+    if status["receipt_line"] is not None:
+        return str(status["receipt_line"])
+    return (
+        f"Device {str(status['serial'])[:16]} · transaction {status['transaction_number']} "
+        f"· counter {status['counter']} · {status['finished']} "
+        f"· signature {str(status['signature'])[:24]}…"
+    )
+
+
 def till_device_view(profile: PosProfile, *, with_health: bool = True) -> dict[str, Any]:
     """The till's device: which, its registration, its outage, its transactions per state
     and (``with_health``) the device's own answer now."""

@@ -111,7 +111,7 @@ def on_orders_synced(
     """In the sync's transaction, after the journal wrote its records: a pending device
     transaction per sale of a till that has a device, and a drain of the till queued."""
     sold = [o for o in orders if o.state in SOLD_STATES and o.pk is not None]
-    if not sold:
+    if not sold or getattr(session, "training", False):  # a training ticket is not a sale
         return
     device_id = (
         TillDevice.objects.filter(profile_id=session.profile_id)

@@ -194,7 +194,9 @@ class DeviceState:
                     }
                     self.transactions[tx_id] = tx
                 elif tx["state"] == "FINISHED":
-                    raise SimulatorError(409, "already_finished", f"{tx_id} is finished")
+                    if tx["process_data"] != process_data:
+                        raise SimulatorError(409, "already_finished", f"{tx_id} is finished")
+                    return dict(tx)  # a start repeated after a lost answer: as it stands
                 elif tx["process_data"] != process_data or tx["process_type"] != process_type:
                     tx["revision"] += 1
                     tx["process_data"], tx["process_type"] = process_data, process_type

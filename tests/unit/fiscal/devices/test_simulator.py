@@ -89,7 +89,10 @@ def test_update_raises_the_revision_and_a_finished_transaction_stays_as_signed(s
     with pytest.raises(DeviceRefused, match="different_data"):
         device.finish_transaction(tx(1, total="9.99"))
     with pytest.raises(DeviceRefused, match="already_finished"):
-        device.start_transaction(tx(1))
+        device.start_transaction(tx(1, total="9.99"))
+    # Started again with its data (a worker that lost the answer): as it stands, signed.
+    assert device.start_transaction(tx(1, total="4.40")).number == 1
+    assert device.finish_transaction(tx(1, total="4.40")).counter == 1
     with pytest.raises(DeviceRefused, match="not_started"):
         device.finish_transaction(tx(2))
     with pytest.raises(DeviceRefused, match="unknown_client"):
