@@ -34,7 +34,9 @@ def build_journal(shop: dict[str, Any], key_path: Path) -> dict[str, Any]:
     9 key_rotation, 10 ticket (new key), 11 force_close, 12 z; 13 device (registered) and
     14 device (daily_close) of a signing device (``device_events``); then the technical
     events and a training session (``technical_events``): 15 version, 16 settings,
-    17 approval, 18 training, 19 reprint, 20 z (training session)."""
+    17 approval, 18 training, 19 reprint, 20 z (training session); then its periods
+    closed and archived (``period_events``): 21 day_close, 22 month_close, 23 year_close,
+    24 archive (of the month)."""
     alice, manager = api_for("alice"), api_for("manager")
     cash, card = shop["cash1"].pk, shop["card1"].pk
     e, m = shop["espresso"].pk, shop["mug"].pk
@@ -60,7 +62,8 @@ def build_journal(shop: dict[str, Any], key_path: Path) -> dict[str, Any]:
     sync(manager, s2, order([(e, "1")], [(cash, "2.20")]))
     force_close(manager, s2)
     device_events(shop)
-    return {"s1": s1, "rescue": late["session"], "s2": s2, **technical_events(shop)}
+    sessions = {"s1": s1, "rescue": late["session"], "s2": s2, **technical_events(shop)}
+    return {**sessions, **period_events(shop)}
 
 
 def approval_token(api: Any, action: str, session_id: int) -> str:
@@ -119,3 +122,34 @@ def device_events(shop: dict[str, Any]) -> None:
     till_device_assign(profile=till1, device=device)
     till_device_daily_close(profile=till1, day=timezone.localdate().isoformat())
     till_device_assign(profile=till1, device=None)
+
+
+def noon_zone() -> str:
+    """A fixed-offset zone where it is between 10:00 and 14:00 now: the records written now
+    fall in one local day whenever a test runs."""
+    from datetime import UTC, datetime
+
+    offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12  # -12 … 11
+    # Etc/GMT-3 is UTC+3 (POSIX signs).
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+def period_events(shop: dict[str, Any]) -> dict[str, Any]:
+    """TILL1's day, month and year closed (as the worker does once the year has ended, the
+    company's time zone set so that its records fall in one day), then the month's archive:
+    day_close, month_close, year_close and archive records (fiscal/period_close.py,
+    fiscal/archive.py)."""
+    from datetime import UTC, datetime
+
+    from opentill.fiscal import periods
+    from opentill.fiscal.archive import archive_build
+    from opentill.fiscal.period_close import period_closes_run
+    from opentill.stores.models import Company
+
+    Company.objects.update(time_zone=noon_zone())
+    till1 = PosProfile.objects.select_related("store__company").get(pk=shop["till1"].pk)
+    month = periods.containing("month", datetime.now(UTC), noon_zone())
+    year = periods.containing("year", month.start, month.time_zone)
+    assert period_closes_run(now=year.end) == 3
+    archive_build(profile=till1, period=month)
+    return {"month": month.name}

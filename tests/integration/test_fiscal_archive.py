@@ -28,8 +28,8 @@ from opentill.fiscal.selectors import public_keys_list
 from opentill.pos.models import PosProfile
 from opentill.stores.models import Company
 from tests.conftest import api_for
-from tests.integration.fiscal_helpers import records, verify_till1
-from tests.integration.test_fiscal_periods import noon_zone, two_sessions
+from tests.integration.fiscal_helpers import noon_zone, records, verify_till1
+from tests.integration.test_fiscal_periods import two_sessions
 
 AUDITOR = r'''
 """An auditor's check of an OpenTill fiscal archive: cryptography and the standard library."""

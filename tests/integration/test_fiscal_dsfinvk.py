@@ -22,7 +22,8 @@ from opentill.fiscal.dsfinvk_export import dsfinvk_build
 from opentill.fiscal.period_close import till_time_zone
 from opentill.pos.models import PosProfile
 from opentill.stores.models import Company
-from tests.integration.test_fiscal_periods import noon_zone, two_sessions
+from tests.integration.fiscal_helpers import noon_zone
+from tests.integration.test_fiscal_periods import two_sessions
 
 Z = "Z_KASSE_ID Z_ERSTELLUNG Z_NR"
 BON = f"{Z} BON_ID"

@@ -64,17 +64,21 @@ def test_every_event_is_a_signed_record_and_the_journal_verifies(shop, key_file)
         (18, "training"),
         (19, "reprint"),
         (20, "z"),
+        (21, "day_close"),
+        (22, "month_close"),
+        (23, "year_close"),
+        (24, "archive"),
     ]
     assert [r.session_id for r in journal] == [sessions["s1"]] * 4 + [sessions["rescue"]] * 4 + [
         None
-    ] + [sessions["s2"]] * 3 + [None] * 4 + [sessions["training"]] * 4
+    ] + [sessions["s2"]] * 3 + [None] * 4 + [sessions["training"]] * 4 + [None] * 4
     # The chain: each record's previous is the signature before it.
     assert journal[0].previous == ""
     assert all(b.previous == a.signature for a, b in pairwise(journal))
     old_key, new_key = journal[0].key_id, journal[-1].key_id
     assert old_key != new_key
     assert {r.key_id for r in journal[:9]} == {old_key}
-    assert FiscalHead.objects.get(profile__code="TILL1").sequence == 20
+    assert FiscalHead.objects.get(profile__code="TILL1").sequence == 24
 
     ticket = json.loads(journal[0].data)
     # 2 espressos at 2.20 (6 % included) and a mug at 9.90 (21 % included).
@@ -140,7 +144,7 @@ def test_every_event_is_a_signed_record_and_the_journal_verifies(shop, key_file)
     assert z4["perpetual"] == z3["perpetual"]
 
     result = verify_till1()
-    assert (result.ok, result.records, result.first_broken) == (True, 20, None)
+    assert (result.ok, result.records, result.first_broken) == (True, 24, None)
     assert result.keys == [old_key, new_key]
 
 

@@ -25,15 +25,8 @@ from opentill.pos.models import PosProfile
 from opentill.stores.models import Company
 from tests.conftest import api_for, order
 from tests.integration.closing_helpers import start_till1
-from tests.integration.fiscal_helpers import force_close, records, verify_till1
+from tests.integration.fiscal_helpers import force_close, noon_zone, records, verify_till1
 from tests.integration.helpers import sync
-
-
-def noon_zone() -> str:
-    """A fixed-offset zone where it is between 10:00 and 14:00 now."""
-    offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12  # -12 … 11
-    # Etc/GMT-3 is UTC+3 (POSIX signs).
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 @pytest.fixture
