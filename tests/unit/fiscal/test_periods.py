@@ -4,11 +4,14 @@ tracker refuses — figures worked by hand."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from opentill.fiscal import canonical, periods, totals
 
@@ -201,3 +204,60 @@ def test_a_close_whose_calendar_lies_is_refused():
         "month_close", 13, _data("month_close", dict(body, calendar=day.calendar())), "s"
     )
     assert as_month == "a month_close of a day"
+
+
+# --- property: the closes add up -----------------------------------------------------------
+
+_START = datetime(2026, 12, 20, tzinfo=UTC)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=40 * 24 * 60),  # minutes after 20 Dec 2026
+            st.integers(min_value=-5000, max_value=20000),  # the Z's total in cents
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.sampled_from(["Europe/Brussels", "UTC", "Pacific/Auckland", "America/New_York"]),
+)
+def test_day_month_and_year_closes_add_up_to_their_zs(zs_in, time_zone):
+    """Zs at random times over a new year, closed as the worker does (days, then months,
+    then years): the tracker accepts every close, each month is the sum of its days, each
+    year of its months, and every figure is the sum of the Zs' own."""
+    tracker, zs, perpetual = periods.Tracker(), [], None
+    for sequence, (minutes, cents) in enumerate(sorted(zs_in), start=1):
+        total = Decimal(cents).scaleb(-2)
+        tax = (total / 11).quantize(Decimal("0.01"))
+        at = _START + timedelta(minutes=minutes)
+        z = _z(sequence, at, f"{total:.2f}", f"{tax:.2f}", perpetual)
+        perpetual = z.perpetual
+        data = {"created_at": canonical.time(at), "period": z.period, "perpetual": z.perpetual}
+        assert tracker.see("z", sequence, data, f"s{sequence}") is None
+        zs.append(z)
+    sequence = len(zs)
+    made: dict[str, list[tuple[periods.CloseSeen, dict[str, Any]]]] = {}
+    for span, below in (("day", None), ("month", "day"), ("year", "month")):
+        names = sorted({periods.containing(span, z.created_at, time_zone).name for z in zs})
+        for name in names:
+            p = periods.period(span, name, time_zone)
+            inside = [z for z in zs if p.holds(z.created_at)]
+            covered = [c for c, _ in made.get(below or "", []) if p.start <= c.start < p.end]
+            last = max((z for z in zs if z.created_at < p.end), key=lambda z: z.sequence)
+            body = periods.close_body(p, inside, covered, before_end=last, places=2, store={})
+            sequence += 1
+            reason = tracker.see(p.kind, sequence, _data(p.kind, body), f"s{sequence}")
+            assert reason is None, reason
+            seen = periods.CloseSeen(sequence, p.kind, p.name, p.start, p.end, f"s{sequence}")
+            made.setdefault(span, []).append((seen, body))
+            expected = sum((Decimal(z.period["real"]["total"]) for z in inside), Decimal(0))
+            assert Decimal(body["period"]["real"]["total"]) == expected
+            if below:
+                parts = [b for c, b in made[below] if p.start <= c.start < p.end]
+                assert body["period"] == periods.summed([b["period"] for b in parts], 2)
+                assert body["perpetual"] == parts[-1]["perpetual"]
+    everything = sum((Decimal(z.period["real"]["total"]) for z in zs), Decimal(0))
+    years = sum((Decimal(b["period"]["real"]["total"]) for _, b in made["year"]), Decimal(0))
+    assert years == everything == Decimal(zs[-1].perpetual["real"]["total"])
