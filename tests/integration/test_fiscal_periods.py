@@ -252,3 +252,46 @@ def test_the_api_and_the_cli_close_a_period(shop, till, capsys):
     assert main(["fiscal", "close", "--due"]) == 0
     assert "0 period close(s) written" in capsys.readouterr().out
     assert verify_till1().ok
+
+
+def test_a_stores_figures_are_the_sum_of_its_tills_closes(shop, till, capsys):
+    from opentill.fiscal.period_close import store_period_report
+    from tests.integration.helpers import open_session
+
+    two_sessions(shop)
+    manager = api_for("manager")
+    till2 = PosProfile.objects.get(code="TILL2")
+    assert till2.store_id == till.store_id
+    s = open_session(manager, till2.pk, [{"payment_method": shop["cash2"].pk, "amount": "0.00"}])
+    sync(manager, s["id"], order([(shop["mug"].pk, "2")], [(shop["card2"].pk, "19.80")]))
+    force_close(manager, s["id"])
+    day = today(till)
+    period_close(profile=till, period=day, now=day.end)
+
+    report = store_period_report(store_id=till.store_id, text=day.name)
+    assert [t["till"] for t in report["tills"]] == ["TILL1"]
+    assert report["not_closed"] == ["TILL2"]  # it holds a Z of the day, not closed yet
+    assert report["totals"]["real"]["total"] == "14.30"
+    assert (
+        main(["fiscal", "store-report", "--store", str(till.store_id), "--period", day.name]) == 1
+    )
+    capsys.readouterr()
+
+    period_close(profile=till2, period=day, now=day.end)
+    report = store_period_report(store_id=till.store_id, text=day.name)
+    assert [(t["till"], t["kind"]) for t in report["tills"]] == [
+        ("TILL1", "day_close"),
+        ("TILL2", "day_close"),
+    ]
+    assert report["not_closed"] == []
+    closes = {r.profile.code: r for r in FiscalRecord.objects.filter(kind="day_close")}
+    assert [t["signature"] for t in report["tills"]] == [
+        closes["TILL1"].signature,
+        closes["TILL2"].signature,
+    ]
+    assert report["totals"]["real"]["total"] == "34.10"  # 14.30 + 19.80
+    assert report["totals"]["count"] == {"tickets": 3, "refunds": 1}
+    assert (
+        main(["fiscal", "store-report", "--store", str(till.store_id), "--period", day.name]) == 0
+    )
+    assert '"34.10"' in capsys.readouterr().out

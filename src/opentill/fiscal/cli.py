@@ -76,6 +76,14 @@ def add_commands(subparsers: Any) -> None:
     german.add_argument("--till", required=True, help="the till's code, e.g. TILL1")
     german.add_argument("--period", required=True, help="a day, month or year: 2026-11")
     german.add_argument("--output", "-o", help="the file to write (default: its own name)")
+    store = sub.add_parser(
+        "store-report",
+        help="a store's figures for a period: the sum of its tills' period closes",
+        description="Prints JSON: each till's close (sequence, signature, totals), the tills "
+        "whose period is not closed yet, and the sums (docs/fiscal.md, 'The store').",
+    )
+    store.add_argument("--store", required=True, type=int, help="the store's id")
+    store.add_argument("--period", required=True, help="a day, month or year: 2026-11")
     checked = sub.add_parser(
         "verify-archive",
         help="verify an archive on its own: manifest signature, hashes, records, totals",
@@ -106,6 +114,8 @@ def run(args: argparse.Namespace) -> int | None:
         return _verify_archive(args)
     if args.fiscal_command == "dsfinvk":
         return _dsfinvk(args)
+    if args.fiscal_command == "store-report":
+        return _store_report(args)
     if args.fiscal_command == "public-key":
         from opentill.fiscal.selectors import public_keys_list
 
@@ -242,3 +252,18 @@ def _dsfinvk(args: argparse.Namespace) -> int:
     path.write_bytes(content)
     print(f"{path}: {len(content)} bytes")
     return 0
+
+
+def _store_report(args: argparse.Namespace) -> int:
+    import json
+
+    from opentill.common.problems import Problem
+    from opentill.fiscal.period_close import store_period_report
+
+    try:
+        report = store_period_report(store_id=args.store, text=args.period)
+    except Problem as exc:
+        print(f"opentill: {exc.detail}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=1, ensure_ascii=False))
+    return 1 if report["not_closed"] else 0

@@ -226,3 +226,45 @@ def period_closes_list(profile: PosProfile) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def store_period_report(*, store_id: int, text: str) -> dict[str, Any]:
+    """A store's figures for a period: the sum of its tills' closes of that period (each
+    named with its record's sequence and signature, so an auditor finds it in the till's
+    journal), and the tills holding Zs of the period that have not closed it yet."""
+    tills = PosProfile.objects.filter(store_id=store_id).select_related("store__company")
+    parts, missing, places, name = [], [], 2, text
+    for till in tills.order_by("code"):
+        p = period_of(till, text)
+        name, places = p.name, till.store.company.places
+        sequence = closed_record(till, p)
+        if sequence is None:
+            held = FiscalRecord.objects.filter(
+                profile=till,
+                kind=FiscalRecord.Kind.Z,
+                created_at__gte=p.start,
+                created_at__lt=p.end,
+            ).exists()
+            if held:
+                missing.append(till.code)
+            continue
+        record = FiscalRecord.objects.get(profile=till, sequence=sequence)
+        data = canonical.loads(record.data)
+        parts.append(
+            {
+                "till": till.code,
+                "kind": record.kind,
+                "sequence": sequence,
+                "signature": record.signature,
+                "period": data["period"],
+                "perpetual": data["perpetual"],
+            }
+        )
+    return {
+        "store": store_id,
+        "period": name,
+        "tills": parts,
+        "not_closed": missing,
+        "totals": periods.summed([t["period"] for t in parts], places),
+        "perpetual": periods.summed([t["perpetual"] for t in parts], places),
+    }
