@@ -42,12 +42,11 @@ BASELINE_DDL = (
         session_id BIGINT NOT NULL, payment_method_id BIGINT NOT NULL, amount BIGINT NOT NULL)""",
     "CREATE INDEX bench_payment_order ON bench_payment (order_id)",
     "CREATE INDEX bench_payment_session ON bench_payment (session_id, payment_method_id)",
+    # One payment transaction per payment method and batch, as the server books them.
     """CREATE TABLE bench_tx (
         id BIGINT PRIMARY KEY, account_id BIGINT NOT NULL, kind VARCHAR(20) NOT NULL,
-        amount BIGINT NOT NULL, session_id BIGINT NOT NULL,
-        payment_id BIGINT NOT NULL REFERENCES bench_payment (id), created_at VARCHAR(40) NOT NULL)""",
+        amount BIGINT NOT NULL, session_id BIGINT NOT NULL, created_at VARCHAR(40) NOT NULL)""",
     "CREATE INDEX bench_tx_account ON bench_tx (account_id)",
-    "CREATE INDEX bench_tx_payment ON bench_tx (payment_id)",
 )
 
 
@@ -70,14 +69,29 @@ def baseline_rows(
     shop: Shop, orders: Sequence[dict[str, Any]], batch: int, session_id: int
 ) -> list[Rows]:
     """The same orders as rows (order, lines, payments, payment transactions), per batch,
-    priced by the server's pricing (:func:`opentill.bench.orders.price`)."""
+    priced by the server's pricing (:func:`opentill.bench.orders.price`); like the server,
+    a batch books one payment transaction per payment method."""
     products = {p.id: p for p in shop.products}
     accounts = {shop.cash_id: 1, shop.card_id: 2}
     synced = datetime.now(tz=UTC).isoformat()
     batches: list[Rows] = []
     line_id = payment_id = line_tax_id = 0
+    tx_id = 0
+    per_method: dict[int, int] = {}
+
+    def book() -> None:
+        nonlocal tx_id
+        for method, amount in sorted(per_method.items()):
+            tx_id += 1
+            batches[-1].transactions.append(
+                (tx_id, accounts[method], "payment", amount, session_id, synced)
+            )
+        per_method.clear()
+
     for order_id, order in enumerate(orders, start=1):
         if (order_id - 1) % batch == 0:
+            if batches:
+                book()
             batches.append(Rows())
         rows = batches[-1]
         lines = [(products[line["product"]], Decimal(line["quantity"])) for line in order["lines"]]
@@ -140,9 +154,9 @@ def baseline_rows(
             amount = _minor(Decimal(payment["amount"]))
             method = payment["payment_method"]
             rows.payments.append((payment_id, order_id, session_id, method, amount))
-            rows.transactions.append(
-                (payment_id, accounts[method], "payment", amount, session_id, payment_id, synced)
-            )
+            per_method[method] = per_method.get(method, 0) + amount
+    if batches:
+        book()
     return batches
 
 
@@ -165,7 +179,7 @@ _INSERTS = (
     ("lines", "bench_line", 11),
     ("line_taxes", "bench_line_tax", 11),
     ("payments", "bench_payment", 5),
-    ("transactions", "bench_tx", 7),
+    ("transactions", "bench_tx", 6),
 )
 
 
