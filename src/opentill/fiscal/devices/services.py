@@ -49,7 +49,7 @@ from opentill.fiscal.devices.base import (
     Transaction,
 )
 from opentill.fiscal.devices.models import DeviceTransaction, FiscalDevice, TillDevice
-from opentill.fiscal.models import FiscalRecord
+from opentill.fiscal.models import FiscalHead, FiscalRecord
 from opentill.fiscal.services import till_journal
 from opentill.fiscal.totals import SALE_KINDS
 from opentill.money import currency_places
@@ -120,15 +120,17 @@ def on_orders_synced(
     )
     if device_id is None:
         return
-    # The sale records this sync just wrote (the journal's head is locked until commit).
-    written = (
-        FiscalRecord.objects.filter(
-            profile_id=session.profile_id, session_id=session.pk, kind__in=SALE_KINDS
-        )
-        .order_by("-sequence")
-        .values_list("pk", "kind", "data")[: len(sold)]
-    )
-    records = {json.loads(data)["order"]: (pk, kind) for pk, kind, data in written}
+    # The sale records this sync just wrote: the last ones of the till's journal (its head is
+    # locked until commit), read by sequence from the head back (a window the size of the
+    # batch, with room for the other records a sync may write), never the whole session.
+    head = FiscalHead.objects.filter(pk=session.profile_id).values_list("sequence", flat=True)
+    last = head.first() or 0
+    sales = FiscalRecord.objects.filter(profile_id=session.profile_id, kind__in=SALE_KINDS)
+    window = sales.filter(sequence__gt=max(0, last - 2 * len(sold) - 16))
+    records = {
+        json.loads(data)["order"]: (pk, kind)
+        for pk, kind, data in window.values_list("pk", "kind", "data")
+    }
     rows = []
     for order in sold:
         assert order.pk is not None
