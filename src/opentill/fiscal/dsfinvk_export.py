@@ -15,7 +15,7 @@ from opentill import __version__
 from opentill.fiscal import canonical, dsfinvk, periods
 from opentill.fiscal.models import FiscalRecord
 from opentill.fiscal.totals import SALE_KINDS
-from opentill.orders.models import OrderLine
+from opentill.orders.models import OrderLine, OrderLineTax
 from opentill.pos.models import PaymentMethod, PosProfile
 
 _PAYMENT_TYPES = {
@@ -75,14 +75,23 @@ def dsfinvk_build(*, profile: PosProfile, period: periods.Period) -> tuple[str, 
             .order_by("sequence")
             .values_list("kind", "data")
         ]
-        lines = defaultdict(list)
+        # Plain values, not model instances: a month of a busy till has many lines.
+        lines: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        line_ids = []
         for line in (
             OrderLine.objects.filter(order__uuid__in=[d["order"] for _, d in sales])
-            .select_related("product", "order")
-            .prefetch_related("taxes")
             .order_by("id")
+            .values_list("id", "order__uuid", "product_id", "product__name", "quantity", "total")
         ):
-            lines[str(line.order.uuid)].append(line)
+            lines[str(line[1])].append(line)
+            line_ids.append(line[0])
+        line_taxes: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for tax_row in (
+            OrderLineTax.objects.filter(line_id__in=line_ids)
+            .order_by("id")
+            .values_list("line_id", "name", "rate", "base", "amount")
+        ):
+            line_taxes[tax_row[0]].append(tax_row)
         paid_total = cash_total = Decimal(0)
         per_method: dict[int, Decimal] = defaultdict(Decimal)
         for _, data in sales:
@@ -131,28 +140,30 @@ def dsfinvk_build(*, profile: PosProfile, period: periods.Period) -> tuple[str, 
                         "BASISWAEH_BETRAG": paid,
                     }
                 )
-            for position, line in enumerate(lines[data["order"]], start=1):
+            for position, (line_id, _, product_id, product_name, quantity, total) in enumerate(
+                lines[data["order"]], start=1
+            ):
                 pos = {**bon, "POS_ZEILE": str(position)}
                 rows["Bonpos"].append(
                     {
                         **pos,
-                        "ARTIKELTEXT": line.product.name,
+                        "ARTIKELTEXT": product_name,
                         "POS_TERMINAL_ID": profile.code,
                         "GV_TYP": "Umsatz",
                         "P_STORNO": False,
-                        "ART_NR": str(line.product_id),
-                        "MENGE": line.quantity,
-                        "STK_BR": line.total / line.quantity if line.quantity else line.total,
+                        "ART_NR": str(product_id),
+                        "MENGE": quantity,
+                        "STK_BR": total / quantity if quantity else total,
                     }
                 )
-                for tax in line.taxes.all():
+                for _, tax_name, tax_rate, tax_base, tax_amount in line_taxes[line_id]:
                     rows["Bonpos_USt"].append(
                         {
                             **pos,
-                            "UST_SCHLUESSEL": vat.of(tax.rate, tax.name),
-                            "POS_BRUTTO": tax.base + tax.amount,
-                            "POS_NETTO": tax.base,
-                            "POS_UST": tax.amount,
+                            "UST_SCHLUESSEL": vat.of(tax_rate, tax_name),
+                            "POS_BRUTTO": tax_base + tax_amount,
+                            "POS_NETTO": tax_base,
+                            "POS_UST": tax_amount,
                         }
                     )
         bon_ids = [d["order"] for _, d in sales]
