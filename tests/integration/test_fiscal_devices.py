@@ -242,3 +242,49 @@ def test_the_api_shows_a_till_device_its_health_and_an_order_signature(
     view = manager.get(f"/profiles/{till1.pk}/fiscal/device").json()
     assert view["health"]["ok"] is False and view["registration"]["serial"] == got["serial"]
     assert alice.get("/orders/not-a-uuid/fiscal-device").json()["code"] == "not_found"
+
+
+def test_a_manager_gives_a_till_its_device_in_the_back_office(shop, till1, simulator):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from opentill.audit.models import AuditEvent
+    from opentill.fiscal.devices.models import FiscalDevice
+
+    manager = Client()
+    manager.force_login(User.objects.get(username="manager"))
+    added = manager.post(
+        "/admin/fiscal/fiscaldevice/add/",
+        {"name": "TSE front", "driver": "simulator", "url": simulator.url, "timeout_seconds": 3},
+    )
+    assert added.status_code == 302, added.content.decode()[-2000:]
+    device = FiscalDevice.objects.get(name="TSE front")
+    assert manager.get("/admin/fiscal/tilldevice/add/").status_code == 200
+    chosen = manager.post(
+        "/admin/fiscal/tilldevice/add/", {"profile": till1.pk, "device": device.pk}
+    )
+    assert chosen.status_code == 302, chosen.content.decode()[-2000:]
+    assert TillDevice.objects.get(pk=till1.pk).device == device
+    assert AuditEvent.objects.filter(detail="added").count() >= 2  # both changes audited
+    assert manager.get("/admin/fiscal/tilldevice/").status_code == 200
+    assert manager.get("/admin/fiscal/devicetransaction/").status_code == 200
+    cashier = Client()
+    cashier.force_login(User.objects.get(username="alice"))
+    assert cashier.get("/admin/fiscal/tilldevice/add/").status_code in (302, 403)
+
+
+def test_the_device_commands_ask_the_till_device(shop, api_as, till1, simulator, capsys):
+    from opentill.cli import main
+
+    assert main(["fiscal-device", "health", "--till", "TILL1"]) == 2  # no device yet
+    assign(till1, driver="simulator", url=simulator.url)
+    assert main(["fiscal-device", "health", "--till", "TILL1"]) == 0
+    assert "answers" in capsys.readouterr().out
+    day = timezone.localdate().isoformat()
+    assert main(["fiscal-device", "close", "--till", "TILL1", "--day", day]) == 0
+    assert "counter 1" in capsys.readouterr().out  # the device's first signature
+    assert device_events() == ["registered", "daily_close"]
+    simulator.stop()
+    assert main(["fiscal-device", "health", "--till", "TILL1"]) == 1
+    assert "does NOT answer" in capsys.readouterr().out
+    assert main(["fiscal-device", "close", "--till", "TILL1", "--day", day]) == 1
