@@ -91,6 +91,7 @@ def test_a_training_session_is_chained_but_books_nothing(api_as, shop, key_file)
     mine = [r for r in records() if r.session_id == sid]
     assert [r.kind for r in mine] == ["training", "training", "z"]
     z = canonical.loads(mine[-1].data)
+    assert z["training"] is True  # an auditor reading the Z alone knows it
     assert z["period"]["count"] == {"tickets": 0, "refunds": 0}
     assert z["period"]["real"]["total"] == "0.00"
     real_z = canonical.loads(

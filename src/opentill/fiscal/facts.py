@@ -128,9 +128,10 @@ def z(
     closed_by: str,
     period: dict[str, Any],
     perpetual: dict[str, Any],
+    training: bool = False,
 ) -> dict[str, Any]:
     """A session's close with its period and the till's perpetual grand totals
-    (:mod:`opentill.fiscal.totals`)."""
+    (:mod:`opentill.fiscal.totals`); a training session's says ``"training": true``."""
     return {
         "session_name": session_name,
         "rescue": rescue,
@@ -140,6 +141,7 @@ def z(
         "closed_by": closed_by,
         "period": period,
         "perpetual": perpetual,
+        **({"training": True} if training else {}),
     }
 
 

@@ -224,6 +224,7 @@ def on_session_close_booked(sender: Any, *, session: Session, user: Any, **kwarg
                 closed_by=by,
                 period=period,
                 perpetual=perpetual,
+                training=session.training,
             ),
         )
 
