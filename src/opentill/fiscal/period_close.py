@@ -175,12 +175,17 @@ def closes_due(profile: PosProfile, now: datetime) -> list[periods.Period]:
     """The periods of the till that hold a Z, have ended and are not closed, in the order
     they may be closed (days, then months, then years)."""
     tz = till_time_zone(profile)
-    z_times = FiscalRecord.objects.filter(profile=profile, kind=FiscalRecord.Kind.Z).values_list(
-        "created_at", flat=True
-    )
+    # A closed year's days and months are closed: its Zs and closes need no reading again.
+    z_records = FiscalRecord.objects.filter(profile=profile, kind=FiscalRecord.Kind.Z)
+    for year in _closes(profile, "year_close"):
+        z_records = z_records.exclude(created_at__gte=year.start, created_at__lt=year.end)
+    z_times = list(z_records.values_list("created_at", flat=True))
+    if not z_times:
+        return []
+    since = periods.containing("year", min(z_times), tz).start
     due: list[periods.Period] = []
     for span in ("day", "month", "year"):
-        closed = {c.name for c in _closes(profile, periods.KIND_OF[span])}
+        closed = {c.name for c in _closes(profile, periods.KIND_OF[span], since=since)}
         names = sorted({periods.containing(span, t, tz).name for t in z_times})
         for name in names:
             p = periods.period(span, name, tz)
