@@ -288,3 +288,17 @@ def test_the_device_commands_ask_the_till_device(shop, api_as, till1, simulator,
     assert main(["fiscal-device", "health", "--till", "TILL1"]) == 1
     assert "does NOT answer" in capsys.readouterr().out
     assert main(["fiscal-device", "close", "--till", "TILL1", "--day", day]) == 1
+
+
+def test_a_device_that_forgot_the_till_registers_it_again(shop, api_as, till1, simulator):
+    assign(till1, driver="simulator", url=simulator.url)
+    alice = api_as("alice")
+    sid = start_till1(alice, shop)["id"]
+    sell(alice, sid, shop, 1)
+    assert till_drain(till1.pk) == 1
+    simulator.device.clients.clear()  # the device was reset: it knows no till
+    sell(alice, sid, shop, 1)
+    assert till_drain(till1.pk) == 1
+    assert [t.counter for t in txs("signed")] == [1, 2]
+    assert device_events() == ["registered", "registered"]
+    assert verify_till1().ok

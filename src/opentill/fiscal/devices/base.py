@@ -33,6 +33,10 @@ class DeviceRefused(DeviceError):
     """The device answered and refused: trying again gives the same answer."""
 
 
+class DeviceUnregistered(DeviceRefused):
+    """The device does not know the till (it was reset or replaced): register it again."""
+
+
 @dataclass(frozen=True)
 class Registration:
     """What a device says when a till is registered on it."""

@@ -20,6 +20,7 @@ from opentill.fiscal.devices.base import (
     DailyClose,
     DeviceRefused,
     DeviceUnavailable,
+    DeviceUnregistered,
     Health,
     Registration,
     SignatureBundle,
@@ -53,6 +54,8 @@ class NetworkDevice:
             detail = _detail(exc)
             if exc.code >= 500 or exc.code == 429:
                 raise DeviceUnavailable(f"{exc.code}: {detail}") from None
+            if exc.code == 404 and detail.startswith("unknown_client"):
+                raise DeviceUnregistered(f"{exc.code}: {detail}") from None
             raise DeviceRefused(f"{exc.code}: {detail}") from None
         except (URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)

@@ -44,6 +44,7 @@ from opentill.fiscal.devices import facts
 from opentill.fiscal.devices.base import (
     DeviceRefused,
     DeviceUnavailable,
+    DeviceUnregistered,
     FiscalDeviceDriver,
     SignatureBundle,
     Transaction,
@@ -276,13 +277,15 @@ def _answered(profile: PosProfile, till: TillDevice, device: FiscalDevice) -> No
     till.save(update_fields=["outage_since", "failures", "retry_at", "last_error"])
 
 
-def _register(profile: PosProfile, device: FiscalDevice, driver: FiscalDeviceDriver) -> TillDevice:
-    """Register the till on ``device`` when it is not yet: store what the device said and a
-    ``registered`` record."""
+def _register(
+    profile: PosProfile, device: FiscalDevice, driver: FiscalDeviceDriver, *, again: bool = False
+) -> TillDevice:
+    """Register the till on ``device`` when it is not yet (``again``: the device forgot it):
+    store what the device said and a ``registered`` record."""
     registration = driver.register_till(client_id_of(profile))
     with transaction.atomic():
         till = TillDevice.objects.select_for_update().get(pk=profile.pk)
-        if till.registered_device_id != device.pk:
+        if again or till.registered_device_id != device.pk:
             till.registered_device = device
             till.client_id = registration.client_id
             till.serial = registration.serial
@@ -339,7 +342,11 @@ def tx_attempt(tx_id: int, token: str) -> str:
                 kind=tx.kind,
                 process_data=process_data(tx),
             )
-            driver.start_transaction(request)
+            try:
+                driver.start_transaction(request)
+            except DeviceUnregistered:  # the device was reset: register the till again
+                till = _register(profile, device, driver, again=True)
+                driver.start_transaction(request)
             bundle = driver.finish_transaction(request)
         except DeviceRefused as exc:
             refused = str(exc) or type(exc).__name__
