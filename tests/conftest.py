@@ -18,9 +18,23 @@ from typing import Any
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from opentill.demo import demo_load
 from opentill.identity.services import token_issue
+
+#: ``scripts/test --fast`` runs hypothesis with ``--hypothesis-profile=fast``: a property
+#: test without its own count tries 10 examples instead of 100, and one with its own count
+#: ``examples(n)`` a tenth of it (see :func:`examples`). The full suite keeps every count.
+hypothesis_settings.register_profile("fast", max_examples=10)
+
+
+def examples(n: int) -> int:
+    """``@settings(max_examples=examples(n))``: ``n`` examples, or a tenth of them (at least
+    10) under the ``fast`` hypothesis profile of ``scripts/test --fast``."""
+    if hypothesis_settings.get_current_profile_name() == "fast":
+        return max(10, n // 10)
+    return n
 
 
 def pytest_configure(config: Any) -> None:
@@ -29,6 +43,28 @@ def pytest_configure(config: Any) -> None:
     # Password hashing is deliberately slow; tests log in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     _flush_in_maintenance()
+    _share_static_files_index()
+
+
+def _share_static_files_index() -> None:
+    """Each ``django.test.Client`` loads the middleware anew, and WhiteNoise then lists and
+    stats every static file the finders know (the admin's, the API explorer's, the
+    terminal's): a tenth of a second per client, hundreds of clients per run. The files do
+    not change while the tests run, so the first client's index serves the others (each
+    still gets its own middleware and serves the same files the same way)."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    listed = WhiteNoiseMiddleware.add_files_from_finders
+    index: dict[str, Any] = {}
+
+    def add_files_from_finders(self: WhiteNoiseMiddleware) -> None:
+        if not index:
+            listed(self)
+            index.update(self.files)
+        else:
+            self.files.update(index)
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders  # type: ignore[method-assign]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

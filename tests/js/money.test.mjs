@@ -1,5 +1,5 @@
 // money.js: the terminal prices a ticket as the server does. Fed the worked cases of
-// tests/cases/pricing.json, read as tests/unit/test_pricing.py case_inputs reads them for the
+// tests/cases/pricing.json, read as tests/unit/orders/test_pricing.py case_inputs reads them for the
 // server: the lines under the case's fiscal position (mapLine), the company's conventions and
 // what the other methods pay when cash pays the rest.
 import assert from "node:assert/strict";

@@ -28,6 +28,7 @@ from opentill.money import (
     total,
     unit,
 )
+from tests.conftest import examples
 
 D = Decimal
 STEP = D("0.05")
@@ -138,7 +139,7 @@ def test_parse_decimal_sign_and_zero_options():
         parse_decimal("-0.000", places=QUANTITY_PLACES)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1))
 def test_parse_decimal_round_trips_every_cent_amount(cents):
     value = D(cents).scaleb(-2)
@@ -148,7 +149,7 @@ def test_parse_decimal_round_trips_every_cent_amount(cents):
     assert to_minor(parse_decimal(text)) == cents
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_parse_decimal_never_takes_a_float(value):
     with pytest.raises(AmountError):
@@ -240,7 +241,7 @@ def test_round_to_step_other_steps():
         round_to_step(D("1.00"), D("-0.05"))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(min_value=-(10**9), max_value=10**9))
 def test_round_to_step_is_the_nearest_multiple_and_symmetric(cents):
     value = D(cents).scaleb(-2)

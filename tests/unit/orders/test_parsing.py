@@ -577,6 +577,7 @@ from pydantic import ValidationError  # noqa: E402
 
 from opentill.orders.parsing import _plainly_well_formed, shape_errors  # noqa: E402
 from opentill.orders.wire import OrderWire  # noqa: E402
+from tests.conftest import examples  # noqa: E402
 
 _json_values = st.one_of(
     st.none(),
@@ -626,7 +627,7 @@ _orders = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(payload=_orders)
 def test_the_fast_shape_check_passes_only_what_the_wire_model_takes(payload):
     if _plainly_well_formed(payload):

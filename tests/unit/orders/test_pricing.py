@@ -22,6 +22,7 @@ from opentill.orders.pricing import (
     map_line,
     price_order,
 )
+from tests.conftest import examples
 
 D = Decimal
 STEP = D("0.05")
@@ -366,7 +367,7 @@ def _expected_rate_tax(base: Decimal, rate: Decimal, included: bool) -> Decimal:
     return raw.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     lines=lines_strategy,
     included=st.booleans(),
@@ -439,7 +440,7 @@ def test_price_order_properties(lines, included, per_line, step, data):
     assert taxes_by_rate(again, [(rate_of(ln), ln.quantity < 0) for ln in permuted]) == by_rate
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     lines=lines_strategy,
     included=st.booleans(),
@@ -601,7 +602,7 @@ def _line_with(taxes: list[TaxSpec]) -> st.SearchStrategy[LineInput]:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(data=st.data(), taxes=st.lists(tax_specs, min_size=1, max_size=4), conv=conventions_strategy)
 def test_the_tax_model_adds_up_under_every_convention(data, taxes, conv):
     lines = data.draw(st.lists(_line_with(taxes), min_size=1, max_size=8))
@@ -649,7 +650,7 @@ def test_the_tax_model_adds_up_under_every_convention(data, taxes, conv):
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     price=st.integers(min_value=1, max_value=99_999).map(lambda n: D(n).scaleb(-2)),
     src=st.sampled_from([D("6"), D("12"), D("21")]),
@@ -688,7 +689,7 @@ def _same(fast: OrderPrice, exact: OrderPrice) -> None:
     assert repr(fast) == repr(exact)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(
     data=st.data(),
     taxes=st.lists(percent_specs, min_size=1, max_size=4),
@@ -722,7 +723,7 @@ def test_the_fast_path_prices_percent_taxes_as_the_exact_path(
     )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(data=st.data(), taxes=st.lists(tax_specs, min_size=1, max_size=4), conv=conventions_strategy)
 def test_the_fast_path_leaves_every_other_tax_model_to_the_exact_path(data, taxes, conv):
     # Fixed taxes, taxes in each other's base, global rounding: whatever the mix, the

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from opentill.common.problems import Problem
 from opentill.orders.parsing import OrderContentError, parse_order, shape_errors
 from opentill.orders.wire import OrderWire
+from tests.conftest import examples
 from tests.unit.orders.test_parsing import UUID, ticket
 
 
@@ -200,7 +201,7 @@ orders = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(orders)
 def test_the_model_and_parse_order_agree_on_generated_orders(payload):
     assert model_accepts(payload) == (outcome(payload) != "rejected")
