@@ -28,7 +28,7 @@ from opentill.reports.dashboard import dashboard
 from tests.conftest import order
 from tests.integration.helpers import open_session, sync
 
-WATCHED = ("orders_order", "orders_payment", "accounting_financialtransaction")
+WATCHED = ("orders_order", "orders_payment", "accounting_financialtransaction", "pos_session")
 
 # Statements that are not reads of history: the writes of new rows and the engine's own.
 _SKIP = re.compile(r"^\s*(INSERT|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET|SHOW)\b", re.I)
@@ -287,3 +287,19 @@ def test_the_check_finds_a_scan() -> None:
     """The check itself: a query that must scan the orders (no condition an index serves)."""
     found = _scans(["SELECT SUM(total) FROM orders_order WHERE total = 1"])
     assert list(found) == ["SELECT SUM(total) FROM orders_order WHERE total = 1"]
+
+
+def test_the_dashboard_counts_the_period_s_sessions_and_every_open_one(
+    session: dict[str, Any],
+) -> None:
+    """What the two index reads of the states panel count: Till 1's session closed today
+    and Till 2's open one; a year ago, only the open one (however old, it is not closed)."""
+
+    def states(start: date, end: date) -> dict[str, str]:
+        panel = next(p for p in dashboard(start=start, end=end) if p.key == "states")
+        return {label: n for label, n in panel.rows if n != "0"}
+
+    today = date.today()
+    assert states(today, today) == {"Closed": "1", "In progress": "1"}
+    year_ago = today.replace(year=today.year - 1, day=1)
+    assert states(year_ago, year_ago) == {"In progress": "1"}

@@ -324,7 +324,14 @@ class Session(models.Model):
                 name="one_open_rescue_session_per_profile",
             ),
         ]
-        indexes = [models.Index(fields=["profile", "state"], name="session_profile_state")]
+        indexes = [
+            models.Index(fields=["profile", "state"], name="session_profile_state"),
+            # The dashboard's recent differences and the sessions export of a period: ranges
+            # of closing and creation times, independent of how many years a shop has.
+            models.Index(fields=["closed_at"], name="session_closed_at"),
+            models.Index(fields=["created_at"], name="session_created_at"),
+            models.Index(fields=["state", "created_at"], name="session_state_created_at"),
+        ]
 
     def __str__(self) -> str:
         return self.name
