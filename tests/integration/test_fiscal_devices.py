@@ -302,3 +302,36 @@ def test_a_device_that_forgot_the_till_registers_it_again(shop, api_as, till1, s
     assert [t.counter for t in txs("signed")] == [1, 2]
     assert device_events() == ["registered", "registered"]
     assert verify_till1().ok
+
+
+def test_a_signed_or_failed_transaction_is_kept_by_the_database(shop, api_as, till1, simulator):
+    """Raw SQL cannot change or delete what the device answered (issue #13 item 9); a
+    pending transaction is still the worker's to claim."""
+    from django.db import IntegrityError, connection, transaction
+
+    from opentill.common.protection import MARK
+
+    assign(till1, driver="simulator", url=simulator.url)
+    alice = api_as("alice")
+    sid = start_till1(alice, shop)["id"]
+    admin(simulator, refuse=1, refuse_reason="certificate expired")
+    sell(alice, sid, shop, 3)
+    assert till_drain(till1.pk) == 3
+    failed, signed, _ = txs()
+    assert (failed.status, signed.status) == ("failed", "signed")
+    table = connection.ops.quote_name(DeviceTransaction._meta.db_table)
+    for tx in (failed, signed):
+        for sql in (
+            f"UPDATE {table} SET signature = 'forged' WHERE id = %s",
+            f"UPDATE {table} SET status = 'pending' WHERE id = %s",
+            f"DELETE FROM {table} WHERE id = %s",
+        ):
+            with pytest.raises(IntegrityError, match=MARK), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [tx.pk])
+    assert DeviceTransaction.objects.get(pk=signed.pk).signature == signed.signature
+    sell(alice, sid, shop, 1)
+    pending = txs("pending")[0]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET attempts = attempts + 1 WHERE id = %s", [pending.pk])
+    assert DeviceTransaction.objects.get(pk=pending.pk).attempts == pending.attempts + 1

@@ -136,6 +136,14 @@ RULES: tuple[Rule, ...] = (
     Rule("fiscal.FiscalRecord", "fiscal records are append-only"),
     Rule("fiscal.FiscalKey", "the public keys of the fiscal journal never change"),
     Rule(
+        "fiscal.DeviceTransaction",
+        "a sale's transaction on the fiscal device never changes once signed or failed",
+        changeable=ALL,
+        change_allowed="OLD.status IN ('pending', 'signing')",
+        why_changeable="the worker claims a pending transaction, counts its attempts and "
+        "stores the device's signature bundle or its refusal",
+    ),
+    Rule(
         "fiscal.FiscalHead",
         "a till's fiscal head only moves forward",
         changeable=("sequence", "signature", "totals"),
