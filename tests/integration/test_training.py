@@ -130,9 +130,7 @@ def test_training_tickets_are_left_out_of_exports_and_dashboard(api_as, shop, ke
     assert sales.rows == []
 
 
-def test_a_closed_training_sessions_late_tickets_are_refused_not_rescued(
-    api_as, shop, key_file
-):
+def test_a_closed_training_sessions_late_tickets_are_refused_not_rescued(api_as, shop, key_file):
     alice, manager = api_as("alice"), api_as("manager")
     sid = training_session(alice, shop)["id"]
     forced = manager.post(f"/sessions/{sid}/force-close", {"reason": "end of the lesson"})
