@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,7 +24,7 @@ from opentill.common.db import db_value
 from opentill.fiscal import facts
 from opentill.fiscal.keys import Signer
 from opentill.fiscal.models import FiscalRecord
-from opentill.fiscal.selectors import till_verify
+from opentill.fiscal.selectors import till_time_zone, till_verify
 from opentill.fiscal.services import key_register, till_journal
 from opentill.pos.models import PosProfile
 from tests.conftest import api_for, shop_rows
@@ -238,8 +239,10 @@ def test_a_z_signed_with_wrong_grand_totals_is_found(journal):
 
 
 def test_a_range_of_days_verifies_with_what_came_before(journal):
-    day = records()[5].created_at.date()
-    result = till_verify(profile=PosProfile.objects.get(code="TILL1"), start=day, end=day)
+    till = PosProfile.objects.get(code="TILL1")
+    # The day of record 6 where the till is (its company's time zone decides its days).
+    day = records()[5].created_at.astimezone(ZoneInfo(till_time_zone(till))).date()
+    result = till_verify(profile=till, start=day, end=day)
     assert result.ok and result.records == len(records())
     lifted(
         "UPDATE {table} SET data = %s WHERE id = %s",

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from opentill.reports.dashboard import dashboard
 from tests.conftest import order
@@ -299,7 +300,7 @@ def test_the_dashboard_counts_the_period_s_sessions_and_every_open_one(
         panel = next(p for p in dashboard(start=start, end=end) if p.key == "states")
         return {label: n for label, n in panel.rows if n != "0"}
 
-    today = date.today()
+    today = timezone.localdate()  # the dashboard's days are the server's time zone's
     assert states(today, today) == {"Closed": "1", "In progress": "1"}
     year_ago = today.replace(year=today.year - 1, day=1)
     assert states(year_ago, year_ago) == {"In progress": "1"}

@@ -15,27 +15,17 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from opentill.common.problems import Problem
 from opentill.fiscal import canonical, keys, periods
 from opentill.fiscal.models import FiscalHead, FiscalRecord
+from opentill.fiscal.selectors import till_time_zone  # the day of a till: one home
 from opentill.fiscal.services import till_journal
 from opentill.pos.models import PosProfile, Session
 
 logger = logging.getLogger("opentill.fiscal")
-
-
-def till_time_zone(profile: PosProfile) -> str:
-    """The time zone that decides a till's days: its company's, else the settings'."""
-    name = (profile.store.company.time_zone or "").strip()
-    try:
-        periods.zone(name)
-    except periods.PeriodError:
-        return str(settings.TIME_ZONE)
-    return name
 
 
 def period_of(profile: PosProfile, text: str, *, where: str = "body") -> periods.Period:

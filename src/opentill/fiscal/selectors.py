@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from opentill.common.problems import Problem
-from opentill.fiscal import canonical, verify
+from opentill.fiscal import canonical, periods, verify
 from opentill.fiscal.models import FiscalHead, FiscalKey, FiscalRecord
 from opentill.fiscal.periods import CLOSE_KINDS
 from opentill.fiscal.totals import EMPTY_HEAD, SALE_KINDS
@@ -42,22 +42,35 @@ def profile_for_fiscal_read(profile_id: int, user: Any) -> PosProfile:
     return profile
 
 
-def _bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """The days ``start``–``end`` (inclusive, in the server's time zone) as times."""
+def till_time_zone(profile: PosProfile) -> str:
+    """The time zone that decides a till's days (its period closes, the days of a range of
+    its records): its company's, else the settings'."""
+    name = (profile.store.company.time_zone or "").strip()
+    try:
+        periods.zone(name)
+    except periods.PeriodError:
+        return str(settings.TIME_ZONE)
+    return name
+
+
+def _bounds(
+    profile: PosProfile, start: date | None, end: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """The days ``start``–``end`` (inclusive, in the till's time zone) as times."""
     if start is not None and end is not None and end < start:
         raise Problem(
             "validation_error",
             "'to' is before 'from'.",
             errors=[{"loc": ["query", "to"], "msg": "must not be before 'from'"}],
         )
-    zone = timezone.get_current_timezone()
+    zone = periods.zone(till_time_zone(profile))
     low = datetime.combine(start, time.min, zone) if start else None
     high = datetime.combine(end + timedelta(days=1), time.min, zone) if end else None
     return low, high
 
 
 def _records(profile: PosProfile, start: date | None, end: date | None) -> QuerySet[FiscalRecord]:
-    low, high = _bounds(start, end)
+    low, high = _bounds(profile, start, end)
     records = FiscalRecord.objects.filter(profile=profile)
     if low is not None:
         records = records.filter(created_at__gte=low)
