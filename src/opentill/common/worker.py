@@ -66,6 +66,45 @@ def periodic_run(*, force: bool = False) -> int:
     return done
 
 
+def job_lease_seconds() -> float:  # float ok: seconds
+    """How long an attempt holds its job's row without renewing it (the setting
+    ``OPENTILL_JOB_LEASE_SECONDS``, default 30 s, at least 1 s)."""
+    from django.conf import settings
+
+    value = getattr(settings, "OPENTILL_JOB_LEASE_SECONDS", None)
+    return max(1.0, float(30 if value is None else value))  # float ok: seconds
+
+
+class LeaseHeartbeat:
+    """Renews an attempt's lease while it runs: ``renew()`` every third of the lease, in its
+    own thread and database connection. A renewal that fails is logged and the attempt goes
+    on: at worst the lease runs out and the recovery gives the job to another worker."""
+
+    def __init__(self, what: str, renew: Callable[[], object]) -> None:
+        self.what, self.renew = what, renew
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"opentill-lease {what}")
+        self.thread.daemon = True
+
+    def _run(self) -> None:
+        lease = job_lease_seconds()
+        try:
+            while not self.stop.wait(lease / 3):
+                self.renew()
+        except Exception:  # the attempt goes on; at worst the lease runs out
+            logger.exception("%s: the lease could not be renewed", self.what)
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> LeaseHeartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def lease_seconds() -> float:  # float ok: seconds
     """The shortest lease of the registered job kinds (60 s when none is registered)."""
     return min((lease() for lease in _LEASES), default=60.0)

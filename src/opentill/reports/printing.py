@@ -27,17 +27,18 @@ print timeout, and answers ``sent`` or ``failed``: the person who pressed it is 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
+from opentill.common.worker import LeaseHeartbeat
+from opentill.common.worker import job_lease_seconds as lease_seconds
 from opentill.pos.models import PosProfile, Session
 from opentill.pos.printer_target import PrinterTargetError, printer_target_check
 from opentill.reports.models import PrintJob
@@ -65,11 +66,6 @@ def print_attempts() -> int:
 def retry_delay(attempt: int) -> timedelta:
     """Wait after the ``attempt``-th failed attempt: base × 2^(attempt-1) (base 10 s)."""
     return timedelta(seconds=_number("OPENTILL_PRINT_RETRY_SECONDS", "10") * 2 ** (attempt - 1))
-
-
-def lease_seconds() -> float:  # float ok: seconds
-    """How long an attempt holds its job without renewing it (default 30)."""
-    return max(1.0, _number("OPENTILL_JOB_LEASE_SECONDS", "30"))
 
 
 def printer_configured(profile: PosProfile) -> bool:
@@ -123,36 +119,6 @@ def job_claim(job_id: int) -> str | None:
     return token if claimed else None
 
 
-class _Heartbeat:
-    """Renews the attempt's lease while it runs (its own thread and database connection)."""
-
-    def __init__(self, job_id: int, token: str) -> None:
-        self.job_id, self.token = job_id, token
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"opentill-lease-{job_id}")
-        self.thread.daemon = True
-
-    def _run(self) -> None:
-        lease = lease_seconds()
-        try:
-            while not self.stop.wait(lease / 3):
-                PrintJob.objects.filter(
-                    pk=self.job_id, claim=self.token, status=PrintJob.Status.PRINTING
-                ).update(lease_until=timezone.now() + timedelta(seconds=lease))
-        except Exception:  # the attempt goes on; at worst the lease runs out
-            logger.exception("print job %s: the lease could not be renewed", self.job_id)
-        finally:
-            connections.close_all()
-
-    def __enter__(self) -> _Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
 def _send(job: PrintJob) -> int:
     from opentill.reports.render_escpos import render_escpos, send_to_printer
 
@@ -190,7 +156,11 @@ def job_attempt(job_id: int) -> PrintJob:
     error = ""
     retry = False
     sent = 0
-    with _Heartbeat(job_id, token):
+    renew = PrintJob.objects.filter(pk=job_id, claim=token, status=PrintJob.Status.PRINTING)
+    with LeaseHeartbeat(
+        f"print job {job_id}",
+        lambda: renew.update(lease_until=timezone.now() + timedelta(seconds=lease_seconds())),
+    ):
         try:
             sent = _send(job)
         except PrinterTargetError as exc:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -35,10 +34,12 @@ from hashlib import sha256
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import TaskContext, task
 
+from opentill.common.worker import LeaseHeartbeat
+from opentill.common.worker import job_lease_seconds as lease_seconds
 from opentill.fiscal import canonical
 from opentill.fiscal.devices import facts
 from opentill.fiscal.devices.base import (
@@ -66,11 +67,6 @@ Status = DeviceTransaction.Status
 def _seconds(name: str, default: str) -> float:  # float ok: seconds
     value = getattr(settings, name, None)
     return float(default if value is None else value)  # float ok: seconds
-
-
-def lease_seconds() -> float:  # float ok: seconds
-    """How long an attempt holds its transaction without renewing it (the jobs' lease)."""
-    return max(1.0, _seconds("OPENTILL_JOB_LEASE_SECONDS", "30"))
 
 
 def retry_delay(failures: int) -> timedelta:
@@ -170,36 +166,6 @@ def tx_claim(tx_id: int, task_id: str = "") -> str | None:
         last_attempt_at=now,
     )
     return token if claimed else None
-
-
-class _Heartbeat:
-    """Renews the attempt's lease while the device call runs (its own connection)."""
-
-    def __init__(self, tx_id: int, token: str) -> None:
-        self.tx_id, self.token = tx_id, token
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"opentill-device-{tx_id}")
-        self.thread.daemon = True
-
-    def _run(self) -> None:
-        lease = lease_seconds()
-        try:
-            while not self.stop.wait(lease / 3):
-                DeviceTransaction.objects.filter(
-                    pk=self.tx_id, claim=self.token, status=Status.SIGNING
-                ).update(lease_until=timezone.now() + timedelta(seconds=lease))
-        except Exception:  # the attempt goes on; at worst the lease runs out
-            logger.exception("device transaction %s: the lease could not be renewed", self.tx_id)
-        finally:
-            connections.close_all()
-
-    def __enter__(self) -> _Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        self.thread.join()
 
 
 def process_data(tx: DeviceTransaction) -> dict[str, Any]:
@@ -330,7 +296,11 @@ def tx_attempt(tx_id: int, token: str) -> str:
     profile, device = tx.profile, tx.device
     bundle: SignatureBundle | None = None
     refused = unavailable = ""
-    with _Heartbeat(tx_id, token):
+    renew = DeviceTransaction.objects.filter(pk=tx_id, claim=token, status=Status.SIGNING)
+    with LeaseHeartbeat(
+        f"device transaction {tx_id}",
+        lambda: renew.update(lease_until=timezone.now() + timedelta(seconds=lease_seconds())),
+    ):
         try:
             driver = driver_for(device, profile)
             till = TillDevice.objects.get(pk=profile.pk)
