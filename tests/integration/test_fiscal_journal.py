@@ -202,23 +202,40 @@ def test_the_database_refuses_to_change_or_delete_a_record(shop, key_file):
 )
 @given(
     sessions=st.lists(
-        st.lists(
-            st.tuples(
-                st.sampled_from(["espresso", "mug"]),
-                st.integers(min_value=-2, max_value=3).filter(bool),
-                st.sampled_from(["paid", "draft_voided", "draft_left"]),
+        st.tuples(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["espresso", "mug"]),
+                    st.integers(min_value=-2, max_value=3).filter(bool),
+                    st.sampled_from(["paid", "draft_voided", "draft_left"]),
+                ),
+                max_size=4,
             ),
-            max_size=4,
+            st.booleans(),  # a training session
+            st.booleans(),  # a late ticket after its close (a rescue session)
         ),
         min_size=1,
         max_size=3,
     )
 )
 def test_every_z_perpetual_is_the_sum_of_its_tills_sales_records(shop, key_file, sessions):
+    """Over random sessions with sales, refunds, voids, training sessions and rescue
+    sessions: each Z's perpetual is the sum of the till's ticket and refund records of the
+    sessions closed so far (training tickets are ``training`` records: in no total)."""
     with rolled_back():
         alice, manager = api_for("alice"), api_for("manager")
-        for tickets in sessions:
-            sid = start_till1(alice, shop)["id"]
+        for tickets, training, late in sessions:
+            if training:
+                created = alice.post(f"/profiles/{shop['till1'].pk}/sessions", {"training": True})
+                assert created.status_code == 201, created.content
+                sid = created.json()["id"]
+                opened = alice.post(
+                    f"/sessions/{sid}/open",
+                    {"counts": [{"payment_method": shop["cash1"].pk, "amount": "100.00"}]},
+                )
+                assert opened.status_code == 200, opened.content
+            else:
+                sid = start_till1(alice, shop)["id"]
             for product, quantity, fate in tickets:
                 unit = D("2.20") if product == "espresso" else D("9.90")
                 body = order(
@@ -230,7 +247,22 @@ def test_every_z_perpetual_is_the_sum_of_its_tills_sales_records(shop, key_file,
                 if fate == "draft_voided":
                     alice.post(f"/orders/{body['uuid']}/void", {"reason": "changed mind"})
             force_close(manager, sid)  # voids the drafts left
+            if late:
+                ticket = order([(shop["mug"].pk, "1")], [(shop["card1"].pk, "9.90")])
+                if training:  # a closed training session's late ticket is no sale
+                    refused = alice.post(f"/sessions/{sid}/orders", {"orders": [ticket]})
+                    assert refused.status_code == 409, refused.content
+                else:
+                    (answer,) = sync(alice, sid, ticket)
+                    assert answer["status"] == "rescued", answer
+                    force_close(manager, answer["session"], "late tickets")
         journal = records()
+        kinds = {r.kind for r in journal}
+        assert ("training" in kinds) == any(
+            training and any(f == "paid" for _, _, f in tickets)
+            for tickets, training, _ in sessions
+        )
+        assert ("rescue" in kinds) == any(late and not training for _, training, late in sessions)
         assert verify_till1().ok
         closed: set[int] = set()
         for record in journal:
@@ -250,5 +282,5 @@ def test_every_z_perpetual_is_the_sum_of_its_tills_sales_records(shop, key_file,
             assert D(data["perpetual"]["real"]["total"]) == real
             assert D(data["perpetual"]["absolute"]["total"]) == absolute
         voids = [json.loads(r.data)["order"] for r in journal if r.kind == "void"]
-        drafts = sum(1 for tickets in sessions for t in tickets if t[2] != "paid")
+        drafts = sum(1 for tickets, _, _ in sessions for t in tickets if t[2] != "paid")
         assert len(voids) == len(set(voids)) == drafts
