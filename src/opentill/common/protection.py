@@ -188,6 +188,14 @@ def _exists(apps: Any, rule: Rule) -> bool:
     return True
 
 
+def _present(connection: BaseDatabaseWrapper, apps: Any, rule: Rule) -> bool:
+    """Whether ``rule``'s tables are in the database (one migrated back may lack a table
+    its models have: the rule is installed again when ``migrate`` brings the table back)."""
+    tables = set(connection.introspection.table_names())
+    labels = (rule.model, rule.via) if rule.via else (rule.model,)
+    return all(_table(apps, label) in tables for label in labels)
+
+
 def _table(apps: Any, label: str) -> str:
     return str(_apps(apps).get_model(label)._meta.db_table)
 
@@ -304,7 +312,7 @@ def install(connection: BaseDatabaseWrapper | None = None, apps: Any = None) -> 
                 cursor.execute(f"DROP TRIGGER IF EXISTS {sql.q(name)} ON {sql.q(table)}")
                 cursor.execute(f"DROP FUNCTION IF EXISTS {sql.q(name)}()")
             for rule in RULES:
-                if _exists(apps, rule):
+                if _exists(apps, rule) and _present(connection, apps, rule):
                     statements += (_pg_rule if sql.pg else _sqlite_rule)(sql, rule)
             for statement in statements:
                 cursor.execute(statement)
@@ -321,9 +329,11 @@ def _frozen(sql: _Sql, rule: Rule) -> list[str]:
 
 
 def _changeable(sql: _Sql, rule: Rule) -> list[str]:
+    columns = _columns(sql.connection, _table(sql.apps, rule.model))
     if rule.changeable == ALL:
-        return _columns(sql.connection, _table(sql.apps, rule.model))
-    return list(rule.changeable)
+        return columns
+    # Only the columns the table has (one migrated back may lack a newer one).
+    return [c for c in rule.changeable if c in columns]
 
 
 def _columns_of(sql: _Sql, columns: list[str]) -> str:

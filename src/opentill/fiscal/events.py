@@ -325,9 +325,14 @@ def on_post_migrate(sender: Any, *, using: str = "default", **kwargs: Any) -> No
     if getattr(sender, "label", None) != "fiscal":
         return
     from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
 
-    if "fiscal_fiscalhead" not in connections[using].introspection.table_names():
+    connection = connections[using]
+    if "fiscal_fiscalhead" not in connection.introspection.table_names():
         return
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        return  # migrated part of the way (back, or one app): not the software's own tables
     version_record()
 
 
