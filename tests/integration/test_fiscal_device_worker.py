@@ -27,13 +27,12 @@ from opentill.fiscal.devices.models import DeviceTransaction, TillDevice
 from opentill.fiscal.devices.selectors import order_device_status
 from opentill.fiscal.models import FiscalRecord
 from opentill.orders.models import Order
-from tests.integration.test_print_worker import _database_url, wait_until
 from tests.integration.test_reports_printing import alice, till
+from tests.integration.worker_helpers import ROOT, wait_until, worker_processes
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 __all__ = ["alice", "till"]  # fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT = 240  # seconds: a loaded machine starts a worker slowly
 LEASE = 2  # seconds: the worker renews it every 2/3 s while it holds a transaction
 
@@ -93,34 +92,15 @@ def simulator(tmp_path: Path) -> Iterator[SimulatorProcess]:
 
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
-    env = {
-        **os.environ,
-        "OPENTILL_DATABASE_URL": _database_url(),
-        "OPENTILL_JOB_LEASE_SECONDS": str(LEASE),
-        "OPENTILL_DEVICE_RETRY_SECONDS": "1",
-        "OPENTILL_DEVICE_RETRY_MAX_SECONDS": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str) -> subprocess.Popen[bytes]:
-        with (tmp_path / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "opentill.cli", "worker", "--interval", "0.2"],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+    """``start_worker(name)``: an ``opentill worker`` process on the test database."""
+    yield from worker_processes(
+        tmp_path,
+        {
+            "OPENTILL_JOB_LEASE_SECONDS": str(LEASE),
+            "OPENTILL_DEVICE_RETRY_SECONDS": "1",
+            "OPENTILL_DEVICE_RETRY_MAX_SECONDS": "1",
+        },
+    )
 
 
 def _sell(api: Any, till: dict[str, Any], sid: int, n: int) -> list[str]:

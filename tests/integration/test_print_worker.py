@@ -15,19 +15,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from opentill.reports.models import PrintJob
 from tests.integration.test_reports_printing import alice, configure, sell_and_close, till
+from tests.integration.worker_helpers import ROOT, database_url, wait_until, worker_processes
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 __all__ = ["alice", "till"]  # fixtures
 
-ROOT = Path(__file__).resolve().parents[2]
 LEASE = 2  # seconds: the worker renews it every 2/3 s while it holds the job
 
 
@@ -70,54 +68,17 @@ class StallingPrinter:
         self.filler.close()
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
     """``start_worker(name)``: an ``opentill worker`` process on the test database."""
-    env = {
-        **os.environ,
-        "OPENTILL_DATABASE_URL": _database_url(),
-        "OPENTILL_PRINTER_PORTS": "1-65535",
-        "OPENTILL_PRINT_TIMEOUT": "120",  # the stalled connect outlasts the test
-        "OPENTILL_JOB_LEASE_SECONDS": str(LEASE),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str) -> subprocess.Popen[bytes]:
-        with (tmp_path / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "opentill.cli", "worker", "--interval", "0.2"],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-
-
-def wait_until(predicate: Callable[[], Any], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting: {what}")
+    yield from worker_processes(
+        tmp_path,
+        {
+            "OPENTILL_PRINTER_PORTS": "1-65535",
+            "OPENTILL_PRINT_TIMEOUT": "120",  # the stalled connect outlasts the test
+            "OPENTILL_JOB_LEASE_SECONDS": str(LEASE),
+        },
+    )
 
 
 def test_a_worker_killed_mid_job_and_restarted_prints_the_report_exactly_once(
@@ -192,7 +153,7 @@ def test_serve_runs_the_worker_beside_the_web_server_and_stops_it(alice, till, t
     port = free_port()
     env = {
         **os.environ,
-        "OPENTILL_DATABASE_URL": _database_url(),
+        "OPENTILL_DATABASE_URL": database_url(),
         "OPENTILL_PRINTER_PORTS": "1-65535",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
